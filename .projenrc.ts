@@ -1,0 +1,73 @@
+import { awscdk, javascript } from 'projen';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-django',
+  description:
+    'AWS CDK constructs that put a Django project into production on ECS Fargate: Gunicorn, uWSGI or Daphne behind Nginx, Apache or the load balancer alone, with production defaults that are tested with real servers.',
+  author: 'cdk-django',
+  authorAddress: 'cdk-django@example.com',
+  repositoryUrl: 'https://example.com/cdk-django.git',
+  keywords: ['cdk', 'django', 'gunicorn', 'uwsgi', 'daphne', 'nginx', 'ecs', 'fargate'],
+  defaultReleaseBranch: 'main',
+  stability: 'experimental',
+
+  cdkVersion: '2.262.0',
+  constructsVersion: '10.5.1',
+  jsiiVersion: '~6.0.0',
+  typescriptVersion: '~6.0.0',
+  minNodeVersion: '20.16.0',
+  packageManager: javascript.NodePackageManager.NPM,
+  github: false,
+  projenrcTs: true,
+
+  devDeps: ['cdk-nag@^3.0.2', 'aws-cdk@^2', 'tsx', 'fast-check'],
+
+  publishToPypi: { distName: 'cdk-django', module: 'cdk_django' },
+
+  jestOptions: {
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    passWithNoTests: false,
+    jestConfig: {
+      // Integration tests with real servers have their own task (test:servers).
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/'],
+      testTimeout: 60_000,
+      collectCoverage: false,
+    },
+  },
+
+  gitignore: ['/cdk.out/', '/test/integration/.run/', '__pycache__/', '*.pyc', '/benchmarks/results/*.tmp'],
+  npmignoreEnabled: true,
+});
+
+// The ts-jest config uses isolatedModules (no type-check): type-check tests and examples separately.
+const typecheck = project.addTask('typecheck', {
+  description: 'Type-check src/, test/ and examples/ (ts-jest with isolatedModules does not)',
+  exec: 'tsc --noEmit -p tsconfig.dev.json',
+});
+project.testTask.spawn(typecheck);
+
+project.addTask('synth:examples', {
+  description: 'Synthesize every examples/*.ts app with cdk-nag (AwsSolutions, NIST 800-53 r5, HIPAA) and cfn-lint',
+  env: { JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20' },
+  exec: 'tsx scripts/synth-examples.ts',
+  receiveArgs: true,
+});
+
+project.addTask('test:servers', {
+  description: 'Run the rendered configurations with real servers on loopback (Debian packages)',
+  exec: 'jest --config test/integration/jest.config.json --runInBand',
+  receiveArgs: true,
+});
+
+// pip cannot reach its index here: generate the Python bindings only (no wheel build).
+project.tasks.tryFind('package:python')?.reset('jsii-pacmak -v --target python --code-only');
+
+// A tsconfig for tests, examples and scripts (the jsii tsconfig only covers src/).
+project.tryFindObjectFile('tsconfig.dev.json')?.addOverride('include', [
+  'src/**/*.ts',
+  'test/**/*.ts',
+  'examples/**/*.ts',
+  'scripts/**/*.ts',
+]);
+
+project.synth();

@@ -1,0 +1,214 @@
+import { Problem, RenderError } from '../errors';
+
+/** Static files the proxy serves itself from a directory (filled by an init container). */
+export interface StaticFilesLocation {
+  /** URL prefix, e.g. `/static/` (Django's STATIC_URL). */
+  readonly urlPath: string;
+  /** Directory holding the collected files. */
+  readonly root: string;
+  /** Cache-Control max-age in seconds. */
+  readonly maxAgeSeconds: number;
+}
+
+/** Everything nginx.conf is rendered from. Pure data. */
+export interface NginxConfig {
+  readonly listenPort: number;
+  /** `host:port` of the app server inside the task. */
+  readonly upstreamAddress: string;
+  /** Hosts Django serves (server_name); requests for any other Host get 444. Django syntax `.example.com` works. */
+  readonly serverNames: readonly string[];
+  /** Host header sent with the health path so Django's ALLOWED_HOSTS accepts the ALB's health check. */
+  readonly healthCheckHost: string;
+  readonly healthCheckPath: string;
+  /** Keep-alive towards the ALB: must be longer than the ALB idle timeout. */
+  readonly keepAliveTimeoutSeconds: number;
+  /** Read/send timeout towards the app: must be longer than the worker timeout, shorter than the ALB idle timeout. */
+  readonly readTimeoutSeconds: number;
+  /** e.g. `10m`, `512k`. */
+  readonly clientMaxBodySize: string;
+  readonly staticFiles?: StaticFilesLocation;
+  /** Where nginx writes pid and temp files (a writable directory even with a read-only root filesystem). */
+  readonly runDir: string;
+  /** Path to the mime.types file of the nginx installation. */
+  readonly mimeTypesPath: string;
+}
+
+const GZIP_TYPES = [
+  'text/plain', 'text/css', 'text/javascript', 'text/xml', 'application/javascript',
+  'application/json', 'application/xml', 'application/manifest+json', 'image/svg+xml',
+];
+
+/** Quote a value for nginx only if it needs it (tokens and plain names pass as they are). */
+function q(value: string): string {
+  return /^[^\s;{}"'#]+$/.test(value) ? value : `"${value.replace(/(["\\])/g, '\\$1')}"`;
+}
+
+export function nginxProblems(c: NginxConfig): Problem[] {
+  const problems: Problem[] = [];
+  if (!/^\/[^\s;{}]*$/.test(c.healthCheckPath)) {
+    problems.push({ prop: 'healthCheckPath', message: `must be a URL path starting with '/', got '${c.healthCheckPath}'` });
+  }
+  if (c.serverNames.length === 0) {
+    problems.push({ prop: 'domainNames', message: 'at least one host name is needed for the proxy to accept requests' });
+  }
+  for (const name of c.serverNames) {
+    if (/[\s;'"]/.test(name) || name === '' || name === '*') {
+      problems.push({ prop: 'domainNames', message: `'${name}' is not a host name the proxy can match; use names like 'example.com' or '.example.com'` });
+    }
+  }
+  if (!/^[1-9]\d*[km]?$/.test(c.clientMaxBodySize)) {
+    problems.push({ prop: 'clientMaxBodySize', message: `must render as an nginx size like '10m', got '${c.clientMaxBodySize}'` });
+  }
+  if (!Number.isInteger(c.readTimeoutSeconds) || c.readTimeoutSeconds < 1) {
+    problems.push({ prop: 'readTimeout', message: `must be a whole number of seconds >= 1, got ${c.readTimeoutSeconds}` });
+  }
+  if (!Number.isInteger(c.keepAliveTimeoutSeconds) || c.keepAliveTimeoutSeconds < 1) {
+    problems.push({ prop: 'keepAliveTimeout', message: `must be a whole number of seconds >= 1, got ${c.keepAliveTimeoutSeconds}` });
+  }
+  if (c.staticFiles && !/^\/([^\s;{}]*\/)?$/.test(c.staticFiles.urlPath)) {
+    problems.push({ prop: 'staticFiles.urlPath', message: `must start and end with '/', like Django's STATIC_URL '/static/', got '${c.staticFiles.urlPath}'` });
+  }
+  return problems;
+}
+
+/** The proxy_pass block shared by every location that goes to Django. */
+function proxyToApp(host: string, forwardedProto: string, indent: string): string[] {
+  return [
+    'proxy_pass http://django;',
+    `proxy_set_header Host ${host};`,
+    'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+    // The ALB terminates TLS: pass its X-Forwarded-Proto on. nginx's own $scheme is always http here,
+    // and Django behind SECURE_PROXY_SSL_HEADER + SECURE_SSL_REDIRECT would loop on redirects.
+    `proxy_set_header X-Forwarded-Proto ${forwardedProto};`,
+    'proxy_set_header X-Forwarded-Port $http_x_forwarded_port;',
+    'proxy_redirect off;',
+  ].map((l) => indent + l);
+}
+
+/**
+ * Renders nginx.conf. The sidecar writes exactly this text to disk at start, and the integration
+ * tests run it with a real nginx.
+ */
+export function renderNginxConf(c: NginxConfig): string {
+  const problems = nginxProblems(c);
+  if (problems.length > 0) throw new RenderError(problems);
+  const run = c.runDir.replace(/\/$/, '');
+  const lines: string[] = [
+    '# Rendered by cdk-django. Edit the construct props, not this file.',
+    'worker_processes auto;',
+    `pid ${run}/nginx.pid;`,
+    'error_log /dev/stderr warn;',
+    '',
+    'events {',
+    '    worker_connections 1024;',
+    '}',
+    '',
+    'http {',
+    `    include ${c.mimeTypesPath};`,
+    '    default_type application/octet-stream;',
+    '    server_tokens off;',
+    '    sendfile on;',
+    '    tcp_nopush on;',
+    '',
+    '    log_format django \'$http_x_forwarded_for - [$time_local] "$request" $status $body_bytes_sent \'',
+    '                      \'"$http_referer" "$http_user_agent" host=$host rt=$request_time urt=$upstream_response_time\';',
+    '    access_log /dev/stdout django;',
+    '',
+    `    client_body_temp_path ${run}/client_body;`,
+    `    proxy_temp_path ${run}/proxy;`,
+    `    fastcgi_temp_path ${run}/fastcgi;`,
+    `    uwsgi_temp_path ${run}/uwsgi;`,
+    `    scgi_temp_path ${run}/scgi;`,
+    '',
+    '    # Longer than the load balancer idle timeout, so the ALB closes idle connections first (no 502s).',
+    `    keepalive_timeout ${c.keepAliveTimeoutSeconds}s;`,
+    '    keepalive_requests 10000;',
+    '    # On a graceful stop, finish in-flight requests, then exit before ECS loses patience.',
+    `    worker_shutdown_timeout ${c.readTimeoutSeconds + 2}s;`,
+    '',
+    `    client_max_body_size ${c.clientMaxBodySize};`,
+    '    client_body_buffer_size 128k;',
+    '    # Large cookies: the 4 x 8k default answers 400 to a 16 KB cookie.',
+    '    large_client_header_buffers 4 32k;',
+    '    proxy_buffer_size 32k;',
+    '    proxy_buffers 8 32k;',
+    '    proxy_busy_buffers_size 64k;',
+    '',
+    '    # Longer than the worker timeout (the app answers or fails first), shorter than the ALB idle timeout.',
+    '    proxy_connect_timeout 5s;',
+    `    proxy_read_timeout ${c.readTimeoutSeconds}s;`,
+    `    proxy_send_timeout ${c.readTimeoutSeconds}s;`,
+    '',
+    '    gzip on;',
+    '    gzip_vary on;',
+    '    gzip_proxied any;',
+    '    gzip_comp_level 5;',
+    '    gzip_min_length 1024;',
+    `    gzip_types ${GZIP_TYPES.join(' ')};`,
+    '',
+    '    # The ALB always sets X-Forwarded-Proto; fall back to our scheme only when it is absent.',
+    '    map $http_x_forwarded_proto $forwarded_proto {',
+    '        default $http_x_forwarded_proto;',
+    '        "" $scheme;',
+    '    }',
+    '',
+    '    upstream django {',
+    `        server ${c.upstreamAddress};`,
+    '    }',
+    '',
+    '    # Any Host Django does not serve: answer the health check, drop everything else (444)',
+    '    # so DisallowedHost never floods the app logs. ALB health checks use the task IP as Host.',
+    '    server {',
+    `        listen ${c.listenPort} default_server;`,
+    '        server_name _;',
+    `        location = ${c.healthCheckPath} {`,
+    '            access_log off;',
+    ...proxyToApp(q(c.healthCheckHost), 'https', '            '),
+    '        }',
+    '        location / {',
+    '            return 444;',
+    '        }',
+    '    }',
+    '',
+    '    server {',
+    `        listen ${c.listenPort};`,
+    `        server_name ${c.serverNames.map(q).join(' ')};`,
+  ];
+  if (c.staticFiles) {
+    lines.push(
+      `        location ${c.staticFiles.urlPath} {`,
+      `            alias ${c.staticFiles.root.replace(/\/?$/, '/')};`,
+      '            access_log off;',
+      `            add_header Cache-Control "public, max-age=${c.staticFiles.maxAgeSeconds}";`,
+      '        }',
+    );
+  }
+  lines.push(
+    '        location / {',
+    ...proxyToApp('$host', '$forwarded_proto', '            '),
+    '        }',
+    '    }',
+    '}',
+    '',
+  );
+  return lines.join('\n');
+}
+
+/**
+ * The sidecar's start script: write the config from an environment variable, run nginx in the
+ * foreground, and turn SIGTERM into nginx's graceful stop (SIGQUIT). The stock image's STOPSIGNAL is
+ * SIGQUIT (honoured by Fargate since December 2025); older platforms send SIGTERM, on which nginx
+ * itself would drop in-flight requests. The shell stays PID 1 to translate the signal.
+ */
+export function nginxStartScript(configEnvVar: string, runDir: string): string {
+  const run = runDir.replace(/\/$/, '');
+  return [
+    `printf '%s' "$${configEnvVar}" > ${run}/nginx.conf`,
+    `nginx -c ${run}/nginx.conf -g 'daemon off;' &`,
+    'pid=$!',
+    'trap \'kill -QUIT $pid 2>/dev/null\' TERM QUIT INT',
+    'status=0',
+    'while kill -0 $pid 2>/dev/null; do wait $pid; status=$?; done',
+    'exit $status',
+  ].join('\n');
+}

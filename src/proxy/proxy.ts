@@ -1,0 +1,63 @@
+import { Duration, Size } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+
+/** Which reverse proxy, if any, sits between the load balancer and the app server. */
+export enum ProxyKind {
+  /** An Nginx sidecar in the task; the load balancer targets it. */
+  NGINX = 'nginx',
+  /** No proxy: the load balancer targets the app server directly. */
+  NONE = 'none',
+}
+
+/** Options for the Nginx sidecar. */
+export interface NginxProxyOptions {
+  /**
+   * The Nginx image. The config is written at start from an environment variable, so any stock
+   * nginx image with `sh` works; nothing is built.
+   * @default - the official nginx 1.28 Alpine image from the ECR Public mirror of Docker Hub
+   */
+  readonly image?: ecs.ContainerImage;
+  /**
+   * Largest request body the proxy accepts; larger uploads get 413.
+   * @default - 10 MiB (nginx's own 1 MiB default surprises users with 413s)
+   */
+  readonly clientMaxBodySize?: Size;
+  /**
+   * How long the proxy waits for the app to answer. Must be longer than the app's worker timeout
+   * (so the app answers or fails first) and shorter than the load balancer idle timeout.
+   * @default - the worker timeout + 5 seconds (35 s with the defaults)
+   */
+  readonly readTimeout?: Duration;
+  /**
+   * CPU units reserved for the sidecar (out of the task's).
+   * @default 128
+   */
+  readonly cpu?: number;
+  /**
+   * Memory (MiB) reserved for the sidecar (out of the task's).
+   * @default 128
+   */
+  readonly memoryReservationMiB?: number;
+}
+
+/**
+ * The reverse-proxy choice for a Django service: `Proxy.nginx()` (the default) or `Proxy.none()`.
+ */
+export class Proxy {
+  /** An Nginx sidecar: buffers slow clients, serves static files, rejects unknown Hosts. */
+  public static nginx(options: NginxProxyOptions = {}): Proxy {
+    return new Proxy(ProxyKind.NGINX, options);
+  }
+
+  /** No proxy: the load balancer talks to the app server directly. */
+  public static none(): Proxy {
+    return new Proxy(ProxyKind.NONE, {});
+  }
+
+  private constructor(
+    /** Which proxy. */
+    public readonly kind: ProxyKind,
+    /** The Nginx options (empty for `none`). */
+    public readonly nginxOptions: NginxProxyOptions,
+  ) {}
+}

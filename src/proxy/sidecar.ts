@@ -1,0 +1,163 @@
+import { Duration, Size, SizeRoundingBehavior } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Defaults } from '../defaults';
+import { Problem } from '../errors';
+import { hostMatching } from '../settings';
+import { StaticFiles, StaticFilesMode } from '../static-files';
+import { renderNginxConf, nginxStartScript } from './nginx';
+import { NginxProxyOptions } from './proxy';
+
+/** The stock nginx image; the config arrives through an environment variable, nothing is built. */
+export const DEFAULT_NGINX_IMAGE = 'public.ecr.aws/docker/library/nginx:1.28-alpine';
+/** Writable directory for nginx's config, pid and temp files (an empty task volume). */
+export const NGINX_RUN_DIR = '/tmp/nginx';
+export const NGINX_CONF_ENV = 'CDK_DJANGO_NGINX_CONF';
+
+export interface SidecarTimeouts {
+  readonly workerTimeoutSeconds: number;
+  readonly idleTimeoutSeconds: number;
+  readonly taskCpu: number;
+  readonly taskMemoryMiB: number;
+}
+
+function readTimeoutOf(options: NginxProxyOptions, workerTimeoutSeconds: number): number {
+  return options.readTimeout ? options.readTimeout.toMilliseconds() / 1000 : workerTimeoutSeconds + Defaults.proxyReadTimeoutMargin;
+}
+
+/** nginx size syntax for a byte size: whole MiB as `Nm`, else whole KiB as `Nk`. */
+export function nginxSize(size: Size | undefined): string {
+  const kib = size ? size.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) : Defaults.clientMaxBodySizeKiB;
+  return kib % 1024 === 0 ? `${kib / 1024}m` : `${kib}k`;
+}
+
+export function nginxSidecarProblems(options: NginxProxyOptions, t: SidecarTimeouts): Problem[] {
+  const problems: Problem[] = [];
+  const read = readTimeoutOf(options, t.workerTimeoutSeconds);
+  if (!Number.isInteger(read) || read <= t.workerTimeoutSeconds || read >= t.idleTimeoutSeconds) {
+    problems.push({
+      prop: 'proxy.readTimeout',
+      message: `(${read} s) must be a whole number of seconds longer than workerTimeout (${t.workerTimeoutSeconds} s) and shorter than the load balancer idle timeout (${t.idleTimeoutSeconds} s)`,
+    });
+  }
+  if (options.clientMaxBodySize) {
+    let kib: number | undefined;
+    try {
+      kib = options.clientMaxBodySize.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
+    } catch {
+      kib = undefined;
+    }
+    if (kib === undefined || !Number.isInteger(kib) || kib < 1) {
+      problems.push({ prop: 'proxy.clientMaxBodySize', message: 'must be a whole number of KiB >= 1, e.g. Size.mebibytes(10)' });
+    }
+  }
+  const cpu = options.cpu ?? 128;
+  if (!Number.isInteger(cpu) || cpu < 0 || cpu >= t.taskCpu) {
+    problems.push({ prop: 'proxy.cpu', message: `must be a whole number of CPU units below the task's ${t.taskCpu}, got ${cpu}` });
+  }
+  const mem = options.memoryReservationMiB ?? 128;
+  if (!Number.isInteger(mem) || mem < 6 || mem >= t.taskMemoryMiB) {
+    problems.push({ prop: 'proxy.memoryReservationMiB', message: `must be a whole number of MiB from 6 to below the task's ${t.taskMemoryMiB}, got ${mem}` });
+  }
+  const stop = read + 5;
+  if (stop > Defaults.maxStopTimeout) {
+    problems.push({ prop: 'proxy.readTimeout', message: `the proxy needs readTimeout + 5 s to stop gracefully and ECS allows at most ${Defaults.maxStopTimeout} s; lower readTimeout` });
+  }
+  return problems;
+}
+
+export interface NginxSidecarProps {
+  readonly taskDefinition: ecs.FargateTaskDefinition;
+  readonly appContainer: ecs.ContainerDefinition;
+  readonly appImage: ecs.ContainerImage;
+  readonly options: NginxProxyOptions;
+  readonly logGroup: logs.ILogGroup;
+  readonly appAddress: string;
+  readonly serverNames: string[];
+  readonly healthCheckPath: string;
+  readonly idleTimeoutSeconds: number;
+  readonly workerTimeoutSeconds: number;
+  readonly staticFiles: StaticFiles;
+}
+
+export interface NginxSidecar {
+  readonly container: ecs.ContainerDefinition;
+  readonly port: number;
+  readonly config: string;
+}
+
+/**
+ * Adds the nginx sidecar (and, for StaticFiles.fromImage, the init container that copies the
+ * collected static files from the app image into a shared volume).
+ */
+export function addNginxSidecar(p: NginxSidecarProps): NginxSidecar {
+  const read = readTimeoutOf(p.options, p.workerTimeoutSeconds);
+  const fromImage = p.staticFiles.mode === StaticFilesMode.FROM_IMAGE;
+  const config = renderNginxConf({
+    listenPort: Defaults.proxyPort,
+    upstreamAddress: p.appAddress,
+    serverNames: p.serverNames,
+    healthCheckHost: hostMatching(p.serverNames[0]),
+    healthCheckPath: p.healthCheckPath,
+    keepAliveTimeoutSeconds: p.idleTimeoutSeconds + Defaults.proxyKeepAliveMargin,
+    readTimeoutSeconds: read,
+    clientMaxBodySize: nginxSize(p.options.clientMaxBodySize),
+    staticFiles: fromImage ? {
+      urlPath: p.staticFiles.urlPath!,
+      root: Defaults.staticMountPath,
+      maxAgeSeconds: p.staticFiles.maxAge!.toSeconds(),
+    } : undefined,
+    runDir: NGINX_RUN_DIR,
+    mimeTypesPath: '/etc/nginx/mime.types',
+  });
+
+  p.taskDefinition.addVolume({ name: 'nginx-run' });
+  const container = p.taskDefinition.addContainer('nginx', {
+    image: p.options.image ?? ecs.ContainerImage.fromRegistry(DEFAULT_NGINX_IMAGE),
+    entryPoint: ['sh', '-c'],
+    command: [nginxStartScript(NGINX_CONF_ENV, NGINX_RUN_DIR)],
+    environment: { [NGINX_CONF_ENV]: config },
+    essential: true,
+    cpu: p.options.cpu ?? 128,
+    memoryReservationMiB: p.options.memoryReservationMiB ?? 128,
+    portMappings: [{ containerPort: Defaults.proxyPort, name: 'http' }],
+    logging: ecs.LogDrivers.awsLogs({ logGroup: p.logGroup, streamPrefix: 'nginx' }),
+    readonlyRootFilesystem: true,
+    // In-flight requests may take the full read timeout to finish after the graceful stop.
+    stopTimeout: Duration.seconds(read + 5),
+  });
+  container.addMountPoints({ sourceVolume: 'nginx-run', containerPath: NGINX_RUN_DIR, readOnly: false });
+  // Start only once Django answers its health check; ECS stops containers in reverse order, so
+  // nginx drains before the app server gets its stop signal.
+  container.addContainerDependencies({ container: p.appContainer, condition: ecs.ContainerDependencyCondition.HEALTHY });
+
+  if (fromImage) {
+    p.taskDefinition.addVolume({ name: 'static' });
+    const init = p.taskDefinition.addContainer('static-init', {
+      image: p.appImage,
+      essential: false,
+      entryPoint: ['python3', '-c'],
+      command: [renderStaticCopyScript(p.staticFiles.directory!, Defaults.staticMountPath)],
+      logging: ecs.LogDrivers.awsLogs({ logGroup: p.logGroup, streamPrefix: 'static-init' }),
+      readonlyRootFilesystem: true,
+    });
+    init.addMountPoints({ sourceVolume: 'static', containerPath: Defaults.staticMountPath, readOnly: false });
+    container.addMountPoints({ sourceVolume: 'static', containerPath: Defaults.staticMountPath, readOnly: true });
+    container.addContainerDependencies({ container: init, condition: ecs.ContainerDependencyCondition.SUCCESS });
+  }
+
+  return { container, port: Defaults.proxyPort, config };
+}
+
+/**
+ * Python (present in every Django image; `cp` may not be) that copies STATIC_ROOT into the shared
+ * volume, failing loudly when the directory is missing (collectstatic did not run in the image).
+ */
+export function renderStaticCopyScript(source: string, target: string): string {
+  return [
+    'import os,shutil,sys',
+    `s=${JSON.stringify(source)}`,
+    'os.path.isdir(s) or sys.exit("static files: %s is not a directory in the image; run collectstatic in the Dockerfile" % s)',
+    `shutil.copytree(s,${JSON.stringify(target)},dirs_exist_ok=True)`,
+  ].join(';');
+}

@@ -1,0 +1,144 @@
+import { Problem, RenderError } from '../errors';
+
+/**
+ * Gunicorn worker classes.
+ */
+export enum GunicornWorkerClass {
+  /** One request per process; the simplest, needs a buffering proxy in front. */
+  SYNC = 'sync',
+  /** Processes with a thread pool each; the default, good for typical Django views. */
+  GTHREAD = 'gthread',
+  /** Green threads (needs gevent in the image); for I/O-bound apps with many slow calls. */
+  GEVENT = 'gevent',
+  /** ASGI through uvicorn's Gunicorn worker (needs uvicorn in the image); for async views. */
+  UVICORN = 'uvicorn',
+}
+
+/** Everything the Gunicorn command line is rendered from. Pure data. */
+export interface GunicornConfig {
+  /** `module:callable` of the WSGI (or, for uvicorn, ASGI) application. */
+  readonly appModule: string;
+  readonly bindHost: string;
+  readonly bindPort: number;
+  readonly workerClass: GunicornWorkerClass;
+  readonly workers: number;
+  /** gthread only. */
+  readonly threads?: number;
+  /** gevent only. */
+  readonly workerConnections?: number;
+  readonly timeoutSeconds: number;
+  readonly gracefulTimeoutSeconds: number;
+  readonly keepAliveSeconds: number;
+  readonly maxRequests: number;
+  readonly maxRequestsJitter: number;
+  /** Comma-separated addresses whose X-Forwarded-* headers Gunicorn trusts. */
+  readonly forwardedAllowIps: string;
+  /** Extra flags appended verbatim, for options this library does not model. */
+  readonly extraArgs?: readonly string[];
+}
+
+const WORKER_CLASS_ARG: Record<GunicornWorkerClass, string> = {
+  [GunicornWorkerClass.SYNC]: 'sync',
+  [GunicornWorkerClass.GTHREAD]: 'gthread',
+  [GunicornWorkerClass.GEVENT]: 'gevent',
+  [GunicornWorkerClass.UVICORN]: 'uvicorn.workers.UvicornWorker',
+};
+
+/**
+ * Default worker processes for a task size: the classic 2 x vCPU + 1 for sync/gthread; async
+ * workers multiplex connections, so one per vCPU is enough (at least 2, so a crash never empties the task).
+ */
+export function defaultGunicornWorkers(workerClass: GunicornWorkerClass, vcpu: number): number {
+  if (workerClass === GunicornWorkerClass.GEVENT || workerClass === GunicornWorkerClass.UVICORN) {
+    return Math.max(2, Math.ceil(vcpu));
+  }
+  return Math.max(2, Math.floor(2 * vcpu) + 1);
+}
+
+/** Default threads per process: only gthread uses threads. */
+export function defaultGunicornThreads(workerClass: GunicornWorkerClass): number | undefined {
+  return workerClass === GunicornWorkerClass.GTHREAD ? 4 : undefined;
+}
+
+function isPositiveInt(n: number): boolean {
+  return Number.isInteger(n) && n > 0;
+}
+
+/** Everything wrong with a config, as problems naming the construct prop to change. */
+export function gunicornProblems(c: GunicornConfig): Problem[] {
+  const problems: Problem[] = [];
+  if (!/^[A-Za-z_][\w.]*:[A-Za-z_]\w*(\(.*\))?$/.test(c.appModule)) {
+    problems.push({ prop: 'wsgiModule', message: `'${c.appModule}' is not 'package.module:callable' (e.g. 'mysite.wsgi:application')` });
+  }
+  if (!isPositiveInt(c.workers) || c.workers > 256) {
+    problems.push({ prop: 'workers', message: `must be a whole number from 1 to 256, got ${c.workers}` });
+  }
+  if (c.threads !== undefined) {
+    if (c.workerClass !== GunicornWorkerClass.GTHREAD) {
+      problems.push({ prop: 'threads', message: `only the gthread worker uses threads; remove threads or set workerClass to GTHREAD (got ${c.workerClass})` });
+    } else if (!isPositiveInt(c.threads) || c.threads > 1000) {
+      problems.push({ prop: 'threads', message: `must be a whole number from 1 to 1000, got ${c.threads}` });
+    }
+  }
+  if (c.workerConnections !== undefined) {
+    if (c.workerClass !== GunicornWorkerClass.GEVENT) {
+      problems.push({ prop: 'workerConnections', message: `only the gevent worker uses worker connections; remove it or set workerClass to GEVENT (got ${c.workerClass})` });
+    } else if (!isPositiveInt(c.workerConnections)) {
+      problems.push({ prop: 'workerConnections', message: `must be a positive whole number, got ${c.workerConnections}` });
+    }
+  }
+  if (!isPositiveInt(c.timeoutSeconds)) {
+    problems.push({ prop: 'workerTimeout', message: `must be a whole number of seconds >= 1, got ${c.timeoutSeconds}` });
+  }
+  if (!isPositiveInt(c.gracefulTimeoutSeconds)) {
+    problems.push({ prop: 'gracefulTimeout', message: `must be a whole number of seconds >= 1, got ${c.gracefulTimeoutSeconds}` });
+  }
+  if (!isPositiveInt(c.keepAliveSeconds)) {
+    problems.push({ prop: 'keepAlive', message: `must be a whole number of seconds >= 1, got ${c.keepAliveSeconds}` });
+  }
+  if (!Number.isInteger(c.maxRequests) || c.maxRequests < 0) {
+    problems.push({ prop: 'maxRequests', message: `must be a whole number >= 0 (0 disables recycling), got ${c.maxRequests}` });
+  }
+  if (!Number.isInteger(c.maxRequestsJitter) || c.maxRequestsJitter < 0) {
+    problems.push({ prop: 'maxRequestsJitter', message: `must be a whole number >= 0, got ${c.maxRequestsJitter}` });
+  } else if (c.maxRequests > 0 && c.maxRequestsJitter === 0) {
+    problems.push({ prop: 'maxRequestsJitter', message: 'a fixed max-requests restarts every worker at the same moment (large p99 tails); give a jitter > 0, e.g. a quarter of maxRequests' });
+  }
+  if (!isPositiveInt(c.bindPort) || c.bindPort > 65535) {
+    problems.push({ prop: 'port', message: `must be a TCP port from 1 to 65535, got ${c.bindPort}` });
+  }
+  return problems;
+}
+
+/**
+ * Renders the Gunicorn argv. The construct sets it as the app container's command, and the
+ * integration tests run exactly this argv with a real Gunicorn.
+ */
+export function renderGunicornArgv(c: GunicornConfig): string[] {
+  const problems = gunicornProblems(c);
+  if (problems.length > 0) throw new RenderError(problems);
+  const argv = [
+    'gunicorn',
+    c.appModule,
+    `--bind=${c.bindHost}:${c.bindPort}`,
+    `--worker-class=${WORKER_CLASS_ARG[c.workerClass]}`,
+    `--workers=${c.workers}`,
+  ];
+  if (c.threads !== undefined) argv.push(`--threads=${c.threads}`);
+  if (c.workerConnections !== undefined) argv.push(`--worker-connections=${c.workerConnections}`);
+  argv.push(
+    `--timeout=${c.timeoutSeconds}`,
+    `--graceful-timeout=${c.gracefulTimeoutSeconds}`,
+    `--keep-alive=${c.keepAliveSeconds}`,
+    `--max-requests=${c.maxRequests}`,
+    `--max-requests-jitter=${c.maxRequestsJitter}`,
+    // The heartbeat file on a container's overlay disk can stall workers into timeouts.
+    '--worker-tmp-dir=/dev/shm',
+    `--forwarded-allow-ips=${c.forwardedAllowIps}`,
+    '--access-logfile=-',
+    '--error-logfile=-',
+    '--capture-output',
+  );
+  argv.push(...(c.extraArgs ?? []));
+  return argv;
+}

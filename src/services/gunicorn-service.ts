@@ -1,0 +1,139 @@
+import { Duration } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { Defaults } from '../defaults';
+import {
+  defaultGunicornThreads, defaultGunicornWorkers, GunicornConfig, GunicornWorkerClass,
+  gunicornProblems, renderGunicornArgv,
+} from '../servers/gunicorn';
+import { AppServerSpec, DjangoServiceBase, DjangoServiceBaseProps, ServerContext } from './service-base';
+import { secondsOf } from './validation';
+
+/** Props of DjangoGunicornService. */
+export interface DjangoGunicornServiceProps extends DjangoServiceBaseProps {
+  /**
+   * The WSGI application, `module:callable`.
+   * @default 'config.wsgi:application'
+   */
+  readonly wsgiModule?: string;
+  /**
+   * The ASGI application for the UVICORN worker class, `module:callable`.
+   * @default 'config.asgi:application'
+   */
+  readonly asgiModule?: string;
+  /**
+   * Gunicorn worker class.
+   * @default GunicornWorkerClass.GTHREAD
+   */
+  readonly workerClass?: GunicornWorkerClass;
+  /**
+   * Worker processes per task.
+   * @default - 2 x vCPU + 1 (at least 2) for sync/gthread; vCPU (at least 2) for gevent/uvicorn
+   */
+  readonly workers?: number;
+  /**
+   * Threads per worker process (gthread only).
+   * @default 4
+   */
+  readonly threads?: number;
+  /**
+   * Concurrent connections per worker (gevent only).
+   * @default - Gunicorn's default (1000)
+   */
+  readonly workerConnections?: number;
+  /**
+   * After SIGTERM, how long workers get to finish in-flight requests.
+   * @default Duration.seconds(25)
+   */
+  readonly gracefulTimeout?: Duration;
+  /**
+   * How long Gunicorn keeps an idle client connection open. Facing the ALB directly it must be
+   * longer than the ALB idle timeout (Gunicorn's own 2 s default there is the classic random 502).
+   * @default - ALB idle timeout + 15 s (75 s) without a proxy; 5 s behind the proxy
+   */
+  readonly keepAlive?: Duration;
+  /**
+   * Requests after which a worker is recycled (0 disables).
+   * @default 1000
+   */
+  readonly maxRequests?: number;
+  /**
+   * Random extra requests (0..jitter) added per worker, so workers do not all restart at once.
+   * @default - a quarter of maxRequests (250)
+   */
+  readonly maxRequestsJitter?: number;
+  /**
+   * Extra Gunicorn flags appended verbatim, for options not modelled here.
+   * @default - none
+   */
+  readonly extraArgs?: string[];
+}
+
+/** The Gunicorn config a set of props and a task context render to. */
+function gunicornConfigOf(props: DjangoGunicornServiceProps, ctx: ServerContext): GunicornConfig {
+  const workerClass = props.workerClass ?? GunicornWorkerClass.GTHREAD;
+  const maxRequests = props.maxRequests ?? Defaults.maxRequests;
+  const keepAliveDefault = ctx.facingLoadBalancer
+    ? ctx.idleTimeoutSeconds + Defaults.directKeepAliveMargin
+    : Defaults.keepAliveBehindProxy;
+  return {
+    appModule: workerClass === GunicornWorkerClass.UVICORN
+      ? props.asgiModule ?? 'config.asgi:application'
+      : props.wsgiModule ?? 'config.wsgi:application',
+    bindHost: ctx.bindHost,
+    bindPort: ctx.port,
+    workerClass,
+    workers: props.workers ?? defaultGunicornWorkers(workerClass, ctx.vcpu),
+    threads: props.threads ?? defaultGunicornThreads(workerClass),
+    workerConnections: props.workerConnections,
+    timeoutSeconds: ctx.workerTimeoutSeconds,
+    gracefulTimeoutSeconds: secondsOf(props.gracefulTimeout, Defaults.gracefulTimeout),
+    keepAliveSeconds: secondsOf(props.keepAlive, keepAliveDefault),
+    maxRequests,
+    maxRequestsJitter: props.maxRequestsJitter ?? Math.floor(maxRequests * Defaults.maxRequestsJitterFraction),
+    // Behind the proxy only loopback talks to Gunicorn; facing the ALB, the security group admits
+    // only the load balancer, whose addresses change, so trust any peer.
+    forwardedAllowIps: ctx.facingLoadBalancer ? '*' : '127.0.0.1',
+    extraArgs: props.extraArgs,
+  };
+}
+
+/**
+ * A Django WSGI app under Gunicorn on ECS Fargate, behind an Nginx sidecar (default) or the load
+ * balancer alone. Works with only `image` given.
+ */
+export class DjangoGunicornService extends DjangoServiceBase {
+  /** The Gunicorn worker class in use. */
+  public readonly workerClass: GunicornWorkerClass;
+  /** Worker processes per task. */
+  public readonly workers: number;
+  /** Threads per worker (gthread), else undefined. */
+  public readonly threads?: number;
+
+  constructor(scope: Construct, id: string, props: DjangoGunicornServiceProps) {
+    super(scope, id, props);
+    const config = gunicornConfigOf(props, this._serverContext);
+    this.workerClass = config.workerClass;
+    this.workers = config.workers;
+    this.threads = config.threads;
+  }
+
+  /** @internal */
+  protected _renderServer(baseProps: DjangoServiceBaseProps, ctx: ServerContext): AppServerSpec {
+    const props = baseProps as DjangoGunicornServiceProps;
+    const config = gunicornConfigOf(props, ctx);
+    const problems = gunicornProblems(config);
+    if (props.asgiModule !== undefined && config.workerClass !== GunicornWorkerClass.UVICORN) {
+      problems.push({ prop: 'asgiModule', message: 'only the UVICORN worker class runs an ASGI app; use wsgiModule, or set workerClass to UVICORN' });
+    }
+    if (props.wsgiModule !== undefined && config.workerClass === GunicornWorkerClass.UVICORN) {
+      problems.push({ prop: 'wsgiModule', message: 'the UVICORN worker class runs an ASGI app; use asgiModule instead' });
+    }
+    return {
+      command: problems.length === 0 ? renderGunicornArgv(config) : [],
+      problems,
+      gracefulStopSeconds: config.gracefulTimeoutSeconds,
+      keepAliveSeconds: config.keepAliveSeconds,
+      keepAliveProp: 'keepAlive',
+    };
+  }
+}

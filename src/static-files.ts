@@ -1,0 +1,55 @@
+import { Duration } from 'aws-cdk-lib';
+
+/** How static files reach browsers. */
+export enum StaticFilesMode {
+  /** The app serves them itself (WhiteNoise) or has none; requests go through to Django. */
+  APP_SERVED = 'app-served',
+  /** An init container copies them from the app image into a task volume the proxy serves. */
+  FROM_IMAGE = 'from-image',
+}
+
+/** Options for serving static files collected into the app image. */
+export interface StaticFilesFromImageOptions {
+  /**
+   * URL prefix, the same as Django's `STATIC_URL` (set in the container as `DJANGO_STATIC_URL`).
+   * @default '/static/'
+   */
+  readonly urlPath?: string;
+  /**
+   * How long browsers may cache a file. Use a long value only with hashed file names
+   * (ManifestStaticFilesStorage).
+   * @default Duration.hours(1)
+   */
+  readonly maxAge?: Duration;
+}
+
+/**
+ * Where static files come from: `StaticFiles.fromImage(dir)` (served by the proxy, fastest) or
+ * `StaticFiles.appServed()` (WhiteNoise or no static files).
+ */
+export class StaticFiles {
+  /**
+   * Files already collected into the app image (`collectstatic` in the Dockerfile, `STATIC_ROOT`);
+   * an init container from the app image copies `directory` to a volume the proxy serves.
+   * @param directory absolute path of STATIC_ROOT inside the app image, e.g. `/app/staticfiles`
+   */
+  public static fromImage(directory: string, options: StaticFilesFromImageOptions = {}): StaticFiles {
+    return new StaticFiles(StaticFilesMode.FROM_IMAGE, directory, options.urlPath ?? '/static/', options.maxAge ?? Duration.hours(1));
+  }
+
+  /** The app serves its static files itself (WhiteNoise), or has none. */
+  public static appServed(): StaticFiles {
+    return new StaticFiles(StaticFilesMode.APP_SERVED, undefined, undefined, undefined);
+  }
+
+  private constructor(
+    /** The mode. */
+    public readonly mode: StaticFilesMode,
+    /** STATIC_ROOT inside the app image (FROM_IMAGE only). */
+    public readonly directory: string | undefined,
+    /** URL prefix (FROM_IMAGE only). */
+    public readonly urlPath: string | undefined,
+    /** Browser cache duration (FROM_IMAGE only). */
+    public readonly maxAge: Duration | undefined,
+  ) {}
+}
