@@ -1,4 +1,4 @@
-import { awscdk, javascript } from 'projen';
+import { awscdk, javascript, JsonFile } from 'projen';
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-django',
@@ -31,6 +31,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
       // Integration tests with real servers have their own task (test:servers).
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/'],
       testTimeout: 60_000,
+      // Examples and tests import the library by its package name, as users do.
+      moduleNameMapper: { '^cdk-django$': '<rootDir>/src/index.ts' },
       collectCoverage: false,
     },
   },
@@ -42,7 +44,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 // The ts-jest config uses isolatedModules (no type-check): type-check tests and examples separately.
 const typecheck = project.addTask('typecheck', {
   description: 'Type-check src/, test/ and examples/ (ts-jest with isolatedModules does not)',
-  exec: 'tsc --noEmit -p tsconfig.dev.json',
+  exec: 'tsc --noEmit -p tsconfig.typecheck.json',
 });
 project.testTask.spawn(typecheck);
 
@@ -63,11 +65,18 @@ project.addTask('test:servers', {
 project.tasks.tryFind('package:python')?.reset('jsii-pacmak -v --target python --code-only');
 
 // A tsconfig for tests, examples and scripts (the jsii tsconfig only covers src/).
-project.tryFindObjectFile('tsconfig.dev.json')?.addOverride('include', [
-  'src/**/*.ts',
-  'test/**/*.ts',
-  'examples/**/*.ts',
-  'scripts/**/*.ts',
-]);
+new JsonFile(project, 'tsconfig.typecheck.json', {
+  obj: {
+    extends: './tsconfig.json',
+    compilerOptions: {
+      noEmit: true,
+      rootDir: '.',
+      baseUrl: '.',
+      paths: { 'cdk-django': ['src/index.ts'] },
+    },
+    include: ['src/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', 'scripts/**/*.ts'],
+    exclude: ['node_modules'],
+  },
+});
 
 project.synth();

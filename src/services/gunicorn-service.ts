@@ -134,6 +134,9 @@ export class DjangoGunicornService extends DjangoServiceBase {
       gracefulStopSeconds: config.gracefulTimeoutSeconds,
       keepAliveSeconds: config.keepAliveSeconds,
       keepAliveProp: 'keepAlive',
+      warnings: ctx.facingLoadBalancer && config.workerClass === GunicornWorkerClass.SYNC
+        ? [{ id: 'sync-worker-without-proxy', message: 'The sync worker serves one request per process and ignores keep-alive; facing the ALB directly, slow clients tie up workers. Prefer gthread, or keep the Nginx proxy.' }]
+        : [],
     };
   }
 }

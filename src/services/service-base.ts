@@ -175,6 +175,8 @@ export interface AppServerSpec {
   readonly keepAliveSeconds?: number;
   /** Name of the prop that sets keepAliveSeconds, for error messages. */
   readonly keepAliveProp?: string;
+  /** Advice shown at synth (acknowledgeable by id). */
+  readonly warnings?: Array<{ id: string; message: string }>;
 }
 
 /** What the base tells a server leaf about where it runs. @internal */
@@ -385,6 +387,14 @@ export abstract class DjangoServiceBase extends Construct {
     if (!https && !props.listener) {
       Annotations.of(this).addWarningV2('cdk-django:http-only',
         'No certificate: the site is served over plain HTTP. Give `certificate` (and `domainNames`) for HTTPS before real users arrive.');
+    }
+
+    if (!hasProxy) {
+      Annotations.of(this).addWarningV2('cdk-django:task-ip-allowed-host',
+        'Proxy.none(): ALB health checks send the task IP as Host, which Django rejects (400) unless settings.py adds the task IP from the ECS metadata endpoint to ALLOWED_HOSTS (README: "Health checks without a proxy").');
+    }
+    for (const warning of server.warnings ?? []) {
+      Annotations.of(this).addWarningV2(`cdk-django:${warning.id}`, warning.message);
     }
 
     // ---- task: app container, optional proxy sidecar ----

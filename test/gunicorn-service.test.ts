@@ -1,0 +1,399 @@
+import { Annotations as CdkAnnotations, App, Duration, Errors, Size, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { DjangoGunicornService, DjangoGunicornServiceProps, GunicornWorkerClass, Proxy, StaticFiles } from '../src';
+import { IMAGE, container, containers, envOf, flag, newStack, only, validationMessage } from './helpers/template';
+
+void CdkAnnotations;
+
+function synth(props: Partial<DjangoGunicornServiceProps> = {}): { stack: Stack; service: DjangoGunicornService; template: Template } {
+  const stack = newStack();
+  const service = new DjangoGunicornService(stack, 'Web', { image: IMAGE, ...props });
+  return { stack, service, template: Template.fromStack(stack) };
+}
+
+const CERT_ARN = 'arn:aws:acm:us-east-1:111111111111:certificate/abc';
+
+// GIVEN the one-liner with nothing but an image (built once: each Template costs seconds)
+const quick = synth();
+// GIVEN HTTPS with domain names
+const httpsStack = newStack();
+const httpsService = new DjangoGunicornService(httpsStack, 'Web', {
+  image: IMAGE,
+  domainNames: ['example.com', '.example.org'],
+  certificate: acm.Certificate.fromCertificateArn(httpsStack, 'Cert', CERT_ARN),
+  staticFiles: StaticFiles.fromImage('/app/staticfiles'),
+  settingsModule: 'mysite.settings.production',
+  environment: { SENTRY_ENVIRONMENT: 'production' },
+});
+const https = Template.fromStack(httpsStack);
+// GIVEN the load balancer straight on Gunicorn
+const direct = synth({ proxy: Proxy.none(), domainNames: ['example.com'] });
+
+describe('the one-liner (Nginx sidecar, HTTP)', () => {
+  test('creates a VPC with flow logs, a cluster with Container Insights, and an internet-facing ALB', () => {
+    quick.template.resourceCountIs('AWS::EC2::VPC', 1);
+    quick.template.resourceCountIs('AWS::EC2::FlowLog', 1);
+    quick.template.hasResourceProperties('AWS::ECS::Cluster', {
+      ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }],
+    });
+    quick.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Scheme: 'internet-facing',
+    });
+    const attributes = Object.fromEntries(only(quick.template, 'AWS::ElasticLoadBalancingV2::LoadBalancer')
+      .LoadBalancerAttributes.map((a: any) => [a.Key, a.Value]));
+    expect(attributes).toMatchObject({
+      'routing.http.drop_invalid_header_fields.enabled': 'true',
+      'idle_timeout.timeout_seconds': '60',
+      'access_logs.s3.enabled': 'true',
+    });
+  });
+
+  test('exposes the created resources', () => {
+    const s = quick.service;
+    expect(s.vpc).toBeDefined();
+    expect(s.cluster).toBeDefined();
+    expect(s.loadBalancer).toBeDefined();
+    expect(s.listener).toBeDefined();
+    expect(s.targetGroup).toBeDefined();
+    expect(s.taskDefinition).toBeDefined();
+    expect(s.service).toBeDefined();
+    expect(s.secretKey).toBeDefined();
+    expect(s.logGroup).toBeDefined();
+    expect(s.proxyContainer?.containerName).toBe('nginx');
+    expect(s.targetContainer).toBe(s.proxyContainer);
+    expect(s.appContainer.containerName).toBe('app');
+    expect(s.workerClass).toBe(GunicornWorkerClass.GTHREAD);
+    expect(s.workers).toBe(2);
+    expect(s.threads).toBe(4);
+  });
+
+  test('targets the nginx container, not the app', () => {
+    quick.template.hasResourceProperties('AWS::ECS::Service', {
+      LoadBalancers: [{ ContainerName: 'nginx', ContainerPort: 8080, TargetGroupArn: Match.anyValue() }],
+    });
+    quick.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      Port: 8080,
+      TargetType: 'ip',
+      HealthCheckPath: '/healthz',
+      HealthCheckIntervalSeconds: 15,
+      HealthCheckTimeoutSeconds: 5,
+      Matcher: { HttpCode: '200' },
+      TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }]),
+    });
+  });
+
+  test('deploys safely: circuit breaker with rollback, 100% minimum healthy, grace period, no public IP', () => {
+    const svc = only(quick.template, 'AWS::ECS::Service');
+    expect(svc.DeploymentConfiguration).toMatchObject({
+      DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+      MinimumHealthyPercent: 100,
+      MaximumPercent: 200,
+    });
+    expect(svc.HealthCheckGracePeriodSeconds).toBe(60);
+    expect(svc.NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp).toBe('DISABLED');
+    expect(svc.EnableExecuteCommand).toBe(false);
+  });
+
+  test('leaves the task count to autoscaling (no DesiredCount to reset on deploy)', () => {
+    expect(only(quick.template, 'AWS::ECS::Service').DesiredCount).toBeUndefined();
+    quick.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 2, MaxCapacity: 8 });
+    quick.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({
+        TargetValue: 60,
+        PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' },
+      }),
+    });
+  });
+
+  test('runs Gunicorn gthread on loopback behind the proxy with the production flags', () => {
+    const argv: string[] = container(quick.template, 'app').Command;
+    expect(argv.slice(0, 2)).toEqual(['gunicorn', 'config.wsgi:application']);
+    expect(flag(argv, 'bind')).toBe('127.0.0.1:8000');
+    expect(flag(argv, 'worker-class')).toBe('gthread');
+    expect(flag(argv, 'workers')).toBe('2');
+    expect(flag(argv, 'threads')).toBe('4');
+    expect(flag(argv, 'timeout')).toBe('30');
+    expect(flag(argv, 'graceful-timeout')).toBe('25');
+    expect(flag(argv, 'worker-tmp-dir')).toBe('/dev/shm');
+    expect(flag(argv, 'max-requests')).toBe('1000');
+    expect(flag(argv, 'max-requests-jitter')).toBe('250');
+    expect(flag(argv, 'forwarded-allow-ips')).toBe('127.0.0.1');
+    expect(flag(argv, 'access-logfile')).toBe('-');
+  });
+
+  test('nests timeouts inside out and keep-alives outside in: worker 30 < proxy 35 < ALB idle 60 < nginx keep-alive 65', () => {
+    const argv: string[] = container(quick.template, 'app').Command;
+    const conf: string = envOf(container(quick.template, 'nginx')).CDK_DJANGO_NGINX_CONF['Fn::Join'][1].join('');
+    const alb = only(quick.template, 'AWS::ElasticLoadBalancingV2::LoadBalancer');
+    const idle = Number(alb.LoadBalancerAttributes.find((a: any) => a.Key === 'idle_timeout.timeout_seconds').Value);
+    const worker = Number(flag(argv, 'timeout'));
+    const read = Number(conf.match(/proxy_read_timeout (\d+)s;/)![1]);
+    const keepalive = Number(conf.match(/keepalive_timeout (\d+)s;/)![1]);
+    expect([worker, read, idle, keepalive]).toEqual([30, 35, 60, 65]);
+  });
+
+  test('starts nginx only after the app is HEALTHY and stops it gracefully', () => {
+    const nginx = container(quick.template, 'nginx');
+    expect(nginx.DependsOn).toEqual([{ ContainerName: 'app', Condition: 'HEALTHY' }]);
+    expect(nginx.EntryPoint).toEqual(['sh', '-c']);
+    expect(nginx.Command[0]).toContain('trap \'kill -QUIT $pid 2>/dev/null\' TERM QUIT INT');
+    expect(nginx.Image).toBe('public.ecr.aws/docker/library/nginx:1.28-alpine');
+    expect(nginx.ReadonlyRootFilesystem).toBe(true);
+    expect(nginx.StopTimeout).toBe(40);
+    expect(nginx.PortMappings).toEqual([expect.objectContaining({ ContainerPort: 8080 })]);
+  });
+
+  test('the app container health check uses python (no curl), with timeout < interval', () => {
+    const hc = container(quick.template, 'app').HealthCheck;
+    expect(hc.Command.slice(0, 3)).toEqual(['CMD', 'python3', '-c']);
+    expect(hc.Command[3]).toContain('http://127.0.0.1:8000/healthz');
+    expect(hc.Timeout).toBeLessThan(hc.Interval);
+    expect(container(quick.template, 'app').StopTimeout).toBe(35);
+  });
+
+  test('allowed hosts default to the load balancer DNS name; the secret key comes from Secrets Manager', () => {
+    const app = container(quick.template, 'app');
+    const env = envOf(app);
+    expect(env.DJANGO_ALLOWED_HOSTS).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/LoadBalancer/), 'DNSName'] });
+    expect(env.DJANGO_CSRF_TRUSTED_ORIGINS['Fn::Join'][1][0]).toBe('http://');
+    expect(env.DJANGO_SETTINGS_MODULE).toBeUndefined();
+    expect(env.DJANGO_SECRET_KEY).toBeUndefined();
+    expect(app.Secrets).toEqual([{ Name: 'DJANGO_SECRET_KEY', ValueFrom: { Ref: expect.stringMatching(/SecretKey/) } }]);
+    quick.template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true },
+    });
+  });
+
+  test('logs to CloudWatch with a year of retention, kept on stack deletion', () => {
+    quick.template.hasResource('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 365 }, DeletionPolicy: 'Retain' });
+    for (const c of containers(quick.template)) {
+      expect(c.LogConfiguration.LogDriver).toBe('awslogs');
+    }
+  });
+
+  test('serves plain HTTP on port 80 and warns about it', () => {
+    quick.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 80, Protocol: 'HTTP', DefaultActions: [Match.objectLike({ Type: 'forward' })],
+    });
+    Annotations.fromStack(quick.stack).hasWarning('/Test/Web', Match.stringLikeRegexp('plain HTTP'));
+  });
+
+  test('admits only the load balancer to the task, on the proxy port', () => {
+    quick.template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: 8080, ToPort: 8080, IpProtocol: 'tcp',
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('LoadBalancerSecurityGroup'), 'GroupId'] },
+    });
+    const ingress = Object.values(quick.template.findResources('AWS::EC2::SecurityGroupIngress'));
+    expect(ingress.some((r: any) => r.Properties.FromPort === 8000)).toBe(false);
+  });
+});
+
+describe('HTTPS with domain names and static files from the image', () => {
+  test('listens on 443 with the certificate and a modern TLS policy, and redirects 80 to 443', () => {
+    https.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 443, Protocol: 'HTTPS', Certificates: [{ CertificateArn: CERT_ARN }],
+      SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
+    });
+    https.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 80, DefaultActions: [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } }],
+    });
+    Annotations.fromStack(httpsStack).hasNoWarning('/Test/Web', Match.stringLikeRegexp('plain HTTP'));
+  });
+
+  test('sets the production settings from the props', () => {
+    const env = envOf(container(https, 'app'));
+    expect(env).toMatchObject({
+      DJANGO_ALLOWED_HOSTS: 'example.com,.example.org',
+      DJANGO_CSRF_TRUSTED_ORIGINS: 'https://example.com,https://*.example.org',
+      DJANGO_SETTINGS_MODULE: 'mysite.settings.production',
+      DJANGO_STATIC_URL: '/static/',
+      SENTRY_ENVIRONMENT: 'production',
+    });
+    expect(httpsService.allowedHosts).toEqual(['example.com', '.example.org']);
+  });
+
+  test('nginx accepts only the domain names and answers the health path with an allowed Host', () => {
+    const conf: string = envOf(container(https, 'nginx')).CDK_DJANGO_NGINX_CONF;
+    expect(conf).toContain('server_name example.com .example.org;');
+    expect(conf).toMatch(/location = \/healthz \{[^}]*proxy_set_header Host example\.com;/);
+    expect(conf).toContain('return 444;');
+  });
+
+  test('copies static files from the app image into a volume that nginx serves read-only', () => {
+    const init = container(https, 'static-init');
+    expect(init.Image).toBe('example/mysite:1');
+    expect(init.Essential).toBe(false);
+    expect(init.EntryPoint).toEqual(['python3', '-c']);
+    expect(init.Command[0]).toContain('"/app/staticfiles"');
+    expect(init.MountPoints).toEqual([{ SourceVolume: 'static', ContainerPath: '/srv/static', ReadOnly: false }]);
+    const nginx = container(https, 'nginx');
+    expect(nginx.DependsOn).toEqual(expect.arrayContaining([{ ContainerName: 'static-init', Condition: 'SUCCESS' }]));
+    expect(nginx.MountPoints).toEqual(expect.arrayContaining([{ SourceVolume: 'static', ContainerPath: '/srv/static', ReadOnly: true }]));
+    expect(envOf(nginx).CDK_DJANGO_NGINX_CONF).toMatch(/location \/static\/ \{\s*alias \/srv\/static\/;/);
+  });
+});
+
+describe('Proxy.none(): the load balancer straight on Gunicorn', () => {
+  test('targets the app container on 8000, with no sidecar', () => {
+    direct.template.hasResourceProperties('AWS::ECS::Service', {
+      LoadBalancers: [{ ContainerName: 'app', ContainerPort: 8000, TargetGroupArn: Match.anyValue() }],
+    });
+    expect(containers(direct.template).map((c) => c.Name)).toEqual(['app']);
+    expect(direct.service.proxyContainer).toBeUndefined();
+  });
+
+  test('keeps idle connections longer than the ALB (75 s > 60 s) and trusts the ALB\'s forwarded headers', () => {
+    const argv: string[] = container(direct.template, 'app').Command;
+    expect(flag(argv, 'bind')).toBe('0.0.0.0:8000');
+    expect(flag(argv, 'keep-alive')).toBe('75');
+    expect(flag(argv, 'forwarded-allow-ips')).toBe('*');
+  });
+
+  test('warns that the health check needs the task IP in ALLOWED_HOSTS', () => {
+    Annotations.fromStack(direct.stack).hasWarning('/Test/Web', Match.stringLikeRegexp('task IP'));
+  });
+});
+
+describe('props', () => {
+  test('worker class, workers, threads and timeouts are props', () => {
+    const { template } = synth({
+      workerClass: GunicornWorkerClass.SYNC, workers: 9, workerTimeout: Duration.seconds(20),
+      gracefulTimeout: Duration.seconds(15), stopTimeout: Duration.seconds(60), maxRequests: 500, maxRequestsJitter: 50,
+    });
+    const app = container(template, 'app');
+    expect(flag(app.Command, 'worker-class')).toBe('sync');
+    expect(flag(app.Command, 'workers')).toBe('9');
+    expect(flag(app.Command, 'threads')).toBeUndefined();
+    expect(flag(app.Command, 'timeout')).toBe('20');
+    expect(flag(app.Command, 'max-requests-jitter')).toBe('50');
+    expect(app.StopTimeout).toBe(60);
+    // the proxy read timeout follows the worker timeout
+    expect(envOf(container(template, 'nginx')).CDK_DJANGO_NGINX_CONF['Fn::Join'][1].join('')).toContain('proxy_read_timeout 25s;');
+  });
+
+  test('workers scale with task CPU', () => {
+    const { service } = synth({ cpu: 2048, memoryLimitMiB: 4096 });
+    expect(service.workers).toBe(5);
+  });
+
+  test('the uvicorn worker runs the ASGI module', () => {
+    const { template } = synth({ workerClass: GunicornWorkerClass.UVICORN, asgiModule: 'mysite.asgi:application' });
+    const argv = container(template, 'app').Command;
+    expect(argv[1]).toBe('mysite.asgi:application');
+    expect(flag(argv, 'worker-class')).toBe('uvicorn.workers.UvicornWorker');
+  });
+
+  test('client_max_body_size and the proxy image are props', () => {
+    const { template } = synth({
+      domainNames: ['example.com'],
+      proxy: Proxy.nginx({ clientMaxBodySize: Size.mebibytes(50), image: ecs.ContainerImage.fromRegistry('nginx:1.27') }),
+    });
+    const nginx = container(template, 'nginx');
+    expect(envOf(nginx).CDK_DJANGO_NGINX_CONF).toContain('client_max_body_size 50m;');
+    expect(nginx.Image).toBe('nginx:1.27');
+  });
+
+  test('a longer idle timeout moves the keep-alives above it', () => {
+    const { template } = synth({ domainNames: ['example.com'], idleTimeout: Duration.seconds(120) });
+    expect(envOf(container(template, 'nginx')).CDK_DJANGO_NGINX_CONF).toContain('keepalive_timeout 125s;');
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'idle_timeout.timeout_seconds', Value: '120' }]),
+    });
+  });
+
+  test('user secrets and an existing secret key are passed as ECS secrets', () => {
+    const stack = newStack();
+    const key = secretsmanager.Secret.fromSecretNameV2(stack, 'Key', 'django/key');
+    const api = secretsmanager.Secret.fromSecretNameV2(stack, 'Api', 'api/token');
+    new DjangoGunicornService(stack, 'Web', {
+      image: IMAGE, secretKey: key, secrets: { API_TOKEN: ecs.Secret.fromSecretsManager(api) },
+    });
+    const template = Template.fromStack(stack);
+    expect(container(template, 'app').Secrets.map((s: any) => s.Name)).toEqual(['DJANGO_SECRET_KEY', 'API_TOKEN']);
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+  });
+
+  test('uses an existing VPC, cluster and load balancer', () => {
+    const stack = newStack();
+    const vpc = new ec2.Vpc(stack, 'Shared', { natGateways: 1 });
+    const cluster = new ecs.Cluster(stack, 'Cluster', { vpc });
+    const alb = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
+    const service = new DjangoGunicornService(stack, 'Web', { image: IMAGE, cluster, loadBalancer: alb });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::EC2::VPC', 1);
+    template.resourceCountIs('AWS::ECS::Cluster', 1);
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 1);
+    expect(service.vpc).toBe(vpc);
+    expect(service.loadBalancer).toBe(alb);
+  });
+
+  test('joins an existing listener with a host-header rule at the given priority', () => {
+    const stack = newStack();
+    const vpc = new ec2.Vpc(stack, 'Shared', { natGateways: 1 });
+    const alb = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
+    const listener = alb.addListener('Http', { port: 80, defaultAction: elbv2.ListenerAction.fixedResponse(404) });
+    new DjangoGunicornService(stack, 'Web', {
+      image: IMAGE, vpc, listener, listenerRulePriority: 10, domainNames: ['shop.example.com', '.example.net'],
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+      Priority: 10,
+      Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['shop.example.com', '*.example.net'] } }],
+    });
+  });
+});
+
+describe('bad props throw a ValidationError naming the prop', () => {
+  const cases: Array<[string, (scope: Stack) => Partial<DjangoGunicornServiceProps>, RegExp]> = [
+    ['stopTimeout over the ECS limit', () => ({ stopTimeout: Duration.seconds(300) }), /stopTimeout: .*at most 120/],
+    ['stopTimeout not above the graceful timeout', () => ({ stopTimeout: Duration.seconds(20) }), /stopTimeout: .*graceful timeout \(25 s\)/],
+    ['zero workers', () => ({ workers: 0 }), /workers: /],
+    ['threads with the sync worker', () => ({ workerClass: GunicornWorkerClass.SYNC, threads: 4 }), /threads: only the gthread worker/],
+    ['health timeout not below the interval', () => ({ healthCheckTimeout: Duration.seconds(15) }), /healthCheckTimeout: .*shorter than healthCheckInterval/],
+    ['an invalid Fargate CPU', () => ({ cpu: 300 }), /cpu: Fargate supports/],
+    ['memory outside the CPU\'s range', () => ({ cpu: 256, memoryLimitMiB: 4096 }), /memoryLimitMiB: /],
+    ['proxy read timeout at the ALB idle timeout', () => ({ proxy: Proxy.nginx({ readTimeout: Duration.seconds(60) }) }), /proxy\.readTimeout: /],
+    ['proxy read timeout under the worker timeout', () => ({ proxy: Proxy.nginx({ readTimeout: Duration.seconds(10) }) }), /proxy\.readTimeout: /],
+    ['keep-alive not above the ALB idle timeout without a proxy', () => ({ proxy: Proxy.none(), keepAlive: Duration.seconds(2) }), /keepAlive: .*random 502s/],
+    ['worker timeout not below the ALB idle timeout', () => ({ workerTimeout: Duration.seconds(60) }), /workerTimeout: /],
+    ['a managed setting in environment', () => ({ environment: { DJANGO_ALLOWED_HOSTS: 'x' } }), /environment: DJANGO_ALLOWED_HOSTS is set by the construct/],
+    ['a wildcard host', () => ({ domainNames: ['*'] }), /domainNames: /],
+    ['static files from the image without a proxy', () => ({ proxy: Proxy.none(), staticFiles: StaticFiles.fromImage('/app/static') }), /staticFiles: .*needs a proxy/],
+    ['a relative static directory', () => ({ staticFiles: StaticFiles.fromImage('staticfiles') }), /staticFiles: .*absolute path/],
+    ['minCapacity above maxCapacity', () => ({ minCapacity: 4, maxCapacity: 2 }), /maxCapacity: /],
+    ['an ASGI module with a WSGI worker', () => ({ asgiModule: 'config.asgi:application' }), /asgiModule: /],
+    ['a listener without a priority', (s) => ({ listener: listenerIn(s), domainNames: ['a.example.com'] }), /listenerRulePriority: required/],
+    ['a listener without domain names', (s) => ({ listener: listenerIn(s), listenerRulePriority: 5 }), /domainNames: an existing listener is shared/],
+    ['a priority without a listener', () => ({ listenerRulePriority: 5 }), /listenerRulePriority: only applies/],
+    ['a health path without a slash', () => ({ healthCheckPath: 'healthz' }), /healthCheckPath: /],
+    ['a body size that is not whole KiB', () => ({ proxy: Proxy.nginx({ clientMaxBodySize: Size.bytes(1500) }) }), /proxy\.clientMaxBodySize: /],
+  ];
+
+  test.each(cases)('%s', (_name, props, message) => {
+    expect(validationMessage((scope) => new DjangoGunicornService(scope, 'Web', { image: IMAGE, ...props(scope as Stack) }))).toMatch(message);
+  });
+
+  test('is aws-cdk-lib\'s ValidationError, and lists every problem at once', () => {
+    let error: unknown;
+    try {
+      new DjangoGunicornService(newStack(), 'Web', { image: IMAGE, workers: 0, cpu: 300 });
+    } catch (e) {
+      error = e;
+    }
+    expect(Errors.isValidationError(error)).toBe(true);
+    expect((error as Error).message).toMatch(/workers: [\s\S]*cpu: /);
+  });
+});
+
+function listenerIn(scope: Stack): elbv2.IApplicationListener {
+  return elbv2.ApplicationListener.fromApplicationListenerAttributes(scope, 'L', {
+    listenerArn: 'arn:aws:elasticloadbalancing:us-east-1:111111111111:listener/app/x/1/2',
+    securityGroup: ec2.SecurityGroup.fromSecurityGroupId(scope, 'Sg', 'sg-12345678'),
+  });
+}
+
+void App;

@@ -1,0 +1,118 @@
+import { NginxConfig, nginxProblems, nginxStartScript, renderNginxConf } from '../../src/proxy/nginx';
+
+const base: NginxConfig = {
+  listenPort: 8080,
+  upstreamAddress: '127.0.0.1:8000',
+  serverNames: ['example.com', '.example.org'],
+  healthCheckHost: 'example.com',
+  healthCheckPath: '/healthz',
+  keepAliveTimeoutSeconds: 65,
+  readTimeoutSeconds: 35,
+  clientMaxBodySize: '10m',
+  runDir: '/tmp/nginx',
+  mimeTypesPath: '/etc/nginx/mime.types',
+};
+
+/** The text of the server block whose `server_name` line matches. */
+function serverBlock(conf: string, serverName: string): string {
+  const blocks = conf.split(/\n    server \{/).slice(1);
+  const hit = blocks.find((b) => b.includes(`server_name ${serverName};`));
+  if (!hit) throw new Error(`no server block for ${serverName}`);
+  return hit;
+}
+
+describe('renderNginxConf', () => {
+  const conf = renderNginxConf(base);
+
+  test.each([
+    ['keepalive_timeout 65s;', 'keep-alive outlives the ALB idle timeout'],
+    ['proxy_read_timeout 35s;', 'read timeout sits between worker and ALB timeouts'],
+    ['proxy_send_timeout 35s;', 'send timeout matches'],
+    ['client_max_body_size 10m;', 'body size from the prop'],
+    ['large_client_header_buffers 4 32k;', 'large cookies fit'],
+    ['proxy_buffer_size 32k;', 'large response headers fit'],
+    ['gzip on;', 'gzip is on'],
+    ['server_tokens off;', 'no version banner'],
+    ['pid /tmp/nginx/pid', 'pid in the writable run dir'],
+    ['worker_shutdown_timeout 37s;', 'graceful stop bounded below the stop timeout'],
+    ['server 127.0.0.1:8000;', 'upstream is the app on loopback'],
+    ['access_log /dev/stdout django;', 'access log to stdout'],
+    ['error_log /dev/stderr warn;', 'error log to stderr'],
+  ])('contains %s (%s)', (line, _why) => {
+    expect(conf.replace('pid /tmp/nginx/nginx.pid', 'pid /tmp/nginx/pid')).toContain(line);
+  });
+
+  test('gzips text types', () => {
+    const types = conf.match(/gzip_types ([^;]+);/)![1].split(' ');
+    expect(types).toEqual(expect.arrayContaining(['text/css', 'application/javascript', 'application/json', 'image/svg+xml']));
+  });
+
+  test('puts every temp path in the run dir (read-only root filesystem)', () => {
+    for (const kind of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) {
+      expect(conf).toContain(`${kind}_temp_path /tmp/nginx/${kind};`);
+    }
+  });
+
+  test('the default server answers only the health path, with an allowed Host and https', () => {
+    const def = serverBlock(conf, '_');
+    expect(def).toContain('listen 8080 default_server;');
+    expect(def).toMatch(/location = \/healthz \{[^}]*proxy_set_header Host example\.com;[^}]*proxy_set_header X-Forwarded-Proto https;/);
+    expect(def).toMatch(/location \/ \{\s*return 444;\s*\}/);
+  });
+
+  test('the site server matches the domain names and passes the ALB\'s X-Forwarded-Proto on', () => {
+    const site = serverBlock(conf, 'example.com .example.org');
+    expect(site).toContain('listen 8080;');
+    expect(site).not.toContain('default_server');
+    expect(site).toContain('proxy_set_header X-Forwarded-Proto $forwarded_proto;');
+    expect(site).toContain('proxy_set_header Host $host;');
+    expect(site).toContain('proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;');
+    expect(conf).toMatch(/map \$http_x_forwarded_proto \$forwarded_proto \{\s*default \$http_x_forwarded_proto;\s*"" \$scheme;\s*\}/);
+  });
+
+  test('never uses its own $scheme for X-Forwarded-Proto (redirect loops behind the ALB)', () => {
+    expect(conf).not.toMatch(/X-Forwarded-Proto \$scheme/);
+  });
+
+  test('serves static files from the volume when configured, and not otherwise', () => {
+    expect(conf).not.toContain('alias');
+    const withStatic = renderNginxConf({ ...base, staticFiles: { urlPath: '/static/', root: '/srv/static', maxAgeSeconds: 3600 } });
+    const site = serverBlock(withStatic, 'example.com .example.org');
+    expect(site).toMatch(/location \/static\/ \{\s*alias \/srv\/static\/;[^}]*Cache-Control "public, max-age=3600"/);
+  });
+
+  test('quotes names that would break the syntax', () => {
+    expect(renderNginxConf({ ...base, healthCheckHost: '${Token[X]}' })).toContain('proxy_set_header Host "${Token[X]}";');
+  });
+});
+
+describe('nginxProblems', () => {
+  test('a valid config has none', () => {
+    expect(nginxProblems(base)).toEqual([]);
+  });
+
+  test.each<[string, Partial<NginxConfig>, string]>([
+    ['no server names', { serverNames: [] }, 'domainNames'],
+    ['a wildcard that disables Host checks', { serverNames: ['*'] }, 'domainNames'],
+    ['a name with a semicolon', { serverNames: ['a;b'] }, 'domainNames'],
+    ['a relative health path', { healthCheckPath: 'healthz' }, 'healthCheckPath'],
+    ['a body size nginx cannot parse', { clientMaxBodySize: '10 MB' }, 'clientMaxBodySize'],
+    ['a fractional read timeout', { readTimeoutSeconds: 1.5 }, 'readTimeout'],
+    ['a static URL without a trailing slash', { staticFiles: { urlPath: '/static', root: '/srv/static', maxAgeSeconds: 1 } }, 'staticFiles.urlPath'],
+  ])('%s is reported against %s', (_name, change, prop) => {
+    expect(nginxProblems({ ...base, ...change }).map((p) => p.prop)).toContain(prop);
+  });
+});
+
+describe('nginxStartScript', () => {
+  const script = nginxStartScript('CONF', '/tmp/nginx');
+
+  test('writes the config from the environment and runs nginx in the foreground', () => {
+    expect(script).toContain('printf \'%s\' "$CONF" > /tmp/nginx/nginx.conf');
+    expect(script).toContain('nginx -c /tmp/nginx/nginx.conf -g \'daemon off;\' &');
+  });
+
+  test('turns SIGTERM (and SIGQUIT) into nginx\'s graceful stop', () => {
+    expect(script).toContain('trap \'kill -QUIT $pid 2>/dev/null\' TERM QUIT INT');
+  });
+});
