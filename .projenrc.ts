@@ -71,8 +71,7 @@ new JsonFile(project, 'tsconfig.typecheck.json', {
     compilerOptions: {
       noEmit: true,
       rootDir: '.',
-      baseUrl: '.',
-      paths: { 'cdk-django': ['src/index.ts'] },
+      paths: { 'cdk-django': ['./src/index.ts'] },
     },
     include: ['src/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', 'scripts/**/*.ts'],
     exclude: ['node_modules'],

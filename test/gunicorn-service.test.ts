@@ -185,7 +185,9 @@ describe('the one-liner (Nginx sidecar, HTTP)', () => {
 
   test('admits only the load balancer to the task, on the proxy port', () => {
     quick.template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
-      FromPort: 8080, ToPort: 8080, IpProtocol: 'tcp',
+      FromPort: 8080,
+      ToPort: 8080,
+      IpProtocol: 'tcp',
       SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('LoadBalancerSecurityGroup'), 'GroupId'] },
     });
     const ingress = Object.values(quick.template.findResources('AWS::EC2::SecurityGroupIngress'));
@@ -196,7 +198,9 @@ describe('the one-liner (Nginx sidecar, HTTP)', () => {
 describe('HTTPS with domain names and static files from the image', () => {
   test('listens on 443 with the certificate and a modern TLS policy, and redirects 80 to 443', () => {
     https.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
-      Port: 443, Protocol: 'HTTPS', Certificates: [{ CertificateArn: CERT_ARN }],
+      Port: 443,
+      Protocol: 'HTTPS',
+      Certificates: [{ CertificateArn: CERT_ARN }],
       SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
     });
     https.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
@@ -262,8 +266,13 @@ describe('Proxy.none(): the load balancer straight on Gunicorn', () => {
 describe('props', () => {
   test('worker class, workers, threads and timeouts are props', () => {
     const { template } = synth({
-      workerClass: GunicornWorkerClass.SYNC, workers: 9, workerTimeout: Duration.seconds(20),
-      gracefulTimeout: Duration.seconds(15), stopTimeout: Duration.seconds(60), maxRequests: 500, maxRequestsJitter: 50,
+      workerClass: GunicornWorkerClass.SYNC,
+      workers: 9,
+      workerTimeout: Duration.seconds(20),
+      gracefulTimeout: Duration.seconds(15),
+      stopTimeout: Duration.seconds(60),
+      maxRequests: 500,
+      maxRequestsJitter: 50,
     });
     const app = container(template, 'app');
     expect(flag(app.Command, 'worker-class')).toBe('sync');

@@ -1,12 +1,13 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { Defaults } from '../defaults';
+import { DjangoServiceBase } from './service-base';
+import { AppServerSpec, DjangoServiceBaseProps, ServerContext } from './service-props';
+import { secondsOf } from './validation';
 import {
   defaultGunicornThreads, defaultGunicornWorkers, GunicornConfig, GunicornWorkerClass,
   gunicornProblems, renderGunicornArgv,
 } from '../servers/gunicorn';
-import { AppServerSpec, DjangoServiceBase, DjangoServiceBaseProps, ServerContext } from './service-base';
-import { secondsOf } from './validation';
 
 /** Props of DjangoGunicornService. */
 export interface DjangoGunicornServiceProps extends DjangoServiceBaseProps {

@@ -1,0 +1,25 @@
+// No proxy: the load balancer talks to Gunicorn directly (keep-alive 75 s > ALB idle 60 s).
+// Static files come from WhiteNoise in the app.
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { DjangoGunicornService, Proxy } from 'cdk-django';
+
+const app = new App();
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+const stack = new Stack(app, 'GunicornAlbDirect');
+
+// README:start alb-direct
+const web = new DjangoGunicornService(stack, 'Web', {
+  image: ecs.ContainerImage.fromRegistry('example/mysite:1'),
+  proxy: Proxy.none(),
+  domainNames: ['app.example.com'],
+});
+// Settings.py adds the task IP to ALLOWED_HOSTS (see "Health checks without a proxy").
+Validations.of(web).acknowledge({
+  id: 'annotation::cdk-django:task-ip-allowed-host',
+  reason: 'settings.py adds the task IP from the ECS metadata endpoint to ALLOWED_HOSTS.',
+});
+// README:end alb-direct
+
+app.synth();

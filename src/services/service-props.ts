@@ -1,0 +1,184 @@
+import { Duration } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Problem } from '../errors';
+import { Proxy } from '../proxy/proxy';
+import { StaticFiles } from '../static-files';
+
+/** Props every Django service shares. */
+export interface DjangoServiceBaseProps {
+  /** The Django app image (your Dockerfile, e.g. `ContainerImage.fromAsset('./mysite')`). */
+  readonly image: ecs.ContainerImage;
+
+  /**
+   * The VPC to run in.
+   * @default - a new VPC over 2 AZs with one NAT gateway per AZ and flow logs
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * The ECS cluster to run in.
+   * @default - a new cluster with Container Insights
+   */
+  readonly cluster?: ecs.ICluster;
+  /**
+   * An existing load balancer to add listeners to. Give its `idleTimeout` too if it is not 60 s.
+   * @default - a new internet-facing ALB with access logs and invalid-header dropping
+   */
+  readonly loadBalancer?: elbv2.IApplicationLoadBalancer;
+  /**
+   * An existing listener to add this service to, with a host-header rule for `domainNames` at
+   * `listenerRulePriority`. Mutually exclusive with `loadBalancer` and `certificate`.
+   * @default - listeners are created on the load balancer
+   */
+  readonly listener?: elbv2.IApplicationListener;
+  /**
+   * Priority of the host-header rule on an existing `listener` (1-50000, unique on that listener).
+   * @default - required when `listener` is given
+   */
+  readonly listenerRulePriority?: number;
+  /**
+   * TLS certificate: creates an HTTPS listener (TLS 1.2+/1.3 policy, HTTP/2) and redirects HTTP to HTTPS.
+   * @default - HTTP only, with a warning at synth
+   */
+  readonly certificate?: acm.ICertificate;
+  /**
+   * Host names the site answers to (Django `ALLOWED_HOSTS` syntax: `example.com`, `.example.com`).
+   * Sets `DJANGO_ALLOWED_HOSTS` and `DJANGO_CSRF_TRUSTED_ORIGINS`, and the proxy's accepted Hosts.
+   * @default - the load balancer's DNS name
+   */
+  readonly domainNames?: string[];
+  /**
+   * Load balancer idle timeout. Timeouts inside nest below it, keep-alives above it.
+   * @default Duration.seconds(60)
+   */
+  readonly idleTimeout?: Duration;
+
+  /**
+   * The reverse proxy in front of the app server.
+   * @default Proxy.nginx()
+   */
+  readonly proxy?: Proxy;
+  /**
+   * Where static files come from.
+   * @default StaticFiles.appServed() - requests for static files go to Django (WhiteNoise)
+   */
+  readonly staticFiles?: StaticFiles;
+
+  /**
+   * `DJANGO_SETTINGS_MODULE` for the container.
+   * @default - not set: the image's own environment or the `os.environ.setdefault` in wsgi.py applies
+   */
+  readonly settingsModule?: string;
+  /**
+   * The secret holding Django's `SECRET_KEY` (the whole secret string), passed as `DJANGO_SECRET_KEY`.
+   * @default - a new 64-character secret generated in Secrets Manager
+   */
+  readonly secretKey?: secretsmanager.ISecret;
+  /**
+   * Extra environment variables for the app container (not secrets: use `secrets`).
+   * @default - none
+   */
+  readonly environment?: { [name: string]: string };
+  /**
+   * Extra secrets for the app container, resolved by ECS at start; values never enter the template.
+   * @default - none
+   */
+  readonly secrets?: { [name: string]: ecs.Secret };
+
+  /**
+   * Task CPU units (256, 512, 1024, 2048, 4096, 8192 or 16384). Worker counts derive from it.
+   * @default 512
+   */
+  readonly cpu?: number;
+  /**
+   * Task memory in MiB, valid for the chosen `cpu` (Fargate's table).
+   * @default 1024
+   */
+  readonly memoryLimitMiB?: number;
+  /**
+   * Minimum number of tasks (also the count on first deploy).
+   * @default 2 - one per AZ, so one task can be replaced while the other serves
+   */
+  readonly minCapacity?: number;
+  /**
+   * Maximum number of tasks CPU autoscaling may run.
+   * @default - 4 x minCapacity
+   */
+  readonly maxCapacity?: number;
+  /**
+   * Average CPU utilization that autoscaling keeps tasks at.
+   * @default 60
+   */
+  readonly targetCpuUtilization?: number;
+
+  /**
+   * Path of a view that answers 200 when Django is up (no database round trip needed).
+   * @default '/healthz'
+   */
+  readonly healthCheckPath?: string;
+  /**
+   * Interval of the load balancer and container health checks.
+   * @default Duration.seconds(15)
+   */
+  readonly healthCheckInterval?: Duration;
+  /**
+   * Timeout of one health check; must be shorter than the interval.
+   * @default Duration.seconds(5)
+   */
+  readonly healthCheckTimeout?: Duration;
+  /**
+   * How long a new task may fail load balancer health checks while Django starts.
+   * @default Duration.seconds(60)
+   */
+  readonly healthCheckGracePeriod?: Duration;
+  /**
+   * How long the load balancer lets in-flight requests finish before a task is stopped.
+   * @default Duration.seconds(30)
+   */
+  readonly deregistrationDelay?: Duration;
+  /**
+   * How long ECS waits after the stop signal before killing the app container. Must exceed the
+   * server's graceful timeout, and ECS allows at most 120 s.
+   * @default - the server's graceful timeout + 10 seconds (35 s for Gunicorn)
+   */
+  readonly stopTimeout?: Duration;
+  /**
+   * Retention of the container log group.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * The app worker timeout (Gunicorn `--timeout`, uWSGI `harakiri`): a request running longer is killed.
+   * @default Duration.seconds(30)
+   */
+  readonly workerTimeout?: Duration;
+}
+
+/** What a server leaf renders for the base. @internal */
+export interface AppServerSpec {
+  readonly command: string[];
+  readonly problems: Problem[];
+  /** Seconds the server needs after SIGTERM to finish in-flight requests. */
+  readonly gracefulStopSeconds: number;
+  /** Seconds the server keeps idle connections open (matters when it faces the ALB). */
+  readonly keepAliveSeconds?: number;
+  /** Name of the prop that sets keepAliveSeconds, for error messages. */
+  readonly keepAliveProp?: string;
+  /** Advice shown at synth (acknowledgeable by id). */
+  readonly warnings?: Array<{ id: string; message: string }>;
+}
+
+/** What the base tells a server leaf about where it runs. @internal */
+export interface ServerContext {
+  readonly vcpu: number;
+  /** true when the load balancer targets the app server (Proxy.none()). */
+  readonly facingLoadBalancer: boolean;
+  readonly bindHost: string;
+  readonly port: number;
+  readonly idleTimeoutSeconds: number;
+  readonly workerTimeoutSeconds: number;
+}

@@ -1,0 +1,88 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+
+const root = join(__dirname, '..');
+const examples = readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.ts')).map((f) => basename(f, '.ts')).sort();
+
+/** Runs an example app the way `cdk synth` does (CDK_OUTDIR) and returns its templates by stack name. */
+function synthExample(file: string): { status: number | null; output: string; templates: Record<string, any> } {
+  const out = mkdtempSync(join(tmpdir(), 'cdk-django-example-'));
+  try {
+    const res = spawnSync('npx', ['tsx', '--tsconfig', 'tsconfig.typecheck.json', file], {
+      cwd: root, encoding: 'utf8', env: { ...process.env, CDK_OUTDIR: out },
+    });
+    const templates: Record<string, any> = {};
+    for (const f of readdirSync(out).filter((n) => n.endsWith('.template.json'))) {
+      templates[basename(f, '.template.json')] = JSON.parse(readFileSync(join(out, f), 'utf8'));
+    }
+    return { status: res.status, output: res.stdout + res.stderr, templates };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+function resourcesOf(template: any, type: string): any[] {
+  return Object.values<any>(template.Resources).filter((r) => r.Type === type).map((r) => r.Properties);
+}
+
+/** What each example must show, beyond its snapshot. */
+const EXPECT: Record<string, (t: any) => void> = {
+  'gunicorn-quickstart': (t) => {
+    expect(resourcesOf(t, 'AWS::ECS::Service')[0].LoadBalancers[0].ContainerName).toBe('nginx');
+    expect(resourcesOf(t, 'AWS::ElasticLoadBalancingV2::Listener').map((l) => l.Port)).toEqual([80]);
+  },
+  'gunicorn-https': (t) => {
+    expect(resourcesOf(t, 'AWS::ElasticLoadBalancingV2::Listener').map((l) => l.Protocol).sort()).toEqual(['HTTP', 'HTTPS']);
+    const names = resourcesOf(t, 'AWS::ECS::TaskDefinition')[0].ContainerDefinitions.map((c: any) => c.Name);
+    expect(names).toEqual(['app', 'nginx', 'static-init']);
+  },
+  'gunicorn-alb-direct': (t) => {
+    expect(resourcesOf(t, 'AWS::ECS::Service')[0].LoadBalancers[0]).toMatchObject({ ContainerName: 'app', ContainerPort: 8000 });
+  },
+};
+
+describe.each(examples)('examples/%s.ts', (name) => {
+  let result: ReturnType<typeof synthExample>;
+  beforeAll(() => {
+    result = synthExample(`examples/${name}.ts`);
+  });
+
+  test('synthesizes with the cdk-nag plugins and no finding', () => {
+    expect(result.output).not.toMatch(/ERROR/);
+    expect(result.status).toBe(0);
+    expect(Object.keys(result.templates).length).toBeGreaterThan(0);
+  });
+
+  test('shows what it is for', () => {
+    expect(EXPECT[name]).toBeDefined();
+    for (const t of Object.values(result.templates)) EXPECT[name](t);
+  });
+
+  test('matches its snapshot', () => {
+    expect(result.templates).toMatchSnapshot();
+  });
+});
+
+test('a known-bad app fails synthesis under the same plugins (the harness is not a no-op)', () => {
+  const result = synthExample('test/fixtures/known-bad-app.ts');
+  expect(result.status).not.toBe(0);
+  expect(result.output).toMatch(/AwsSolutions-S1/);
+});
+
+describe('README', () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/<!-- example: ([\w-]+)#([\w-]+) -->\s*```ts\n([\s\S]*?)```/g)];
+
+  test('quotes example code', () => {
+    expect(blocks.length).toBeGreaterThanOrEqual(3);
+  });
+
+  test.each(blocks.map((b) => [`${b[1]}#${b[2]}`, b[1], b[2], b[3]]))('%s is the code CI synthesizes', (_label, file, region, code) => {
+    const source = readFileSync(join(root, 'examples', `${file}.ts`), 'utf8');
+    const hit = source.match(new RegExp(`// README:start ${region}\\n([\\s\\S]*?)// README:end ${region}`));
+    expect(hit).not.toBeNull();
+    expect(code.trim()).toBe(hit![1].trim());
+  });
+});
