@@ -55,6 +55,13 @@ project.addTask('synth:examples', {
   receiveArgs: true,
 });
 
+project.addTask('fuzz', {
+  description: 'Fuzz every construct\'s props with fast-check: more runs, a random seed',
+  env: { FUZZ_RUNS: '300', FUZZ_SEED: 'random' },
+  exec: 'jest test/fuzz.test.ts',
+  receiveArgs: true,
+});
+
 project.addTask('test:servers', {
   description: 'Run the rendered configurations with real servers on loopback (Debian packages)',
   exec: 'jest --config test/integration/jest.config.json --runInBand',

@@ -38,6 +38,18 @@ const EXPECT: Record<string, (t: any) => void> = {
     const names = resourcesOf(t, 'AWS::ECS::TaskDefinition')[0].ContainerDefinitions.map((c: any) => c.Name);
     expect(names).toEqual(['app', 'nginx', 'static-init']);
   },
+  'uwsgi-high-concurrency': (t) => {
+    const app = resourcesOf(t, 'AWS::ECS::TaskDefinition')[0].ContainerDefinitions.find((c: any) => c.Name === 'app');
+    const ini = app.Environment.find((e: any) => e.Name === 'CDK_DJANGO_UWSGI_INI').Value;
+    expect(ini).toMatch(/^cheaper-algo = spare$/m);
+    expect(ini).toMatch(/^cache2 = name=default,items=5000,blocksize=65536$/m);
+  },
+  'daphne-channels': (t) => {
+    const app = resourcesOf(t, 'AWS::ECS::TaskDefinition')[0].ContainerDefinitions.find((c: any) => c.Name === 'app');
+    expect(app.Command[0]).toBe('daphne');
+    expect(app.Environment.find((e: any) => e.Name === 'REDIS_URL').Value).toMatch(/^rediss:/);
+    expect(resourcesOf(t, 'AWS::ApplicationAutoScaling::ScalableTarget')[0]).toMatchObject({ MinCapacity: 2, MaxCapacity: 8 });
+  },
   'gunicorn-alb-direct': (t) => {
     expect(resourcesOf(t, 'AWS::ECS::Service')[0].LoadBalancers[0]).toMatchObject({ ContainerName: 'app', ContainerPort: 8000 });
   },

@@ -10,11 +10,20 @@ export interface StaticFilesLocation {
   readonly maxAgeSeconds: number;
 }
 
+/** How the proxy talks to the app server. */
+export type UpstreamProtocol = 'http' | 'uwsgi';
+
 /** Everything nginx.conf is rendered from. Pure data. */
 export interface NginxConfig {
   readonly listenPort: number;
   /** `host:port` of the app server inside the task. */
   readonly upstreamAddress: string;
+  /** HTTP (Gunicorn, Daphne) or the uwsgi protocol (uWSGI socket). */
+  readonly upstreamProtocol: UpstreamProtocol;
+  /** URL prefixes proxied as WebSockets (Upgrade/Connection forwarded); HTTP upstream only. */
+  readonly websocketPaths?: readonly string[];
+  /** Read timeout on WebSocket locations: above the server's ping interval, so pings keep sockets open. */
+  readonly websocketReadTimeoutSeconds?: number;
   /** Hosts Django serves (server_name); requests for any other Host get 444. Django syntax `.example.com` works. */
   readonly serverNames: readonly string[];
   /** Host header sent with the health path so Django's ALLOWED_HOSTS accepts the ALB's health check. */
@@ -65,25 +74,58 @@ export function nginxProblems(c: NginxConfig): Problem[] {
   if (!Number.isInteger(c.keepAliveTimeoutSeconds) || c.keepAliveTimeoutSeconds < 1) {
     problems.push({ prop: 'keepAliveTimeout', message: `must be a whole number of seconds >= 1, got ${c.keepAliveTimeoutSeconds}` });
   }
+  for (const path of c.websocketPaths ?? []) {
+    if (!/^\/[^\s;{}'"]*$/.test(path)) {
+      problems.push({ prop: 'websocketPaths', message: `must be URL paths starting with '/', like '/ws/', got '${path}'` });
+    }
+  }
+  if ((c.websocketPaths ?? []).length > 0 && c.upstreamProtocol !== 'http') {
+    problems.push({ prop: 'websocketPaths', message: 'WebSockets need an HTTP upstream (Daphne, or Gunicorn with the uvicorn worker), not the uwsgi protocol' });
+  }
+  if (c.websocketReadTimeoutSeconds !== undefined && (!Number.isInteger(c.websocketReadTimeoutSeconds) || c.websocketReadTimeoutSeconds < 1)) {
+    problems.push({ prop: 'websocketReadTimeout', message: `must be a whole number of seconds >= 1, got ${c.websocketReadTimeoutSeconds}` });
+  }
   if (c.staticFiles && !/^\/([^\s;{}]*\/)?$/.test(c.staticFiles.urlPath)) {
     problems.push({ prop: 'staticFiles.urlPath', message: `must start and end with '/', like Django's STATIC_URL '/static/', got '${c.staticFiles.urlPath}'` });
   }
   return problems;
 }
 
-/** The proxy_pass block shared by every location that goes to Django. */
-function proxyToApp(host: string, forwardedProto: string, indent: string): string[] {
-  return [
-    'proxy_pass http://django;',
-    `proxy_set_header Host ${host};`,
-    'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
-    // The ALB terminates TLS: pass its X-Forwarded-Proto on. nginx's own $scheme is always http here,
-    // and Django behind SECURE_PROXY_SSL_HEADER + SECURE_SSL_REDIRECT would loop on redirects.
-    `proxy_set_header X-Forwarded-Proto ${forwardedProto};`,
-    'proxy_set_header X-Forwarded-Port $http_x_forwarded_port;',
-    'proxy_redirect off;',
-  ].map((l) => indent + l);
+/**
+ * The lines that pass a request to Django, for either upstream protocol. X-Forwarded-Proto comes
+ * from the ALB (which terminates TLS): nginx's own $scheme is always http here, and Django behind
+ * SECURE_PROXY_SSL_HEADER + SECURE_SSL_REDIRECT would loop on redirects.
+ */
+function passToApp(protocol: UpstreamProtocol, host: string, forwardedProto: string, indent: string): string[] {
+  const lines = protocol === 'uwsgi'
+    ? [
+      'uwsgi_pass django;',
+      ...UWSGI_PARAMS.map(([name, value]) => `uwsgi_param ${name} ${value};`),
+      // Set as params, these replace the request's own headers (uwsgi_params has neither).
+      `uwsgi_param HTTP_HOST ${host};`,
+      'uwsgi_param HTTP_X_FORWARDED_FOR $proxy_add_x_forwarded_for;',
+      `uwsgi_param HTTP_X_FORWARDED_PROTO ${forwardedProto};`,
+      'uwsgi_param HTTP_X_FORWARDED_PORT $http_x_forwarded_port;',
+    ]
+    : [
+      'proxy_pass http://django;',
+      `proxy_set_header Host ${host};`,
+      'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+      `proxy_set_header X-Forwarded-Proto ${forwardedProto};`,
+      'proxy_set_header X-Forwarded-Port $http_x_forwarded_port;',
+      'proxy_redirect off;',
+    ];
+  return lines.map((l) => indent + l);
 }
+
+/** The CGI variables of nginx's uwsgi_params file, inlined so the config stands alone. */
+const UWSGI_PARAMS: Array<[string, string]> = [
+  ['QUERY_STRING', '$query_string'], ['REQUEST_METHOD', '$request_method'], ['CONTENT_TYPE', '$content_type'],
+  ['CONTENT_LENGTH', '$content_length'], ['REQUEST_URI', '$request_uri'], ['PATH_INFO', '$document_uri'],
+  ['DOCUMENT_ROOT', '$document_root'], ['SERVER_PROTOCOL', '$server_protocol'], ['REQUEST_SCHEME', '$scheme'],
+  ['HTTPS', '$https if_not_empty'], ['REMOTE_ADDR', '$remote_addr'], ['REMOTE_PORT', '$remote_port'],
+  ['SERVER_PORT', '$server_port'], ['SERVER_NAME', '$server_name'],
+];
 
 /**
  * Renders nginx.conf. The sidecar writes exactly this text to disk at start, and the integration
@@ -138,6 +180,12 @@ export function renderNginxConf(c: NginxConfig): string {
     '    proxy_connect_timeout 5s;',
     `    proxy_read_timeout ${c.readTimeoutSeconds}s;`,
     `    proxy_send_timeout ${c.readTimeoutSeconds}s;`,
+    '    uwsgi_connect_timeout 5s;',
+    `    uwsgi_read_timeout ${c.readTimeoutSeconds}s;`,
+    `    uwsgi_send_timeout ${c.readTimeoutSeconds}s;`,
+    '    uwsgi_buffer_size 32k;',
+    '    uwsgi_buffers 8 32k;',
+    '    uwsgi_busy_buffers_size 64k;',
     '',
     '    gzip on;',
     '    gzip_vary on;',
@@ -151,6 +199,10 @@ export function renderNginxConf(c: NginxConfig): string {
     '        default $http_x_forwarded_proto;',
     '        "" $scheme;',
     '    }',
+    '    map $http_upgrade $connection_upgrade {',
+    '        default upgrade;',
+    '        "" close;',
+    '    }',
     '',
     '    upstream django {',
     `        server ${c.upstreamAddress};`,
@@ -163,7 +215,7 @@ export function renderNginxConf(c: NginxConfig): string {
     '        server_name _;',
     `        location = ${c.healthCheckPath} {`,
     '            access_log off;',
-    ...proxyToApp(q(c.healthCheckHost), 'https', '            '),
+    ...passToApp(c.upstreamProtocol, q(c.healthCheckHost), 'https', '            '),
     '        }',
     '        location / {',
     '            return 444;',
@@ -183,9 +235,22 @@ export function renderNginxConf(c: NginxConfig): string {
       '        }',
     );
   }
+  for (const path of c.websocketPaths ?? []) {
+    lines.push(
+      `        location ${path} {`,
+      ...passToApp('http', '$host', '$forwarded_proto', '            '),
+      '            proxy_http_version 1.1;',
+      '            proxy_set_header Upgrade $http_upgrade;',
+      '            proxy_set_header Connection $connection_upgrade;',
+      '            # Above the server\'s ping interval: pings keep idle sockets open.',
+      `            proxy_read_timeout ${c.websocketReadTimeoutSeconds ?? 60}s;`,
+      `            proxy_send_timeout ${c.websocketReadTimeoutSeconds ?? 60}s;`,
+      '        }',
+    );
+  }
   lines.push(
     '        location / {',
-    ...proxyToApp('$host', '$forwarded_proto', '            '),
+    ...passToApp(c.upstreamProtocol, '$host', '$forwarded_proto', '            '),
     '        }',
     '    }',
     '}',

@@ -5,16 +5,18 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 export enum ProxyKind {
   /** An Nginx sidecar in the task; the load balancer targets it. */
   NGINX = 'nginx',
+  /** An Apache httpd sidecar in the task; the load balancer targets it. */
+  APACHE = 'apache',
   /** No proxy: the load balancer targets the app server directly. */
   NONE = 'none',
 }
 
-/** Options for the Nginx sidecar. */
-export interface NginxProxyOptions {
+/** Options for a proxy sidecar (Nginx or Apache). */
+export interface ProxyOptions {
   /**
-   * The Nginx image. The config is written at start from an environment variable, so any stock
-   * nginx image with `sh` works; nothing is built.
-   * @default - the official nginx 1.28 Alpine image from the ECR Public mirror of Docker Hub
+   * The proxy image. The config is written at start from an environment variable, so any stock
+   * nginx (or httpd) image with `sh` works; nothing is built.
+   * @default - the official nginx 1.28 (or httpd 2.4) Alpine image from the ECR Public mirror of Docker Hub
    */
   readonly image?: ecs.ContainerImage;
   /**
@@ -41,12 +43,17 @@ export interface NginxProxyOptions {
 }
 
 /**
- * The reverse-proxy choice for a Django service: `Proxy.nginx()` (the default) or `Proxy.none()`.
+ * The reverse-proxy choice for a Django service: `Proxy.nginx()` (the default), `Proxy.apache()` or `Proxy.none()`.
  */
 export class Proxy {
   /** An Nginx sidecar: buffers slow clients, serves static files, rejects unknown Hosts. */
-  public static nginx(options: NginxProxyOptions = {}): Proxy {
+  public static nginx(options: ProxyOptions = {}): Proxy {
     return new Proxy(ProxyKind.NGINX, options);
+  }
+
+  /** An Apache httpd sidecar (mod_proxy_http / mod_proxy_uwsgi / mod_proxy_wstunnel), same policy as Nginx. */
+  public static apache(options: ProxyOptions = {}): Proxy {
+    return new Proxy(ProxyKind.APACHE, options);
   }
 
   /** No proxy: the load balancer talks to the app server directly. */
@@ -57,7 +64,7 @@ export class Proxy {
   private constructor(
     /** Which proxy. */
     public readonly kind: ProxyKind,
-    /** The Nginx options (empty for `none`). */
-    public readonly nginxOptions: NginxProxyOptions,
+    /** The sidecar options (empty for `none`). */
+    public readonly options: ProxyOptions,
   ) {}
 }

@@ -5,35 +5,43 @@ import { Defaults } from '../defaults';
 import { Problem } from '../errors';
 import { hostMatching } from '../settings';
 import { StaticFiles, StaticFilesMode } from '../static-files';
-import { renderNginxConf, nginxStartScript } from './nginx';
-import { NginxProxyOptions } from './proxy';
+import { apacheStartScript, renderApacheConf } from './apache';
+import { nginxStartScript, renderNginxConf, StaticFilesLocation, UpstreamProtocol } from './nginx';
+import { ProxyKind, ProxyOptions } from './proxy';
 
-/** The stock nginx image; the config arrives through an environment variable, nothing is built. */
+/** The stock images; the config arrives through an environment variable, nothing is built. */
 export const DEFAULT_NGINX_IMAGE = 'public.ecr.aws/docker/library/nginx:1.28-alpine';
-/** Writable directory for nginx's config, pid and temp files (an empty task volume). */
-export const NGINX_RUN_DIR = '/tmp/nginx';
+export const DEFAULT_APACHE_IMAGE = 'public.ecr.aws/docker/library/httpd:2.4-alpine';
+/** Writable directory for the proxy's config, pid and temp files (an empty task volume). */
+export const PROXY_RUN_DIR = '/tmp/proxy';
 export const NGINX_CONF_ENV = 'CDK_DJANGO_NGINX_CONF';
+export const APACHE_CONF_ENV = 'CDK_DJANGO_HTTPD_CONF';
 
-export interface SidecarTimeouts {
+export interface SidecarLimits {
   readonly workerTimeoutSeconds: number;
   readonly idleTimeoutSeconds: number;
   readonly taskCpu: number;
   readonly taskMemoryMiB: number;
 }
 
-function readTimeoutOf(options: NginxProxyOptions, workerTimeoutSeconds: number): number {
+/** The proxy's read timeout: the worker timeout + 5 s unless set. */
+export function proxyReadTimeoutSeconds(options: ProxyOptions, workerTimeoutSeconds: number): number {
   return options.readTimeout ? options.readTimeout.toMilliseconds() / 1000 : workerTimeoutSeconds + Defaults.proxyReadTimeoutMargin;
+}
+
+function bodyLimitKiB(size: Size | undefined): number {
+  return size ? size.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) : Defaults.clientMaxBodySizeKiB;
 }
 
 /** nginx size syntax for a byte size: whole MiB as `Nm`, else whole KiB as `Nk`. */
 export function nginxSize(size: Size | undefined): string {
-  const kib = size ? size.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) : Defaults.clientMaxBodySizeKiB;
+  const kib = bodyLimitKiB(size);
   return kib % 1024 === 0 ? `${kib / 1024}m` : `${kib}k`;
 }
 
-export function nginxSidecarProblems(options: NginxProxyOptions, t: SidecarTimeouts): Problem[] {
+export function proxySidecarProblems(options: ProxyOptions, t: SidecarLimits): Problem[] {
   const problems: Problem[] = [];
-  const read = readTimeoutOf(options, t.workerTimeoutSeconds);
+  const read = proxyReadTimeoutSeconds(options, t.workerTimeoutSeconds);
   if (!Number.isInteger(read) || read <= t.workerTimeoutSeconds || read >= t.idleTimeoutSeconds) {
     problems.push({
       prop: 'proxy.readTimeout',
@@ -43,7 +51,7 @@ export function nginxSidecarProblems(options: NginxProxyOptions, t: SidecarTimeo
   if (options.clientMaxBodySize) {
     let kib: number | undefined;
     try {
-      kib = options.clientMaxBodySize.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
+      kib = bodyLimitKiB(options.clientMaxBodySize);
     } catch {
       kib = undefined;
     }
@@ -59,20 +67,23 @@ export function nginxSidecarProblems(options: NginxProxyOptions, t: SidecarTimeo
   if (!Number.isInteger(mem) || mem < 6 || mem >= t.taskMemoryMiB) {
     problems.push({ prop: 'proxy.memoryReservationMiB', message: `must be a whole number of MiB from 6 to below the task's ${t.taskMemoryMiB}, got ${mem}` });
   }
-  const stop = read + 5;
-  if (stop > Defaults.maxStopTimeout) {
+  if (read + 5 > Defaults.maxStopTimeout) {
     problems.push({ prop: 'proxy.readTimeout', message: `the proxy needs readTimeout + 5 s to stop gracefully and ECS allows at most ${Defaults.maxStopTimeout} s; lower readTimeout` });
   }
   return problems;
 }
 
-export interface NginxSidecarProps {
+export interface ProxySidecarProps {
+  readonly kind: ProxyKind;
   readonly taskDefinition: ecs.FargateTaskDefinition;
   readonly appContainer: ecs.ContainerDefinition;
   readonly appImage: ecs.ContainerImage;
-  readonly options: NginxProxyOptions;
+  readonly options: ProxyOptions;
   readonly logGroup: logs.ILogGroup;
   readonly appAddress: string;
+  readonly upstreamProtocol: UpstreamProtocol;
+  readonly websocketPaths: readonly string[];
+  readonly websocketReadTimeoutSeconds: number;
   readonly serverNames: string[];
   readonly healthCheckPath: string;
   readonly idleTimeoutSeconds: number;
@@ -80,55 +91,77 @@ export interface NginxSidecarProps {
   readonly staticFiles: StaticFiles;
 }
 
-export interface NginxSidecar {
+export interface ProxySidecar {
   readonly container: ecs.ContainerDefinition;
   readonly port: number;
   readonly config: string;
 }
 
-/**
- * Adds the nginx sidecar (and, for StaticFiles.fromImage, the init container that copies the
- * collected static files from the app image into a shared volume).
- */
-export function addNginxSidecar(p: NginxSidecarProps): NginxSidecar {
-  const read = readTimeoutOf(p.options, p.workerTimeoutSeconds);
-  const fromImage = p.staticFiles.mode === StaticFilesMode.FROM_IMAGE;
-  const config = renderNginxConf({
+/** Renders the proxy config and its start script for the chosen proxy. */
+function renderProxy(p: ProxySidecarProps, staticFiles: StaticFilesLocation | undefined) {
+  // What both proxies share: the same policy, rendered in each one's syntax.
+  const common = {
     listenPort: Defaults.proxyPort,
+    upstreamProtocol: p.upstreamProtocol,
     upstreamAddress: p.appAddress,
+    websocketPaths: p.websocketPaths,
+    websocketReadTimeoutSeconds: p.websocketReadTimeoutSeconds,
     serverNames: p.serverNames,
     healthCheckHost: hostMatching(p.serverNames[0]),
     healthCheckPath: p.healthCheckPath,
     keepAliveTimeoutSeconds: p.idleTimeoutSeconds + Defaults.proxyKeepAliveMargin,
-    readTimeoutSeconds: read,
-    clientMaxBodySize: nginxSize(p.options.clientMaxBodySize),
-    staticFiles: fromImage ? {
-      urlPath: p.staticFiles.urlPath!,
-      root: Defaults.staticMountPath,
-      maxAgeSeconds: p.staticFiles.maxAge!.toSeconds(),
-    } : undefined,
-    runDir: NGINX_RUN_DIR,
-    mimeTypesPath: '/etc/nginx/mime.types',
-  });
+    readTimeoutSeconds: proxyReadTimeoutSeconds(p.options, p.workerTimeoutSeconds),
+    staticFiles,
+    runDir: PROXY_RUN_DIR,
+  };
+  if (p.kind === ProxyKind.APACHE) {
+    return {
+      image: DEFAULT_APACHE_IMAGE,
+      envVar: APACHE_CONF_ENV,
+      script: apacheStartScript(APACHE_CONF_ENV, PROXY_RUN_DIR),
+      config: renderApacheConf({ ...common, clientMaxBodyBytes: bodyLimitKiB(p.options.clientMaxBodySize) * 1024 }),
+    };
+  }
+  return {
+    image: DEFAULT_NGINX_IMAGE,
+    envVar: NGINX_CONF_ENV,
+    script: nginxStartScript(NGINX_CONF_ENV, PROXY_RUN_DIR),
+    config: renderNginxConf({ ...common, clientMaxBodySize: nginxSize(p.options.clientMaxBodySize), mimeTypesPath: '/etc/nginx/mime.types' }),
+  };
+}
 
-  p.taskDefinition.addVolume({ name: 'nginx-run' });
-  const container = p.taskDefinition.addContainer('nginx', {
-    image: p.options.image ?? ecs.ContainerImage.fromRegistry(DEFAULT_NGINX_IMAGE),
+/**
+ * Adds the proxy sidecar (and, for StaticFiles.fromImage, the init container that copies the
+ * collected static files from the app image into a shared volume).
+ */
+export function addProxySidecar(p: ProxySidecarProps): ProxySidecar {
+  const read = proxyReadTimeoutSeconds(p.options, p.workerTimeoutSeconds);
+  const fromImage = p.staticFiles.mode === StaticFilesMode.FROM_IMAGE;
+  const rendered = renderProxy(p, fromImage ? {
+    urlPath: p.staticFiles.urlPath!,
+    root: Defaults.staticMountPath,
+    maxAgeSeconds: p.staticFiles.maxAge!.toSeconds(),
+  } : undefined);
+
+  p.taskDefinition.addVolume({ name: 'proxy-run' });
+  const name = p.kind === ProxyKind.APACHE ? 'apache' : 'nginx';
+  const container = p.taskDefinition.addContainer(name, {
+    image: p.options.image ?? ecs.ContainerImage.fromRegistry(rendered.image),
     entryPoint: ['sh', '-c'],
-    command: [nginxStartScript(NGINX_CONF_ENV, NGINX_RUN_DIR)],
-    environment: { [NGINX_CONF_ENV]: config },
+    command: [rendered.script],
+    environment: { [rendered.envVar]: rendered.config },
     essential: true,
     cpu: p.options.cpu ?? 128,
     memoryReservationMiB: p.options.memoryReservationMiB ?? 128,
     portMappings: [{ containerPort: Defaults.proxyPort, name: 'http' }],
-    logging: ecs.LogDrivers.awsLogs({ logGroup: p.logGroup, streamPrefix: 'nginx' }),
+    logging: ecs.LogDrivers.awsLogs({ logGroup: p.logGroup, streamPrefix: name }),
     readonlyRootFilesystem: true,
     // In-flight requests may take the full read timeout to finish after the graceful stop.
     stopTimeout: Duration.seconds(read + 5),
   });
-  container.addMountPoints({ sourceVolume: 'nginx-run', containerPath: NGINX_RUN_DIR, readOnly: false });
+  container.addMountPoints({ sourceVolume: 'proxy-run', containerPath: PROXY_RUN_DIR, readOnly: false });
   // Start only once Django answers its health check; ECS stops containers in reverse order, so
-  // nginx drains before the app server gets its stop signal.
+  // the proxy drains before the app server gets its stop signal.
   container.addContainerDependencies({ container: p.appContainer, condition: ecs.ContainerDependencyCondition.HEALTHY });
 
   if (fromImage) {
@@ -146,7 +179,7 @@ export function addNginxSidecar(p: NginxSidecarProps): NginxSidecar {
     container.addContainerDependencies({ container: init, condition: ecs.ContainerDependencyCondition.SUCCESS });
   }
 
-  return { container, port: Defaults.proxyPort, config };
+  return { container, port: Defaults.proxyPort, config: rendered.config };
 }
 
 /**

@@ -134,6 +134,8 @@ export function renderGunicornArgv(c: GunicornConfig): string[] {
     `--max-requests-jitter=${c.maxRequestsJitter}`,
     // The heartbeat file on a container's overlay disk can stall workers into timeouts.
     '--worker-tmp-dir=/dev/shm',
+    // Gunicorn's 8190-byte header limit answers 400 to a 16 KB cookie (measured); the ALB allows 16 KB.
+    '--limit-request-field_size=32768',
     `--forwarded-allow-ips=${c.forwardedAllowIps}`,
     '--access-logfile=-',
     '--error-logfile=-',

@@ -63,6 +63,11 @@ export interface DjangoGunicornServiceProps extends DjangoServiceBaseProps {
    */
   readonly maxRequestsJitter?: number;
   /**
+   * URL prefixes the proxy passes on as WebSockets (UVICORN worker only: an ASGI app can serve them).
+   * @default - none
+   */
+  readonly websocketPaths?: string[];
+  /**
    * Extra Gunicorn flags appended verbatim, for options not modelled here.
    * @default - none
    */
@@ -126,11 +131,19 @@ export class DjangoGunicornService extends DjangoServiceBase {
     if (props.asgiModule !== undefined && config.workerClass !== GunicornWorkerClass.UVICORN) {
       problems.push({ prop: 'asgiModule', message: 'only the UVICORN worker class runs an ASGI app; use wsgiModule, or set workerClass to UVICORN' });
     }
+    if (props.websocketPaths !== undefined && config.workerClass !== GunicornWorkerClass.UVICORN) {
+      problems.push({ prop: 'websocketPaths', message: 'a WSGI worker cannot serve WebSockets; set workerClass to UVICORN, or use DjangoDaphneService' });
+    }
+    if ((props as any).cache !== undefined) {
+      problems.push({ prop: 'cache', message: 'the uWSGI cache exists only under uWSGI; use DjangoUwsgiService, or Redis for the Django cache' });
+    }
     if (props.wsgiModule !== undefined && config.workerClass === GunicornWorkerClass.UVICORN) {
       problems.push({ prop: 'wsgiModule', message: 'the UVICORN worker class runs an ASGI app; use asgiModule instead' });
     }
     return {
       command: problems.length === 0 ? renderGunicornArgv(config) : [],
+      upstreamProtocol: 'http',
+      websocketPaths: props.websocketPaths,
       problems,
       gracefulStopSeconds: config.gracefulTimeoutSeconds,
       keepAliveSeconds: config.keepAliveSeconds,

@@ -2,10 +2,10 @@ import { Token } from 'aws-cdk-lib';
 import { Defaults } from '../defaults';
 import { Problem } from '../errors';
 import { Proxy, ProxyKind } from '../proxy/proxy';
-import { nginxSidecarProblems } from '../proxy/sidecar';
+import { proxySidecarProblems } from '../proxy/sidecar';
 import { MANAGED_ENV_NAMES } from '../settings';
 import { StaticFiles, StaticFilesMode } from '../static-files';
-import { AppServerSpec, DjangoServiceBaseProps, ServerContext } from './service-props';
+import { AppServerSpec, DjangoServiceBaseProps, LeafDefaults, ServerContext } from './service-props';
 import { fargateSizeProblems, secondsOf, wholeSecondsProblem } from './validation';
 
 /** The base props with every default applied, in plain numbers. */
@@ -28,16 +28,16 @@ export interface ResolvedService {
   readonly appPort: number;
 }
 
-export function resolveService(props: DjangoServiceBaseProps): ResolvedService {
+export function resolveService(props: DjangoServiceBaseProps, defaults: LeafDefaults): ResolvedService {
   const proxy = props.proxy ?? Proxy.nginx();
-  const minCapacity = props.minCapacity ?? 2;
+  const minCapacity = props.minCapacity ?? defaults.minCapacity;
   return {
     proxy,
     hasProxy: proxy.kind !== ProxyKind.NONE,
     staticFiles: props.staticFiles ?? StaticFiles.appServed(),
     cpu: props.cpu ?? 512,
     memoryLimitMiB: props.memoryLimitMiB ?? 1024,
-    idleTimeoutSeconds: secondsOf(props.idleTimeout, Defaults.loadBalancerIdleTimeout),
+    idleTimeoutSeconds: secondsOf(props.idleTimeout, defaults.idleTimeoutSeconds),
     workerTimeoutSeconds: secondsOf(props.workerTimeout, Defaults.workerTimeout),
     healthCheckPath: props.healthCheckPath ?? Defaults.healthCheckPath,
     healthIntervalSeconds: secondsOf(props.healthCheckInterval, 15),
@@ -45,7 +45,7 @@ export function resolveService(props: DjangoServiceBaseProps): ResolvedService {
     gracePeriodSeconds: secondsOf(props.healthCheckGracePeriod, 60),
     deregistrationDelaySeconds: secondsOf(props.deregistrationDelay, Defaults.deregistrationDelay),
     minCapacity,
-    maxCapacity: props.maxCapacity ?? 4 * minCapacity,
+    maxCapacity: props.maxCapacity ?? (props.minCapacity === undefined ? defaults.maxCapacity : undefined) ?? 4 * minCapacity,
     targetCpuUtilization: props.targetCpuUtilization ?? 60,
     appPort: Defaults.appPort,
   };
@@ -55,6 +55,8 @@ export function resolveService(props: DjangoServiceBaseProps): ResolvedService {
 export function serverContextOf(r: ResolvedService): ServerContext {
   return {
     vcpu: r.cpu / 1024,
+    memoryLimitMiB: r.memoryLimitMiB,
+    proxyKind: r.proxy.kind,
     facingLoadBalancer: !r.hasProxy,
     // Behind the proxy only the task itself reaches the app server.
     bindHost: r.hasProxy ? '127.0.0.1' : '0.0.0.0',
@@ -171,7 +173,7 @@ function frontendProblems(r: ResolvedService): Problem[] {
     problems.push({ prop: 'staticFiles', message: `the directory must be an absolute path in the image (STATIC_ROOT), got '${dir}'` });
   }
   if (r.hasProxy) {
-    problems.push(...nginxSidecarProblems(r.proxy.nginxOptions, {
+    problems.push(...proxySidecarProblems(r.proxy.options, {
       workerTimeoutSeconds: r.workerTimeoutSeconds,
       idleTimeoutSeconds: r.idleTimeoutSeconds,
       taskCpu: r.cpu,
@@ -181,9 +183,16 @@ function frontendProblems(r: ResolvedService): Problem[] {
   return problems;
 }
 
+function websocketProblems(server: AppServerSpec): Problem[] {
+  return (server.websocketPaths ?? [])
+    .filter((path) => !/^\/[^\s;{}'"<>]*$/.test(path))
+    .map((path) => ({ prop: 'websocketPaths', message: `must be URL paths starting with '/', like '/ws/', got '${path}'` }));
+}
+
 /** Every problem with the props, each naming its prop; empty when the service can be built. */
 export function serviceProblems(props: DjangoServiceBaseProps, r: ResolvedService, server: AppServerSpec): Problem[] {
   return [
+    ...websocketProblems(server),
     ...server.problems,
     ...fargateSizeProblems(r.cpu, r.memoryLimitMiB),
     ...listenerProblems(props),

@@ -6,13 +6,14 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { Defaults } from '../defaults';
 import { throwIfProblems } from '../errors';
-import { addNginxSidecar } from '../proxy/sidecar';
+import { addProxySidecar } from '../proxy/sidecar';
 import { csrfTrustedOrigins, renderHealthProbe, SettingsEnv } from '../settings';
 import { StaticFilesMode } from '../static-files';
 import { createLoadBalancer, createVpc } from './network';
 import { appStopTimeoutSeconds, ResolvedService, resolveService, serverContextOf, serviceProblems } from './resolve';
-import { AppServerSpec, DjangoServiceBaseProps, ServerContext } from './service-props';
+import { AppServerSpec, DjangoServiceBaseProps, LeafDefaults, ServerContext } from './service-props';
 
 /**
  * Everything a Django service on ECS Fargate shares, whatever the app server: network, cluster,
@@ -58,7 +59,7 @@ export abstract class DjangoServiceBase extends Construct {
   protected constructor(scope: Construct, id: string, props: DjangoServiceBaseProps) {
     super(scope, id);
 
-    const r = resolveService(props);
+    const r = resolveService(props, this._leafDefaults(props));
     this._serverContext = serverContextOf(r);
     const server = this._renderServer(props, this._serverContext);
     throwIfProblems(this, serviceProblems(props, r, server));
@@ -95,13 +96,17 @@ export abstract class DjangoServiceBase extends Construct {
 
     let targetPort: number = r.appPort;
     if (r.hasProxy) {
-      const sidecar = addNginxSidecar({
+      const sidecar = addProxySidecar({
+        kind: r.proxy.kind,
         taskDefinition: this.taskDefinition,
         appContainer: this.appContainer,
         appImage: props.image,
-        options: r.proxy.nginxOptions,
+        options: r.proxy.options,
         logGroup: this.logGroup,
         appAddress: `127.0.0.1:${r.appPort}`,
+        upstreamProtocol: server.upstreamProtocol,
+        websocketPaths: server.websocketPaths ?? [],
+        websocketReadTimeoutSeconds: server.websocketReadTimeoutSeconds ?? 60,
         serverNames: this.allowedHosts,
         healthCheckPath: r.healthCheckPath,
         idleTimeoutSeconds: r.idleTimeoutSeconds,
@@ -168,6 +173,15 @@ export abstract class DjangoServiceBase extends Construct {
    */
   protected abstract _renderServer(props: DjangoServiceBaseProps, ctx: ServerContext): AppServerSpec;
 
+  /**
+   * Defaults a leaf may change (e.g. Daphne facing the ALB needs an idle timeout under 60 s).
+   * Called from the base constructor: use only the argument.
+   * @internal
+   */
+  protected _leafDefaults(_props: DjangoServiceBaseProps): LeafDefaults {
+    return { idleTimeoutSeconds: Defaults.loadBalancerIdleTimeout, minCapacity: 2 };
+  }
+
   private addWarnings(props: DjangoServiceBaseProps, r: ResolvedService, server: AppServerSpec): void {
     if (!props.certificate && !props.listener) {
       Validations.of(this).addWarning('cdk-django:http-only',
@@ -189,7 +203,7 @@ export abstract class DjangoServiceBase extends Construct {
     };
     if (props.settingsModule) environment[SettingsEnv.SETTINGS_MODULE] = props.settingsModule;
     if (r.staticFiles.mode === StaticFilesMode.FROM_IMAGE) environment[SettingsEnv.STATIC_URL] = r.staticFiles.urlPath!;
-    Object.assign(environment, props.environment ?? {});
+    Object.assign(environment, server.environment ?? {}, props.environment ?? {});
 
     return this.taskDefinition.addContainer('app', {
       image: props.image,
@@ -200,7 +214,7 @@ export abstract class DjangoServiceBase extends Construct {
       portMappings: [{ containerPort: r.appPort, name: 'app' }],
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'app' }),
       healthCheck: {
-        command: renderHealthProbe(r.appPort, r.healthCheckPath, r.healthTimeoutSeconds - 1),
+        command: renderHealthProbe(server.healthCheckPort ?? r.appPort, r.healthCheckPath, r.healthTimeoutSeconds - 1),
         interval: Duration.seconds(r.healthIntervalSeconds),
         timeout: Duration.seconds(r.healthTimeoutSeconds),
         retries: 3,

@@ -6,7 +6,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Problem } from '../errors';
-import { Proxy } from '../proxy/proxy';
+import { Proxy, ProxyKind } from '../proxy/proxy';
 import { StaticFiles } from '../static-files';
 
 /** Props every Django service shares. */
@@ -53,7 +53,7 @@ export interface DjangoServiceBaseProps {
   readonly domainNames?: string[];
   /**
    * Load balancer idle timeout. Timeouts inside nest below it, keep-alives above it.
-   * @default Duration.seconds(60)
+   * @default Duration.seconds(60) - 50 s for Daphne without a proxy (Daphne closes idle connections at 60 s)
    */
   readonly idleTimeout?: Duration;
 
@@ -161,6 +161,16 @@ export interface DjangoServiceBaseProps {
 /** What a server leaf renders for the base. @internal */
 export interface AppServerSpec {
   readonly command: string[];
+  /** How the proxy talks to the server (uWSGI behind a proxy speaks the uwsgi protocol). */
+  readonly upstreamProtocol: 'http' | 'uwsgi';
+  /** URL prefixes the proxy passes on as WebSockets. */
+  readonly websocketPaths?: string[];
+  /** The proxy's read timeout on WebSocket paths (above the server's ping interval). */
+  readonly websocketReadTimeoutSeconds?: number;
+  /** Port the container health check asks over HTTP (defaults to the app port). */
+  readonly healthCheckPort?: number;
+  /** Extra environment for the app container (e.g. the rendered uwsgi.ini). */
+  readonly environment?: { [name: string]: string };
   readonly problems: Problem[];
   /** Seconds the server needs after SIGTERM to finish in-flight requests. */
   readonly gracefulStopSeconds: number;
@@ -175,10 +185,20 @@ export interface AppServerSpec {
 /** What the base tells a server leaf about where it runs. @internal */
 export interface ServerContext {
   readonly vcpu: number;
+  readonly memoryLimitMiB: number;
+  readonly proxyKind: ProxyKind;
   /** true when the load balancer targets the app server (Proxy.none()). */
   readonly facingLoadBalancer: boolean;
   readonly bindHost: string;
   readonly port: number;
   readonly idleTimeoutSeconds: number;
   readonly workerTimeoutSeconds: number;
+}
+
+/** Defaults a server leaf chooses. @internal */
+export interface LeafDefaults {
+  readonly idleTimeoutSeconds: number;
+  readonly minCapacity: number;
+  /** @default 4 x minCapacity */
+  readonly maxCapacity?: number;
 }

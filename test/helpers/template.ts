@@ -53,3 +53,10 @@ export function validationMessage(build: (scope: Construct) => void): string {
   }
   throw new Error('expected a ValidationError, nothing was thrown');
 }
+
+/** The text of a template string value, with tokens (Fn::Join parts) flattened to their JSON. */
+export function text(value: any): string {
+  if (typeof value === 'string') return value;
+  if (value?.['Fn::Join']) return value['Fn::Join'][1].map((p: any) => (typeof p === 'string' ? p : JSON.stringify(p))).join('');
+  return JSON.stringify(value);
+}

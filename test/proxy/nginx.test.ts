@@ -3,6 +3,7 @@ import { NginxConfig, nginxProblems, nginxStartScript, renderNginxConf } from '.
 const base: NginxConfig = {
   listenPort: 8080,
   upstreamAddress: '127.0.0.1:8000',
+  upstreamProtocol: 'http',
   serverNames: ['example.com', '.example.org'],
   healthCheckHost: 'example.com',
   healthCheckPath: '/healthz',
@@ -81,6 +82,29 @@ describe('renderNginxConf', () => {
     expect(site).toMatch(/location \/static\/ \{\s*alias \/srv\/static\/;[^}]*Cache-Control "public, max-age=3600"/);
   });
 
+  test('speaks the uwsgi protocol to uWSGI, adding the forwarded headers uwsgi_params lacks', () => {
+    const uwsgi = renderNginxConf({ ...base, upstreamProtocol: 'uwsgi' });
+    const site = serverBlock(uwsgi, 'example.com .example.org');
+    expect(site).toContain('uwsgi_pass django;');
+    expect(site).not.toContain('proxy_pass');
+    expect(site).toContain('uwsgi_param HTTP_X_FORWARDED_PROTO $forwarded_proto;');
+    expect(site).toContain('uwsgi_param HTTP_X_FORWARDED_FOR $proxy_add_x_forwarded_for;');
+    expect(site).toContain('uwsgi_param HTTP_HOST $host;');
+    expect(site).toContain('uwsgi_param PATH_INFO $document_uri;');
+    expect(serverBlock(uwsgi, '_')).toMatch(/uwsgi_param HTTP_HOST example\.com;[^}]*uwsgi_param HTTP_X_FORWARDED_PROTO https;/);
+    expect(uwsgi).toContain('uwsgi_read_timeout 35s;');
+    expect(uwsgi).toContain('uwsgi_buffer_size 32k;');
+  });
+
+  test('forwards Upgrade/Connection on WebSocket paths, with a read timeout above the ping interval', () => {
+    const ws = renderNginxConf({ ...base, websocketPaths: ['/ws/'], websocketReadTimeoutSeconds: 60 });
+    const site = serverBlock(ws, 'example.com .example.org');
+    expect(site).toMatch(/location \/ws\/ \{[^}]*proxy_http_version 1\.1;[^}]*proxy_set_header Upgrade \$http_upgrade;[^}]*proxy_set_header Connection \$connection_upgrade;[^}]*proxy_read_timeout 60s;/);
+    expect(ws).toMatch(/map \$http_upgrade \$connection_upgrade \{\s*default upgrade;\s*"" close;\s*\}/);
+    // the default server never proxies WebSockets for unknown Hosts
+    expect(serverBlock(ws, '_')).not.toContain('Upgrade');
+  });
+
   test('quotes names that would break the syntax', () => {
     expect(renderNginxConf({ ...base, healthCheckHost: '${Token[X]}' })).toContain('proxy_set_header Host "${Token[X]}";');
   });
@@ -98,6 +122,8 @@ describe('nginxProblems', () => {
     ['a relative health path', { healthCheckPath: 'healthz' }, 'healthCheckPath'],
     ['a body size nginx cannot parse', { clientMaxBodySize: '10 MB' }, 'clientMaxBodySize'],
     ['a fractional read timeout', { readTimeoutSeconds: 1.5 }, 'readTimeout'],
+    ['a WebSocket path without a slash', { websocketPaths: ['ws/'] }, 'websocketPaths'],
+    ['WebSockets over the uwsgi protocol', { upstreamProtocol: 'uwsgi', websocketPaths: ['/ws/'] }, 'websocketPaths'],
     ['a static URL without a trailing slash', { staticFiles: { urlPath: '/static', root: '/srv/static', maxAgeSeconds: 1 } }, 'staticFiles.urlPath'],
   ])('%s is reported against %s', (_name, change, prop) => {
     expect(nginxProblems({ ...base, ...change }).map((p) => p.prop)).toContain(prop);

@@ -37,6 +37,7 @@ describe('renderGunicornArgv', () => {
     ['max-requests', '1000'],
     ['max-requests-jitter', '250'],
     ['worker-tmp-dir', '/dev/shm'],
+    ['limit-request-field_size', '32768'],
     ['forwarded-allow-ips', '127.0.0.1'],
     ['access-logfile', '-'],
     ['error-logfile', '-'],

@@ -1,0 +1,25 @@
+// uWSGI for high concurrency: adaptive process spawning, the uWSGI cache, behind Nginx (uwsgi protocol).
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { DjangoUwsgiService, UwsgiCheaperAlgorithm } from 'cdk-django';
+
+const app = new App();
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+const stack = new Stack(app, 'UwsgiHighConcurrency');
+
+// README:start uwsgi
+new DjangoUwsgiService(stack, 'Web', {
+  image: ecs.ContainerImage.fromRegistry('example/mysite:1'),
+  cpu: 2048,
+  memoryLimitMiB: 4096,
+  processes: 8,
+  threads: 4,
+  cheaper: { algorithm: UwsgiCheaperAlgorithm.SPARE, min: 2, initial: 4, step: 2 },
+  cache: { name: 'default', items: 5000 },
+  minCapacity: 2,
+  maxCapacity: 20,
+});
+// README:end uwsgi
+
+app.synth();
