@@ -91,6 +91,15 @@ describe('README', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(3);
   });
 
+  test('the settings block for health checks without a proxy is the one the integration suite runs', () => {
+    const quoted = readme.match(/<!-- settings: task-ip -->\s*```python\n([\s\S]*?)```/);
+    const sample = readFileSync(join(root, 'test/integration/django/config/settings.py'), 'utf8')
+      .match(/(# --- cdk-django: ECS task IP ---[\s\S]*?# --- end cdk-django: ECS task IP ---)/);
+    expect(quoted).not.toBeNull();
+    expect(sample).not.toBeNull();
+    expect(quoted![1].trim()).toBe(sample![1].trim());
+  });
+
   test.each(blocks.map((b) => [`${b[1]}#${b[2]}`, b[1], b[2], b[3]]))('%s is the code CI synthesizes', (_label, file, region, code) => {
     const source = readFileSync(join(root, 'examples', `${file}.ts`), 'utf8');
     const hit = source.match(new RegExp(`// README:start ${region}\\n([\\s\\S]*?)// README:end ${region}`));

@@ -1,0 +1,44 @@
+# The sample project the integration suite deploys: settings wired from the library's environment
+# variables exactly as the README tells users to wire theirs.
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEBUG = False
+
+SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
+ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost").split(",")
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+STATIC_URL = os.environ.get("DJANGO_STATIC_URL", "/static/")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")  # the ALB terminates TLS
+
+# --- cdk-django: ECS task IP ---
+import json, urllib.request
+def _ecs_task_ips():
+    uri = os.environ.get("ECS_CONTAINER_METADATA_URI_V4")
+    if not uri:
+        return []
+    try:
+        with urllib.request.urlopen(uri + "/task", timeout=2) as response:
+            task = json.load(response)
+        return [ip for c in task.get("Containers", []) for n in c.get("Networks", []) for ip in n.get("IPv4Addresses", [])]
+    except Exception:
+        return []
+ALLOWED_HOSTS += _ecs_task_ips()
+# The ALB's health check sends no X-Forwarded-Proto: keep SECURE_SSL_REDIRECT off the health path.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# --- end cdk-django: ECS task IP ---
+
+SECURE_SSL_REDIRECT = True
+STATIC_ROOT = os.environ.get("SAMPLE_STATIC_ROOT", str(BASE_DIR / "staticfiles"))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+
+INSTALLED_APPS = ["django.contrib.staticfiles", "channels", "web"]
+MIDDLEWARE = ["django.middleware.security.SecurityMiddleware", "django.middleware.common.CommonMiddleware"]
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+DATABASES = {}
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+USE_TZ = True
+LOGGING = {"version": 1, "handlers": {"console": {"class": "logging.StreamHandler"}}, "root": {"handlers": ["console"], "level": "WARNING"}}

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from web import views
+
+urlpatterns = [
+    path("", views.index),
+    path("healthz", views.healthz),
+    path("slow", views.slow),
+    path("upload", views.upload),
+    path("whoami", views.whoami),
+]

@@ -1,0 +1,35 @@
+import json
+import time
+
+from django.http import HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+
+def _response(body, content_type="application/json"):
+    response = HttpResponse(body, content_type=content_type)
+    response["X-Served-By"] = "django"  # tells the tests a request reached a Django view
+    return response
+
+
+def index(request):
+    return _response(json.dumps({"hello": "world", "secure": request.is_secure()}))
+
+
+def healthz(request):
+    # The secure flag shows whether the proxy's X-Forwarded-Proto reached Django (the exemption
+    # in settings only matters without a proxy).
+    return _response("ok secure=%s host=%s" % (request.is_secure(), request.get_host()), "text/plain")
+
+
+def slow(request):
+    time.sleep(float(request.GET.get("s", "1.5")))
+    return _response("slept", "text/plain")
+
+
+@csrf_exempt
+def upload(request):
+    return _response(json.dumps({"bytes": len(request.body)}))
+
+
+def whoami(request):
+    return _response(json.dumps({"host": request.get_host(), "secure": request.is_secure(), "remote": request.META.get("REMOTE_ADDR")}))

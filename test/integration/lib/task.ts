@@ -1,0 +1,233 @@
+/**
+ * Runs the container definitions a construct synthesizes with the real Debian servers on loopback,
+ * the way ECS runs a task: containers share localhost (awsvpc), start in dependency order (the
+ * static init container to completion, the app until its own health check command passes, then the
+ * proxy) and stop in reverse order. Only the launch is adapted to Debian (plugins, binary names,
+ * ServerRoot); the rendered commands and configs run byte for byte. Paths the configs name
+ * (/srv/static, /tmp/proxy) are bind-mounted from per-task temp dirs inside a private mount
+ * namespace, so nothing on the machine is overwritten.
+ */
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import {
+  chmodSync, closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as net from 'node:net';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { Construct } from 'constructs';
+
+export const DJANGO_DIR = join(__dirname, '..', 'django');
+/** Paths the rendered configs use, bind-mounted from the task's temp dir (the image's STATIC_ROOT included). */
+const BIND_PATHS = ['/srv/static', '/tmp/proxy', '/app/staticfiles'];
+export const IMAGE_STATIC_ROOT = '/app/staticfiles';
+
+export interface ContainerDef {
+  Name: string;
+  Command?: string[];
+  EntryPoint?: string[];
+  Environment?: Array<{ Name: string; Value: string }>;
+  HealthCheck?: { Command: string[] };
+  DependsOn?: Array<{ ContainerName: string; Condition: string }>;
+  PortMappings?: Array<{ ContainerPort: number }>;
+}
+
+/** Synthesizes a construct in a fresh stack and returns its task's container definitions and template. */
+export function synthTask(build: (scope: Construct) => void): { containers: ContainerDef[]; template: Template } {
+  const stack = new Stack(new App(), 'Integration');
+  build(stack);
+  const template = Template.fromStack(stack);
+  const td = Object.values(template.findResources('AWS::ECS::TaskDefinition'))[0] as any;
+  return { containers: td.Properties.ContainerDefinitions, template };
+}
+
+export function envOf(c: ContainerDef): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const e of c.Environment ?? []) {
+    if (typeof e.Value !== 'string') throw new Error(`${c.Name}: ${e.Name} is not a plain string (give domainNames in the test stack)`);
+    env[e.Name] = e.Value;
+  }
+  return env;
+}
+
+/** Wrappers that adapt Debian's binaries to the names and defaults the images have. */
+function makeShims(dir: string): string {
+  const bin = join(dir, 'bin');
+  mkdirSync(bin, { recursive: true });
+  const serverRoot = join(dir, 'httpd-root');
+  mkdirSync(join(serverRoot, 'conf'), { recursive: true });
+  symlinkSync('/usr/lib/apache2/modules', join(serverRoot, 'modules'));
+  copyFileSync('/etc/mime.types', join(serverRoot, 'conf', 'mime.types'));
+  const shims: Record<string, string> = {
+    // pip-installed uWSGI has python and http built in; Debian's loads them as plugins.
+    uwsgi: 'exec /usr/bin/uwsgi --plugins python3,http "$@"',
+    // The httpd image's compiled-in ServerRoot is /usr/local/apache2; Debian's modules live elsewhere.
+    httpd: `exec /usr/sbin/apache2 -d ${serverRoot} "$@"`,
+    python3: 'exec /usr/bin/python3 "$@"',
+    gunicorn: 'exec /usr/bin/python3 -m gunicorn "$@"',
+    daphne: 'exec /usr/bin/daphne "$@"',
+    nginx: 'exec /usr/sbin/nginx "$@"',
+  };
+  for (const [name, body] of Object.entries(shims)) {
+    writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
+    chmodSync(join(bin, name), 0o755);
+  }
+  return bin;
+}
+
+export interface RunningContainer {
+  readonly name: string;
+  readonly process: ChildProcess;
+  readonly logFile: string;
+  exitCode?: number | null;
+}
+
+export function outputOf(rc: RunningContainer): string {
+  try {
+    return readFileSync(rc.logFile, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class LocalTask {
+  readonly dir = mkdtempSync(join(tmpdir(), 'cdk-django-task-'));
+  readonly running: RunningContainer[] = [];
+  private readonly bin = makeShims(this.dir);
+
+  constructor(readonly containers: ContainerDef[], readonly extraAppEnv: Record<string, string> = {}) {
+    for (const p of BIND_PATHS) {
+      mkdirSync(join(this.dir, 'mnt', p), { recursive: true });
+      chmodSync(join(this.dir, 'mnt', p), 0o777);
+      // The mount point itself must exist (an empty directory); the content lives in the temp dir.
+      mkdirSync(p, { recursive: true });
+    }
+  }
+
+  container(name: string): ContainerDef | undefined {
+    return this.containers.find((c) => c.Name === name);
+  }
+
+  /** Starts one container's EntryPoint + Command in a private mount namespace with its environment. */
+  private launch(c: ContainerDef, cwd: string, env: Record<string, string>): RunningContainer {
+    const argv = [...(c.EntryPoint ?? []), ...(c.Command ?? [])];
+    const logFile = join(this.dir, `${c.Name}-${this.running.length}.log`);
+    const log = openSync(logFile, 'w');
+    const binds = BIND_PATHS.map((p) => `mount --bind ${join(this.dir, 'mnt', p)} ${p}`).join(' && ');
+    const child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `${binds} && exec "$@"`, 'task', ...argv], {
+      cwd,
+      env: { PATH: `${this.bin}:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: this.dir, LANG: 'C.UTF-8', ...env },
+      // A file, like the pipe ECS gives containers: nginx opens /dev/stderr, which fails on a socket.
+      stdio: ['ignore', log, log],
+    });
+    closeSync(log);
+    const rc: RunningContainer = { name: c.Name, process: child, logFile };
+    child.on('exit', (code) => { rc.exitCode = code; });
+    this.running.push(rc);
+    return rc;
+  }
+
+  appEnv(): Record<string, string> {
+    return {
+      ...envOf(this.container('app')!),
+      DJANGO_SECRET_KEY: 'integration-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz',
+      PYTHONPATH: DJANGO_DIR,
+      PYTHONDONTWRITEBYTECODE: '1',
+      ...this.extraAppEnv,
+    };
+  }
+
+  /** Runs the app container's HEALTHCHECK command once, for real. */
+  healthCheck(): boolean {
+    const hc = this.container('app')!.HealthCheck!.Command;
+    if (hc[0] !== 'CMD') throw new Error(`unexpected health check form ${hc[0]}`);
+    const res = spawnSync(hc[1], hc.slice(2), {
+      env: { PATH: `${this.bin}:/usr/bin:/bin`, ...this.appEnv() },
+      timeout: 10_000,
+    });
+    return res.status === 0;
+  }
+
+  /** Starts the task in ECS order; resolves when the target port answers. */
+  async start(targetPort: number, timeoutMs = 30_000): Promise<void> {
+    const init = this.container('static-init');
+    if (init) {
+      // "Build the image": collect the sample's static files into what the task sees as its STATIC_ROOT.
+      const collect = spawnSync('/usr/bin/python3', ['manage.py', 'collectstatic', '--noinput'], {
+        cwd: DJANGO_DIR, env: { ...this.appEnv(), SAMPLE_STATIC_ROOT: join(this.dir, 'mnt', IMAGE_STATIC_ROOT) }, timeout: 60_000,
+      });
+      if (collect.status !== 0) throw new Error(`collectstatic failed: ${collect.stderr}`);
+      const rc = this.launch(init, DJANGO_DIR, {});
+      await this.waitExit(rc, 30_000);
+      if (rc.exitCode !== 0) throw new Error(`static-init exited ${rc.exitCode}: ${outputOf(rc)}`);
+    }
+    this.launch(this.container('app')!, DJANGO_DIR, this.appEnv());
+    const deadline = Date.now() + timeoutMs;
+    while (!this.healthCheck()) {
+      if (Date.now() > deadline) throw new Error(`app never became HEALTHY:\n${this.logs()}`);
+      await sleep(300);
+    }
+    const proxy = this.containers.find((c) => c.Name === 'nginx' || c.Name === 'apache');
+    if (proxy) this.launch(proxy, this.dir, envOf(proxy));
+    await waitForPort(targetPort, Math.max(1000, deadline - Date.now()), () => this.logs());
+  }
+
+  logs(): string {
+    return this.running.map((r) => `--- ${r.name} (exit ${r.exitCode}) ---\n${outputOf(r).slice(-4000)}`).join('\n');
+  }
+
+  async waitExit(rc: RunningContainer, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (rc.exitCode === undefined && Date.now() < deadline) await sleep(100);
+  }
+
+  /** Sends a signal to one container's main process (what ECS does on stop). */
+  signal(name: string, sig: NodeJS.Signals): RunningContainer {
+    const rc = this.running.find((r) => r.name === name && r.exitCode === undefined);
+    if (!rc) throw new Error(`${name} is not running`);
+    // The unshare'd sh execs the container command, so the child pid is the container's PID 1.
+    rc.process.kill(sig);
+    return rc;
+  }
+
+  /** Stops the task in ECS order: proxy first, then the app, each with its own signal. */
+  async stop(signals: { proxy: NodeJS.Signals; app: NodeJS.Signals } = { proxy: 'SIGTERM', app: 'SIGTERM' }): Promise<void> {
+    for (const rc of [...this.running].reverse()) {
+      if (rc.exitCode !== undefined) continue;
+      rc.process.kill(rc.name === 'app' ? signals.app : signals.proxy);
+      await this.waitExit(rc, 45_000);
+    }
+  }
+
+  /** Kills everything left and removes the temp dir. */
+  async destroy(): Promise<void> {
+    for (const rc of this.running) {
+      if (rc.exitCode === undefined) {
+        try {
+          rc.process.kill('SIGKILL');
+        } catch { /* already gone */ }
+        await this.waitExit(rc, 5_000);
+      }
+    }
+    // Worker processes of a killed master may linger: kill by our temp dir in their command lines.
+    spawnSync('pkill', ['-9', '-f', this.dir]);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export async function waitForPort(port: number, timeoutMs: number, logs: () => string = () => ''): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => { s.destroy(); resolve(true); });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`port ${port} never opened:\n${logs()}`);
+    await sleep(200);
+  }
+}
