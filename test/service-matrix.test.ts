@@ -120,8 +120,9 @@ describe('DjangoUwsgiService', () => {
   test('faces the ALB with its own HTTP socket and a keep-alive above the idle timeout', () => {
     const s2 = newStack();
     const direct = new DjangoUwsgiService(s2, 'Web', { image: IMAGE, proxy: Proxy.none() });
-    expect(direct.ini).toMatch(/^http11-socket = 0\.0\.0\.0:8000$/m);
-    expect(direct.ini).toMatch(/^socket-timeout = 75$/m);
+    expect(direct.ini).toMatch(/^http = 0\.0\.0\.0:8000$/m);
+    expect(direct.ini).toMatch(/^http-timeout = 75$/m);
+    expect(direct.ini).toMatch(/^http-keepalive = 1$/m);
     expect(direct.ini).not.toMatch(/^socket = /m);
   });
 });

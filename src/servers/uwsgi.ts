@@ -48,7 +48,7 @@ const OWNED = new Set([
   'strict', 'master', 'module', 'socket', 'http-socket', 'http11-socket', 'processes', 'workers', 'threads',
   'enable-threads', 'single-interpreter', 'need-app', 'vacuum', 'die-on-term', 'hook-master-start', 'harakiri',
   'max-requests', 'max-requests-delta', 'reload-on-rss', 'buffer-size', 'post-buffering', 'lazy-apps',
-  'cheaper', 'cheaper-algo', 'cheaper-initial', 'cheaper-step', 'cache2', 'socket-timeout', 'http-keepalive',
+  'cheaper', 'cheaper-algo', 'cheaper-initial', 'cheaper-step', 'cache2', 'http', 'http-timeout', 'http-keepalive', 'http-auto-chunked',
   'worker-reload-mercy', 'ini',
 ]);
 
@@ -109,9 +109,16 @@ export function renderUwsgiIni(c: UwsgiConfig): string {
     o.push(['socket', `${c.bindHost}:${c.bindPort}`]);
     if (c.healthCheckPort !== undefined) o.push(['http-socket', `127.0.0.1:${c.healthCheckPort}`]);
   } else {
-    // HTTP/1.1 with keep-alive; socket-timeout is how long an idle connection stays open, and it
-    // must outlast the ALB idle timeout (uWSGI's 4 s default behind an ALB means random 502s).
-    o.push(['http11-socket', `${c.bindHost}:${c.bindPort}`], ['socket-timeout', c.httpKeepAliveSeconds ?? 75]);
+    // uWSGI's HTTP router, not an http11-socket: on 2.0.21 an http11-socket sends a response without
+    // Content-Length (a Django redirect) with neither chunking nor a close, and the client hangs until
+    // the socket times out (measured). The router keeps connections alive when the length is known and
+    // closes them otherwise; http-timeout (its idle timeout) must outlast the ALB idle timeout.
+    o.push(
+      ['http', `${c.bindHost}:${c.bindPort}`],
+      ['http-keepalive', 1],
+      ['http-auto-chunked', 'true'],
+      ['http-timeout', c.httpKeepAliveSeconds ?? 75],
+    );
   }
   o.push(
     ['processes', c.processes],

@@ -192,6 +192,10 @@ export class DjangoUwsgiService extends DjangoServiceBase {
       gracefulStopSeconds: ctx.workerTimeoutSeconds,
       keepAliveSeconds: config.httpKeepAliveSeconds,
       keepAliveProp: 'httpKeepAlive',
+      warnings: config.protocol === 'http' ? [{
+        id: 'uwsgi-router-stop',
+        message: 'Proxy.none(): on SIGTERM the uWSGI master stops its HTTP router at once, so requests in flight during a deploy are dropped (measured). Keep Proxy.nginx() or Proxy.apache() for drain-free deploys.',
+      }] : [],
     };
   }
 }

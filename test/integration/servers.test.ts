@@ -113,10 +113,18 @@ describe.each(matrix)('%s behind %s', (server, frontend) => {
     expect(plain.headers.location).toBe(`https://${HOST}/whoami`);
   });
 
-  test('a 16 KB cookie works', async () => {
-    const r = await request(port, { headers: { Cookie: `big=${'x'.repeat(16 * 1024 - 10)}` } });
-    expect(r.status).toBe(200);
-  });
+  if (server === 'daphne') {
+    test('Daphne (Twisted) accepts headers up to 16 KiB in total: a 12 KB cookie works, a 16 KB one does not', async () => {
+      expect((await request(port, { headers: { Cookie: `big=${'x'.repeat(12 * 1024)}` } })).status).toBe(200);
+      // Twisted's HTTPChannel.totalHeadersSize is 16384 and no Daphne flag changes it (README).
+      expect((await request(port, { headers: { Cookie: `big=${'x'.repeat(16 * 1024 - 10)}` } })).status).not.toBe(200);
+    });
+  } else {
+    test('a 16 KB cookie works', async () => {
+      const r = await request(port, { headers: { Cookie: `big=${'x'.repeat(16 * 1024 - 10)}` } });
+      expect(r.status).toBe(200);
+    });
+  }
 
   test('a 5 MB upload passes; over the proxy limit gets 413', async () => {
     const ok = await request(port, { path: '/upload', body: Buffer.alloc(5 * 1024 * 1024, 97) });
@@ -155,7 +163,7 @@ describe.each(matrix)('%s behind %s', (server, frontend) => {
     test('a killed worker is replaced and the service keeps serving', async () => {
       const app = task.running.find((r) => r.name === 'app')!;
       // unshare and sh exec the server, so the container process is the master; its children are the workers.
-      const workersOf = () => execSync(`pgrep -P ${app.process.pid} || true`).toString().trim().split("\n").filter(Boolean);
+      const workersOf = () => execSync(`pgrep -P ${app.process.pid} || true`).toString().trim().split('\n').filter(Boolean);
       const before = workersOf();
       expect(before.length).toBeGreaterThan(0);
       process.kill(Number(before[0]), 'SIGKILL');
@@ -203,8 +211,9 @@ describe.each(matrix)('%s behind %s', (server, frontend) => {
     await stopping;
     const inFlight = results.filter((r) => r.started < stopAt);
     const failed = inFlight.filter((r) => r.reply.status !== 200);
-    if (server === 'daphne' && frontend === 'none') {
-      // Daphne drops in-flight HTTP on SIGTERM (measured); the README says so. Record it, do not hide it.
+    if ((server === 'daphne' || server === 'uwsgi') && frontend === 'none') {
+      // Facing the ALB, Daphne drops in-flight HTTP on SIGTERM, and uWSGI's master stops its HTTP router
+      // at once (measured); the README and a synth warning say so. Record it, do not hide it.
       expect(failed.length).toBeGreaterThan(0);
     } else {
       expect(failed.map((f) => f.reply.error ?? f.reply.status)).toEqual([]);
@@ -231,11 +240,12 @@ describe('negative cases: the checks fail against a deliberately wrong config', 
     }
   });
 
-  test('negative: an nginx config without the X-Forwarded-Proto line makes Django redirect https requests', async () => {
+  test('negative: an nginx config passing its own $scheme as X-Forwarded-Proto makes Django redirect https requests', async () => {
     const { containers } = synthTask(build('gunicorn', 'nginx'));
     const nginx = containers.find((c) => c.Name === 'nginx')!;
     for (const e of nginx.Environment!) {
-      if (e.Name === 'CDK_DJANGO_NGINX_CONF') e.Value = e.Value.replace(/^\s*proxy_set_header X-Forwarded-Proto \$forwarded_proto;\n/m, '');
+      // the classic mistake: behind the ALB nginx's own scheme is always http
+      if (e.Name === 'CDK_DJANGO_NGINX_CONF') e.Value = e.Value.replace(/X-Forwarded-Proto \$forwarded_proto;/g, 'X-Forwarded-Proto $scheme;');
     }
     const task = new LocalTask(containers);
     try {

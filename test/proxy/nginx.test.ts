@@ -43,6 +43,10 @@ describe('renderNginxConf', () => {
     expect(conf.replace('pid /tmp/nginx/nginx.pid', 'pid /tmp/nginx/pid')).toContain(line);
   });
 
+  test('worker_shutdown_timeout sits in the main context (nginx refuses it inside http, found by the real-server suite)', () => {
+    expect(conf.indexOf('worker_shutdown_timeout')).toBeLessThan(conf.indexOf('http {'));
+  });
+
   test('gzips text types', () => {
     const types = conf.match(/gzip_types ([^;]+);/)![1].split(' ');
     expect(types).toEqual(expect.arrayContaining(['text/css', 'application/javascript', 'application/json', 'image/svg+xml']));

@@ -23,8 +23,19 @@ export interface Ask {
 export function request(port: number, ask: Ask = {}): Promise<Reply> {
   return new Promise((resolve) => {
     const req = http.request({
-      host: '127.0.0.1', port, path: ask.path ?? '/', method: ask.method ?? (ask.body ? 'POST' : 'GET'), agent: false,
-      headers: { 'Host': ask.host ?? 'app.example.test', 'X-Forwarded-Proto': 'https', 'X-Forwarded-For': '203.0.113.9', ...ask.headers },
+      host: '127.0.0.1',
+      port,
+      path: ask.path ?? '/',
+      method: ask.method ?? (ask.body ? 'POST' : 'GET'),
+      agent: false,
+      headers: {
+        'Host': ask.host ?? 'app.example.test',
+        'X-Forwarded-Proto': 'https',
+        'X-Forwarded-For': '203.0.113.9',
+        // Browsers send uploads with a Content-Length (not chunked).
+        ...(ask.body ? { 'Content-Length': String(ask.body.length) } : {}),
+        ...ask.headers,
+      },
       timeout: ask.timeoutMs ?? 15_000,
     }, (res) => {
       const chunks: Buffer[] = [];
@@ -58,6 +69,7 @@ export function reuseAfterIdle(port: number, host: string, idleMs: number): Prom
         buffer = '';
         setTimeout(() => {
           phase = 2;
+          buffer = ''; // drop the rest of the first response's body
           if (socket.destroyed) return resolve([first, '']);
           socket.write(req);
           setTimeout(() => { socket.destroy(); resolve([first, buffer.split('\r\n')[0]]); }, 2000);
@@ -78,7 +90,8 @@ export function websocketEcho(port: number, host: string, path: string, idleSeco
   const script = `
 import asyncio, sys, websockets
 async def main():
-    async with websockets.connect("ws://127.0.0.1:${port}${path}", extra_headers={"Host": "${host}", "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}, ping_interval=None) as ws:
+    # The URI carries the Host header; host/port say where to connect (loopback).
+    async with websockets.connect("ws://${host}${path}", host="127.0.0.1", port=${port}, extra_headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}, ping_interval=None) as ws:
         await asyncio.sleep(${idleSeconds})
         await ws.send("hello")
         print(await asyncio.wait_for(ws.recv(), 5))

@@ -11,8 +11,8 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync, closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import * as net from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -122,6 +122,8 @@ export class LocalTask {
       env: { PATH: `${this.bin}:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: this.dir, LANG: 'C.UTF-8', ...env },
       // A file, like the pipe ECS gives containers: nginx opens /dev/stderr, which fails on a socket.
       stdio: ['ignore', log, log],
+      // Its own process group, so cleanup reaches every child (a proxy under its sh wrapper, workers).
+      detached: true,
     });
     closeSync(log);
     const rc: RunningContainer = { name: c.Name, process: child, logFile };
@@ -140,19 +142,23 @@ export class LocalTask {
     };
   }
 
-  /** Runs the app container's HEALTHCHECK command once, for real. */
-  healthCheck(): boolean {
+  /** Runs the app container's HEALTHCHECK command once, for real (async: servers in this process keep answering). */
+  healthCheck(): Promise<boolean> {
     const hc = this.container('app')!.HealthCheck!.Command;
     if (hc[0] !== 'CMD') throw new Error(`unexpected health check form ${hc[0]}`);
-    const res = spawnSync(hc[1], hc.slice(2), {
-      env: { PATH: `${this.bin}:/usr/bin:/bin`, ...this.appEnv() },
-      timeout: 10_000,
+    return new Promise((resolve) => {
+      const child = spawn(hc[1], hc.slice(2), { env: { PATH: `${this.bin}:/usr/bin:/bin`, ...this.appEnv() }, stdio: 'ignore' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      child.on('exit', (code) => { clearTimeout(timer); resolve(code === 0); });
     });
-    return res.status === 0;
   }
 
   /** Starts the task in ECS order; resolves when the target port answers. */
   async start(targetPort: number, timeoutMs = 30_000): Promise<void> {
+    for (const port of new Set([8000, 8001, targetPort])) {
+      // A leftover server on the port would answer instead of the one under test.
+      if (await portOpen(port)) throw new Error(`port ${port} is already in use: stop whatever listens there first`);
+    }
     const init = this.container('static-init');
     if (init) {
       // "Build the image": collect the sample's static files into what the task sees as its STATIC_ROOT.
@@ -166,7 +172,7 @@ export class LocalTask {
     }
     this.launch(this.container('app')!, DJANGO_DIR, this.appEnv());
     const deadline = Date.now() + timeoutMs;
-    while (!this.healthCheck()) {
+    while (!(await this.healthCheck())) {
       if (Date.now() > deadline) throw new Error(`app never became HEALTHY:\n${this.logs()}`);
       await sleep(300);
     }
@@ -205,12 +211,10 @@ export class LocalTask {
   /** Kills everything left and removes the temp dir. */
   async destroy(): Promise<void> {
     for (const rc of this.running) {
-      if (rc.exitCode === undefined) {
-        try {
-          rc.process.kill('SIGKILL');
-        } catch { /* already gone */ }
-        await this.waitExit(rc, 5_000);
-      }
+      try {
+        process.kill(-rc.process.pid!, 'SIGKILL');
+      } catch { /* group already gone */ }
+      await this.waitExit(rc, 5_000);
     }
     // Worker processes of a killed master may linger: kill by our temp dir in their command lines.
     spawnSync('pkill', ['-9', '-f', this.dir]);
@@ -218,15 +222,18 @@ export class LocalTask {
   }
 }
 
+function portOpen(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+
 export async function waitForPort(port: number, timeoutMs: number, logs: () => string = () => ''): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => { s.destroy(); resolve(true); });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
+    if (await portOpen(port)) return;
     if (Date.now() > deadline) throw new Error(`port ${port} never opened:\n${logs()}`);
     await sleep(200);
   }
