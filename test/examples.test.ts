@@ -49,6 +49,12 @@ const EXPECT: Record<string, (t: any) => void> = {
     expect(app.Command[0]).toBe('daphne');
     expect(app.Environment.find((e: any) => e.Name === 'REDIS_URL').Value).toMatch(/^rediss:/);
     expect(resourcesOf(t, 'AWS::ApplicationAutoScaling::ScalableTarget')[0]).toMatchObject({ MinCapacity: 2, MaxCapacity: 8 });
+    // clients get HTTP/2 from the ALB's HTTPS listener
+    expect(resourcesOf(t, 'AWS::ElasticLoadBalancingV2::Listener').map((l) => l.Protocol)).toContain('HTTPS');
+    expect(resourcesOf(t, 'AWS::ElasticLoadBalancingV2::LoadBalancer')[0].LoadBalancerAttributes)
+      .toContainEqual({ Key: 'routing.http2.enabled', Value: 'true' });
+    const tg = resourcesOf(t, 'AWS::ElasticLoadBalancingV2::TargetGroup')[0];
+    expect(tg.TargetGroupAttributes).toContainEqual({ Key: 'stickiness.enabled', Value: 'false' });
   },
   'gunicorn-alb-direct': (t) => {
     expect(resourcesOf(t, 'AWS::ECS::Service')[0].LoadBalancers[0]).toMatchObject({ ContainerName: 'app', ContainerPort: 8000 });

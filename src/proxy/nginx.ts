@@ -1,4 +1,5 @@
 import { Problem, RenderError } from '../errors';
+import { supervisedStartScript } from './start-script';
 
 /** Static files the proxy serves itself from a directory (filled by an init container). */
 export interface StaticFilesLocation {
@@ -259,21 +260,14 @@ export function renderNginxConf(c: NginxConfig): string {
   return lines.join('\n');
 }
 
-/**
- * The sidecar's start script: write the config from an environment variable, run nginx in the
- * foreground, and turn SIGTERM into nginx's graceful stop (SIGQUIT). The stock image's STOPSIGNAL is
- * SIGQUIT (honoured by Fargate since December 2025); older platforms send SIGTERM, on which nginx
- * itself would drop in-flight requests. The shell stays PID 1 to translate the signal.
- */
+/** The nginx sidecar's start script: SIGTERM (and SIGQUIT) become nginx's graceful stop, SIGQUIT. */
 export function nginxStartScript(configEnvVar: string, runDir: string): string {
-  const run = runDir.replace(/\/$/, '');
-  return [
-    `printf '%s' "$${configEnvVar}" > ${run}/nginx.conf`,
-    `nginx -c ${run}/nginx.conf -g 'daemon off;' &`,
-    'pid=$!',
-    'trap \'kill -QUIT $pid 2>/dev/null\' TERM QUIT INT',
-    'status=0',
-    'while kill -0 $pid 2>/dev/null; do wait $pid; status=$?; done',
-    'exit $status',
-  ].join('\n');
+  const conf = `${runDir.replace(/\/$/, '')}/nginx.conf`;
+  return supervisedStartScript({
+    configEnvVar,
+    configPath: conf,
+    command: `nginx -c ${conf} -g 'daemon off;'`,
+    gracefulSignal: 'QUIT',
+    stopSignals: ['TERM', 'QUIT', 'INT'],
+  });
 }

@@ -188,11 +188,11 @@ describe.each(matrix)('%s behind %s', (server, frontend) => {
   test.each(signalSets)('graceful stop with %s: in-flight requests finish', async (_label, signals) => {
     if (task.running.every((r) => r.exitCode !== undefined)) await startTask();
     const load: Array<Promise<{ started: number; reply: Awaited<ReturnType<typeof request>> }>> = [];
-    let stopAt = Infinity;
+    let deregistered = false;
     const until = Date.now() + 2500;
-    // bounded load: a few sequential clients for 2.5 s, plus four slow requests
+    // bounded load: three sequential clients for at most 2.5 s, plus four 1.5 s requests
     const clients = [0, 1, 2].map(async () => {
-      while (Date.now() < until && Date.now() < stopAt) {
+      while (Date.now() < until && !deregistered) {
         const started = Date.now();
         const reply = await request(port);
         load.push(Promise.resolve({ started, reply }));
@@ -203,8 +203,12 @@ describe.each(matrix)('%s behind %s', (server, frontend) => {
       const started = Date.now();
       load.push(request(port, { path: '/slow?s=1.5' }).then((reply) => ({ started, reply })));
     }
-    await new Promise((r) => setTimeout(r, 300));
-    stopAt = Date.now();
+    await new Promise((r) => setTimeout(r, 200));
+    // ECS order: the ALB deregisters the target (no new requests), then the containers get their signals
+    // while the slow requests are still in flight.
+    deregistered = true;
+    await new Promise((r) => setTimeout(r, 100)); // requests already sent get accepted
+    const stopAt = Date.now();
     const stopping = task.stop(signals);
     await Promise.all(clients);
     const results = await Promise.all(load);
@@ -218,7 +222,8 @@ describe.each(matrix)('%s behind %s', (server, frontend) => {
     } else {
       expect(failed.map((f) => f.reply.error ?? f.reply.status)).toEqual([]);
     }
-    expect(inFlight.length).toBeGreaterThanOrEqual(4);
+    // the four slow requests were still running when the signal came
+    expect(results.filter((r) => r.started < stopAt && r.started + 1500 > stopAt).length).toBeGreaterThanOrEqual(4);
   });
 });
 

@@ -40,23 +40,32 @@ describe('renderApacheConf', () => {
   });
 
   test('loads each module only if the binary lacks it (Debian compiles some in)', () => {
-    for (const m of ['proxy', 'proxy_http', 'proxy_uwsgi', 'proxy_wstunnel', 'deflate', 'headers', 'rewrite']) {
+    for (const m of ['proxy', 'proxy_http', 'deflate', 'headers', 'rewrite']) {
       expect(conf).toContain(`<IfModule !${m}_module>\n    LoadModule ${m}_module modules/mod_${m}.so\n</IfModule>`);
     }
     expect(conf).not.toMatch(/^ServerRoot/m);
   });
 
+  test('loads only the modules this config uses', () => {
+    expect(conf).not.toContain('mod_proxy_uwsgi');
+    expect(conf).not.toContain('mod_alias');
+    const uwsgi = renderApacheConf({ ...base, upstreamProtocol: 'uwsgi', staticFiles: { urlPath: '/static/', root: '/srv/static', maxAgeSeconds: 60 } });
+    expect(uwsgi).toContain('LoadModule proxy_uwsgi_module modules/mod_proxy_uwsgi.so');
+    expect(uwsgi).toContain('LoadModule alias_module modules/mod_alias.so');
+    expect(uwsgi).not.toContain('mod_proxy_http.so');
+  });
+
   test('the default host answers only the health path, with an allowed Host and https, and 421 otherwise', () => {
     expect(def).toContain('RequestHeader set Host "example.com"');
     expect(def).toContain('RequestHeader set X-Forwarded-Proto "https"');
-    expect(def).toContain('ProxyPass "/healthz" "http://127.0.0.1:8000/healthz" disablereuse=On timeout=35');
+    expect(def).toContain('ProxyPass "/healthz" "http://127.0.0.1:8000/healthz" disablereuse=On retry=0 connectiontimeout=5 timeout=35');
     expect(def).toContain('RewriteRule ^ - [R=421,L]');
   });
 
   test('the site host matches the names Django-style and never reuses backend connections', () => {
     expect(site).toContain('ServerName example.com');
     expect(site).toContain('ServerAlias example.org *.example.org');
-    expect(site).toContain('ProxyPass "/" "http://127.0.0.1:8000/" disablereuse=On timeout=35');
+    expect(site).toContain('ProxyPass "/" "http://127.0.0.1:8000/" disablereuse=On retry=0 connectiontimeout=5 timeout=35');
   });
 
   test('refuses a declared body over the limit with 413', () => {
@@ -64,8 +73,8 @@ describe('renderApacheConf', () => {
   });
 
   test('keeps the ALB\'s X-Forwarded-Proto and only fills it in when absent', () => {
-    expect(conf).toContain('RequestHeader set X-Forwarded-Proto "http" env=FORWARDED_PROTO_MISSING');
-    expect(site).not.toContain('X-Forwarded-Proto');
+    expect(site).toContain('RequestHeader set X-Forwarded-Proto "http" "expr=-z req(\'X-Forwarded-Proto\')"');
+    expect(site).not.toMatch(/RequestHeader set X-Forwarded-Proto "https"/);
   });
 
   test('speaks the uwsgi protocol to uWSGI', () => {
@@ -75,7 +84,9 @@ describe('renderApacheConf', () => {
 
   test('tunnels WebSocket paths with a read timeout above the ping interval', () => {
     const [, s] = vhosts(renderApacheConf({ ...base, websocketPaths: ['/ws/'], websocketReadTimeoutSeconds: 60 }));
-    expect(s).toContain('ProxyPass "/ws/" "ws://127.0.0.1:8000/ws/" disablereuse=On timeout=60');
+    expect(s).toContain('ProxyPass "/ws/" "http://127.0.0.1:8000/ws/" disablereuse=On retry=0 connectiontimeout=5 timeout=60 upgrade=websocket');
+    // more specific paths first: mod_proxy takes the first ProxyPass that matches
+    expect(s.indexOf('ProxyPass "/ws/"')).toBeLessThan(s.indexOf('ProxyPass "/" '));
   });
 
   test('serves static files from the volume with Cache-Control', () => {
