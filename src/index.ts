@@ -8,3 +8,5 @@ export { DjangoUwsgiService, DjangoUwsgiServiceProps, UwsgiCacheOptions, UwsgiCh
 export { UwsgiCheaperAlgorithm } from './servers/uwsgi';
 export { DjangoDaphneService, DjangoDaphneServiceProps } from './services/daphne-service';
 export { ChannelLayerOptions } from './services/channel-layer';
+export { DjangoApp, DjangoAppProps } from './app/django-app';
+export { DjangoRequirements, DjangoServerChoice, ServerDecision, HIGH_CONCURRENCY } from './app/selection';

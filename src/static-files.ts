@@ -6,6 +6,8 @@ export enum StaticFilesMode {
   APP_SERVED = 'app-served',
   /** An init container copies them from the app image into a task volume the proxy serves. */
   FROM_IMAGE = 'from-image',
+  /** Served from another origin (a CDN such as DjangoStaticFiles' CloudFront distribution). */
+  EXTERNAL = 'external',
 }
 
 /** Options for serving static files collected into the app image. */
@@ -37,6 +39,15 @@ export class StaticFiles {
     return new StaticFiles(StaticFilesMode.FROM_IMAGE, directory, options.urlPath ?? '/static/', options.maxAge ?? Duration.hours(1));
   }
 
+  /**
+   * Files served from another origin, such as the CloudFront distribution of `DjangoStaticFiles`
+   * (collectstatic uploads them, e.g. in the migrations task). Sets `DJANGO_STATIC_URL` to `url`.
+   * @param url the full STATIC_URL, ending in '/', e.g. `https://d111111abcdef8.cloudfront.net/static/`
+   */
+  public static fromUrl(url: string): StaticFiles {
+    return new StaticFiles(StaticFilesMode.EXTERNAL, undefined, url, undefined);
+  }
+
   /** The app serves its static files itself (WhiteNoise), or has none. */
   public static appServed(): StaticFiles {
     return new StaticFiles(StaticFilesMode.APP_SERVED, undefined, undefined, undefined);
@@ -47,7 +58,7 @@ export class StaticFiles {
     public readonly mode: StaticFilesMode,
     /** STATIC_ROOT inside the app image (FROM_IMAGE only). */
     public readonly directory: string | undefined,
-    /** URL prefix (FROM_IMAGE only). */
+    /** URL prefix (FROM_IMAGE), or the full URL (EXTERNAL). */
     public readonly urlPath: string | undefined,
     /** Browser cache duration (FROM_IMAGE only). */
     public readonly maxAge: Duration | undefined,

@@ -221,6 +221,13 @@ describe('HTTPS with domain names and static files from the image', () => {
     expect(httpsService.allowedHosts).toEqual(['example.com', '.example.org']);
   });
 
+  test('static files on a CDN set DJANGO_STATIC_URL to its URL and add no copy container', () => {
+    const { template } = synth({ staticFiles: StaticFiles.fromUrl('https://cdn.example.com/static/') });
+    expect(envOf(container(template, 'app')).DJANGO_STATIC_URL).toBe('https://cdn.example.com/static/');
+    expect(containers(template).map((c) => c.Name)).not.toContain('static-init');
+    expect(JSON.stringify(envOf(container(template, 'nginx')).CDK_DJANGO_NGINX_CONF)).not.toContain('location /static/');
+  });
+
   test('nginx accepts only the domain names and answers the health path with an allowed Host', () => {
     const conf: string = envOf(container(https, 'nginx')).CDK_DJANGO_NGINX_CONF;
     expect(conf).toContain('server_name example.com .example.org;');
@@ -354,6 +361,23 @@ describe('props', () => {
       Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['shop.example.com', '*.example.net'] } }],
     });
   });
+
+  test('matches only the given paths of its host names with listenerPathPatterns', () => {
+    const stack = newStack();
+    const vpc = new ec2.Vpc(stack, 'Shared', { natGateways: 1 });
+    const alb = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
+    const listener = alb.addListener('Http', { port: 80, defaultAction: elbv2.ListenerAction.fixedResponse(404) });
+    new DjangoGunicornService(stack, 'Web', {
+      image: IMAGE, vpc, listener, listenerRulePriority: 20, domainNames: ['shop.example.com'], listenerPathPatterns: ['/ws/*'],
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+      Priority: 20,
+      Conditions: [
+        { Field: 'host-header', HostHeaderConfig: { Values: ['shop.example.com'] } },
+        { Field: 'path-pattern', PathPatternConfig: { Values: ['/ws/*'] } },
+      ],
+    });
+  });
 });
 
 describe('bad props throw a ValidationError naming the prop', () => {
@@ -372,12 +396,16 @@ describe('bad props throw a ValidationError naming the prop', () => {
     ['a managed setting in environment', () => ({ environment: { DJANGO_ALLOWED_HOSTS: 'x' } }), /environment: DJANGO_ALLOWED_HOSTS is set by the construct/],
     ['a wildcard host', () => ({ domainNames: ['*'] }), /domainNames: /],
     ['static files from the image without a proxy', () => ({ proxy: Proxy.none(), staticFiles: StaticFiles.fromImage('/app/static') }), /staticFiles: .*needs a proxy/],
+    ['a static URL without a scheme', () => ({ staticFiles: StaticFiles.fromUrl('cdn.example.com/static/') }), /staticFiles: StaticFiles.fromUrl\(\) needs a full URL/],
     ['a relative static directory', () => ({ staticFiles: StaticFiles.fromImage('staticfiles') }), /staticFiles: .*absolute path/],
     ['minCapacity above maxCapacity', () => ({ minCapacity: 4, maxCapacity: 2 }), /maxCapacity: /],
     ['an ASGI module with a WSGI worker', () => ({ asgiModule: 'config.asgi:application' }), /asgiModule: /],
     ['a listener without a priority', (s) => ({ listener: listenerIn(s), domainNames: ['a.example.com'] }), /listenerRulePriority: required/],
     ['a listener without domain names', (s) => ({ listener: listenerIn(s), listenerRulePriority: 5 }), /domainNames: an existing listener is shared/],
     ['a priority without a listener', () => ({ listenerRulePriority: 5 }), /listenerRulePriority: only applies/],
+    ['path patterns without a listener', () => ({ listenerPathPatterns: ['/ws/*'] }), /listenerPathPatterns: only applies/],
+    ['a path pattern without a slash', (s) => ({ listener: listenerIn(s), listenerRulePriority: 5, domainNames: ['a.example.com'], listenerPathPatterns: ['ws/*'] }), /listenerPathPatterns: must be ALB path patterns/],
+    ['more than 5 rule values', (s) => ({ listener: listenerIn(s), listenerRulePriority: 5, domainNames: ['a.example.com', 'b.example.com'], listenerPathPatterns: ['/a/*', '/b/*', '/c/*', '/d/*'] }), /at most 5 host names and path patterns together, got 6/],
     ['a health path without a slash', () => ({ healthCheckPath: 'healthz' }), /healthCheckPath: /],
     ['a body size that is not whole KiB', () => ({ proxy: Proxy.nginx({ clientMaxBodySize: Size.bytes(1500) }) }), /proxy\.clientMaxBodySize: /],
   ];

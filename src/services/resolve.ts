@@ -91,6 +91,20 @@ function listenerProblems(props: DjangoServiceBaseProps): Problem[] {
   if (priority !== undefined && !props.listener) {
     problems.push({ prop: 'listenerRulePriority', message: 'only applies to an existing listener; remove it or give listener' });
   }
+  const paths = props.listenerPathPatterns;
+  if (paths !== undefined && !props.listener) {
+    problems.push({ prop: 'listenerPathPatterns', message: 'only applies to an existing listener; remove it or give listener' });
+  }
+  for (const p of paths ?? []) {
+    if (!/^\/[\w.~!$&*+,;=:@/?-]*$/.test(p) || p.length > 128) {
+      problems.push({ prop: 'listenerPathPatterns', message: `must be ALB path patterns like '/ws/*' (up to 128 characters), got '${p}'` });
+    }
+  }
+  // An ALB rule evaluates at most 5 condition values (host names and paths together).
+  const values = (props.domainNames ?? []).length + (paths ?? []).length;
+  if (props.listener && values > 5) {
+    problems.push({ prop: 'listenerPathPatterns', message: `a listener rule matches at most 5 host names and path patterns together, got ${values}; use fewer, or a wildcard name like '.example.com'` });
+  }
   if (priority !== undefined && (!Number.isInteger(priority) || priority < 1 || priority > 50000)) {
     problems.push({ prop: 'listenerRulePriority', message: `must be a whole number from 1 to 50000, got ${priority}` });
   }
@@ -167,6 +181,10 @@ function frontendProblems(r: ResolvedService): Problem[] {
   const problems: Problem[] = [];
   if (!r.hasProxy && r.staticFiles.mode === StaticFilesMode.FROM_IMAGE) {
     problems.push({ prop: 'staticFiles', message: 'StaticFiles.fromImage() needs a proxy to serve the files; use Proxy.nginx() or StaticFiles.appServed() (WhiteNoise)' });
+  }
+  const url = r.staticFiles.urlPath;
+  if (r.staticFiles.mode === StaticFilesMode.EXTERNAL && !Token.isUnresolved(url) && !/^https?:\/\/[^\s/]+\/(\S*\/)?$/.test(url!)) {
+    problems.push({ prop: 'staticFiles', message: `StaticFiles.fromUrl() needs a full URL ending in '/', like 'https://cdn.example.com/static/', got '${url}'` });
   }
   const dir = r.staticFiles.directory;
   if (dir !== undefined && !/^\/[^\s'"]*$/.test(dir)) {

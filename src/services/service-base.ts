@@ -202,7 +202,7 @@ export abstract class DjangoServiceBase extends Construct {
       [SettingsEnv.CSRF_TRUSTED_ORIGINS]: csrfTrustedOrigins(this.allowedHosts, props.certificate !== undefined).join(','),
     };
     if (props.settingsModule) environment[SettingsEnv.SETTINGS_MODULE] = props.settingsModule;
-    if (r.staticFiles.mode === StaticFilesMode.FROM_IMAGE) environment[SettingsEnv.STATIC_URL] = r.staticFiles.urlPath!;
+    if (r.staticFiles.mode !== StaticFilesMode.APP_SERVED) environment[SettingsEnv.STATIC_URL] = r.staticFiles.urlPath!;
     Object.assign(environment, server.environment ?? {}, props.environment ?? {});
 
     return this.taskDefinition.addContainer('app', {
@@ -241,7 +241,10 @@ export abstract class DjangoServiceBase extends Construct {
       props.listener.addTargetGroups('Django', {
         targetGroups: [targetGroup],
         priority: props.listenerRulePriority,
-        conditions: [elbv2.ListenerCondition.hostHeaders(props.domainNames!.map((d) => (d.startsWith('.') ? `*${d}` : d)))],
+        conditions: [
+          elbv2.ListenerCondition.hostHeaders(props.domainNames!.map((d) => (d.startsWith('.') ? `*${d}` : d))),
+          ...(props.listenerPathPatterns ? [elbv2.ListenerCondition.pathPatterns(props.listenerPathPatterns)] : []),
+        ],
       });
       return props.listener;
     }

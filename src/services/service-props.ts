@@ -41,6 +41,12 @@ export interface DjangoServiceBaseProps {
    */
   readonly listenerRulePriority?: number;
   /**
+   * ALB path patterns (like `/ws/*`) the rule on an existing `listener` also matches, so this
+   * service gets only those paths of its host names (a WebSocket service beside a WSGI one).
+   * @default - every path of the host names
+   */
+  readonly listenerPathPatterns?: string[];
+  /**
    * TLS certificate: creates an HTTPS listener (TLS 1.2+/1.3 policy, HTTP/2) and redirects HTTP to HTTPS.
    * @default - HTTP only, with a warning at synth
    */

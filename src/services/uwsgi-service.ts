@@ -122,7 +122,7 @@ export const UWSGI_INI_PATH = '/tmp/cdk-django-uwsgi.ini';
 export const UWSGI_HEALTH_PORT = 8001;
 
 function uwsgiConfigOf(props: DjangoUwsgiServiceProps, ctx: ServerContext): UwsgiConfig {
-  const processes = props.processes ?? Math.max(2, Math.floor(2 * ctx.vcpu) + 1);
+  const processes = props.processes ?? defaultUwsgiProcesses(ctx.vcpu);
   const http = ctx.proxyKind === ProxyKind.NONE;
   return {
     appModule: props.wsgiModule ?? 'config.wsgi:application',
@@ -198,4 +198,9 @@ export class DjangoUwsgiService extends DjangoServiceBase {
       }] : [],
     };
   }
+}
+
+/** Worker processes per task when `processes` is not given: 2 per vCPU, plus one, at least 2. */
+export function defaultUwsgiProcesses(vcpu: number): number {
+  return Math.max(2, Math.floor(2 * vcpu) + 1);
 }

@@ -1,0 +1,208 @@
+import { Problem } from '../errors';
+import { GunicornWorkerClass } from '../servers/gunicorn';
+
+/** The app server layouts DjangoApp can build. */
+export enum DjangoServerChoice {
+  /** One Gunicorn service (WSGI, or ASGI with the uvicorn worker). */
+  GUNICORN = 'gunicorn',
+  /** One uWSGI service. */
+  UWSGI = 'uwsgi',
+  /** One Daphne service for HTTP and WebSockets. */
+  DAPHNE = 'daphne',
+  /** Gunicorn for HTTP, Daphne for the WebSocket paths, behind one load balancer. */
+  GUNICORN_DAPHNE = 'gunicorn+daphne',
+  /** uWSGI for HTTP, Daphne for the WebSocket paths, behind one load balancer. */
+  UWSGI_DAPHNE = 'uwsgi+daphne',
+}
+
+/**
+ * What the Django project needs from its app server. DjangoApp picks the server(s) from these;
+ * `DjangoAppProps.server` overrides the pick (and is checked against them).
+ */
+export interface DjangoRequirements {
+  /**
+   * The project serves WebSockets (Django Channels consumers) or other long-lived connections.
+   * Picks Daphne for them: alone when the app is ASGI or `preferSimplicity` is set, otherwise
+   * beside a WSGI service that keeps serving plain HTTP (mixed).
+   * @default false
+   */
+  readonly websockets?: boolean;
+  /**
+   * URL prefixes of the WebSocket routes (Channels' URLRouter paths). Needs `websockets`.
+   * In a mixed app these paths go to Daphne and everything else to the WSGI server.
+   * @default ['/ws/'] when websockets is set
+   */
+  readonly websocketPaths?: string[];
+  /**
+   * The project is an ASGI app (async views, `asgi.py` is the entry point). Without WebSockets
+   * this picks Gunicorn with the uvicorn worker; with WebSockets, Daphne alone.
+   * @default false
+   */
+  readonly asgi?: boolean;
+  /**
+   * Peak concurrent requests across the whole service (not per task). At or above 500, a
+   * CPU-bound project gets uWSGI (adaptive process spawning, per-worker memory limits) and an
+   * I/O-bound one gets Gunicorn's gevent worker.
+   * @default - ordinary traffic
+   */
+  readonly expectedConcurrency?: number;
+  /**
+   * Requests spend most of their time waiting on other services (HTTP APIs, slow queries).
+   * Raises Gunicorn's threads per worker from 4 to 8, or with high concurrency picks the gevent worker.
+   * @default false
+   */
+  readonly ioBound?: boolean;
+  /**
+   * The project uses uWSGI's shared in-memory cache (cache2), so it needs uWSGI.
+   * @default false
+   */
+  readonly uwsgiCache?: boolean;
+  /**
+   * The project needs uWSGI's process management: adaptive spawning (cheaper), reload on memory
+   * growth, harakiri per request.
+   * @default false
+   */
+  readonly advancedProcessManagement?: boolean;
+  /**
+   * Prefer the fewest moving parts: Gunicorn for HTTP, and Daphne alone (no second service) for WebSockets.
+   * @default false
+   */
+  readonly preferSimplicity?: boolean;
+}
+
+/** The server(s) DjangoApp builds, and why. */
+export interface ServerDecision {
+  /** The layout, e.g. 'gunicorn', 'daphne' or 'gunicorn+daphne'. */
+  readonly server: DjangoServerChoice;
+  /** Why, in one or two sentences, including every default a requirement changed. */
+  readonly reason: string;
+  /** The server for plain HTTP. */
+  readonly httpServer: string;
+  /** The server for the WebSocket paths in a mixed app. @default - none (not mixed) */
+  readonly websocketServer?: string;
+  /** WebSocket URL prefixes (empty without WebSockets). */
+  readonly websocketPaths: string[];
+  /** Gunicorn's worker class, when Gunicorn serves HTTP. @default - not Gunicorn */
+  readonly gunicornWorkerClass?: GunicornWorkerClass;
+  /** Gunicorn threads per worker, when a requirement changed the default. @default - the server's default */
+  readonly gunicornThreads?: number;
+}
+
+/** Peak concurrent requests from which a project counts as high-concurrency. */
+export const HIGH_CONCURRENCY = 500;
+
+const DEFAULT_WS_PATHS = ['/ws/'];
+
+/** Everything wrong with the requirements and the override together. */
+export function selectionProblems(req: DjangoRequirements, server?: DjangoServerChoice): Problem[] {
+  const problems: Problem[] = [];
+  const c = req.expectedConcurrency;
+  if (c !== undefined && (!Number.isInteger(c) || c < 1)) {
+    problems.push({ prop: 'requirements.expectedConcurrency', message: `must be a whole number of concurrent requests >= 1, got ${c}` });
+  }
+  if (req.websocketPaths !== undefined) {
+    if (!req.websockets) {
+      problems.push({ prop: 'requirements.websocketPaths', message: 'set requirements.websockets to true as well (paths without WebSockets route nowhere)' });
+    }
+    if (req.websocketPaths.length === 0) {
+      problems.push({ prop: 'requirements.websocketPaths', message: 'give at least one path like \'/ws/\', or leave it out for the default' });
+    }
+    for (const p of req.websocketPaths) {
+      if (!/^\/[\w.~!$&*+,;=:@/-]*$/.test(p) || p === '/') {
+        problems.push({ prop: 'requirements.websocketPaths', message: `must be URL prefixes like '/ws/' (not '/', no spaces or query), got '${p}'` });
+      }
+    }
+  }
+  const wantsUwsgi = req.uwsgiCache || req.advancedProcessManagement;
+  if (req.preferSimplicity && wantsUwsgi) {
+    problems.push({ prop: 'requirements.preferSimplicity', message: 'conflicts with uwsgiCache/advancedProcessManagement, which need uWSGI; drop one' });
+  }
+  if (req.asgi && wantsUwsgi) {
+    problems.push({ prop: 'requirements.asgi', message: 'uWSGI does not run ASGI apps, and uwsgiCache/advancedProcessManagement need uWSGI; drop one' });
+  }
+  if (server !== undefined) {
+    const mixed = server === DjangoServerChoice.GUNICORN_DAPHNE || server === DjangoServerChoice.UWSGI_DAPHNE;
+    const usesUwsgi = server === DjangoServerChoice.UWSGI || server === DjangoServerChoice.UWSGI_DAPHNE;
+    const hasDaphne = mixed || server === DjangoServerChoice.DAPHNE;
+    if (req.websockets && !hasDaphne) {
+      problems.push({ prop: 'server', message: `'${server}' cannot serve WebSockets; use 'daphne', 'gunicorn+daphne' or 'uwsgi+daphne', or drop the override` });
+    }
+    if (mixed && !req.websockets) {
+      problems.push({ prop: 'server', message: `'${server}' routes WebSocket paths to Daphne: set requirements.websockets, or pick a single server` });
+    }
+    if (wantsUwsgi && !usesUwsgi) {
+      problems.push({ prop: 'server', message: `uwsgiCache/advancedProcessManagement need uWSGI, not '${server}'; use 'uwsgi' or 'uwsgi+daphne', or drop the override` });
+    }
+    if (req.asgi && usesUwsgi) {
+      problems.push({ prop: 'server', message: 'uWSGI does not run ASGI apps; use \'gunicorn\' (uvicorn worker) or \'daphne\'' });
+    }
+  }
+  return problems;
+}
+
+/**
+ * Picks the app server(s) from requirements. Pure: call `selectionProblems` first (DjangoApp does);
+ * given conflicting requirements this still answers, but the answer satisfies only some of them.
+ */
+export function selectServer(req: DjangoRequirements, override?: DjangoServerChoice): ServerDecision {
+  const wsPaths = req.websockets ? [...(req.websocketPaths ?? DEFAULT_WS_PATHS)] : [];
+  const high = (req.expectedConcurrency ?? 0) >= HIGH_CONCURRENCY;
+  const wantsUwsgi = !!(req.uwsgiCache || req.advancedProcessManagement);
+  const uwsgiWhy = req.uwsgiCache ? 'the project uses uWSGI\'s shared cache' : 'the project needs uWSGI\'s process management';
+
+  let server: DjangoServerChoice;
+  let reason: string;
+  if (override !== undefined) {
+    server = override;
+    reason = `'${override}' was chosen explicitly (server prop).`;
+  } else if (req.websockets && (req.asgi || req.preferSimplicity)) {
+    server = DjangoServerChoice.DAPHNE;
+    reason = req.asgi
+      ? `WebSockets on ${wsPaths.join(', ')} and an ASGI app: Daphne serves both HTTP and WebSockets from one service.`
+      : `WebSockets on ${wsPaths.join(', ')} with preferSimplicity: Daphne alone serves HTTP and WebSockets (one service instead of two).`;
+  } else if (req.websockets) {
+    server = wantsUwsgi || (high && !req.ioBound) ? DjangoServerChoice.UWSGI_DAPHNE : DjangoServerChoice.GUNICORN_DAPHNE;
+    const http = server === DjangoServerChoice.UWSGI_DAPHNE ? `uWSGI (${wantsUwsgi ? uwsgiWhy : 'high concurrency'})` : 'Gunicorn';
+    reason = `WebSockets on ${wsPaths.join(', ')}: Daphne serves those paths and ${http} serves plain HTTP, so sync views keep a WSGI server and each service scales on its own metric.`;
+  } else if (wantsUwsgi) {
+    server = DjangoServerChoice.UWSGI;
+    reason = `uWSGI because ${uwsgiWhy}.`;
+  } else if (high && !req.ioBound && !req.asgi && !req.preferSimplicity) {
+    server = DjangoServerChoice.UWSGI;
+    reason = `uWSGI for high concurrency (${req.expectedConcurrency} >= ${HIGH_CONCURRENCY} concurrent requests): adaptive process spawning (cheaper) and reload-on-rss keep many workers healthy.`;
+  } else {
+    server = DjangoServerChoice.GUNICORN;
+    reason = 'Gunicorn: the simplest production server for a Django project with no special needs.';
+  }
+
+  const httpServer = server.split('+')[0];
+  const websocketServer = server.includes('+') ? 'daphne' : undefined;
+  let gunicornWorkerClass: GunicornWorkerClass | undefined;
+  let gunicornThreads: number | undefined;
+  if (httpServer === 'gunicorn') {
+    if (req.asgi) {
+      gunicornWorkerClass = GunicornWorkerClass.UVICORN;
+      reason += ' ASGI app: Gunicorn runs the uvicorn worker (the image needs uvicorn).';
+    } else if (high && req.ioBound) {
+      gunicornWorkerClass = GunicornWorkerClass.GEVENT;
+      reason += ` I/O-bound at high concurrency (${req.expectedConcurrency}): the gevent worker (the image needs gevent; make the database driver gevent-safe, e.g. psycogreen).`;
+    } else {
+      gunicornWorkerClass = GunicornWorkerClass.GTHREAD;
+      if (req.ioBound) {
+        gunicornThreads = 8;
+        reason += ' I/O-bound: 8 threads per gthread worker instead of 4.';
+      } else if (high && req.preferSimplicity) {
+        reason += ' High concurrency with preferSimplicity: Gunicorn gthread, scaled out by task count rather than uWSGI.';
+      }
+    }
+  }
+  return {
+    server,
+    reason,
+    httpServer,
+    websocketServer,
+    websocketPaths: wsPaths,
+    gunicornWorkerClass,
+    gunicornThreads,
+  };
+}

@@ -1,0 +1,144 @@
+import { Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import { DjangoApp, DjangoAppProps, DjangoServerChoice } from '../../src';
+import { formatFindings, nagFindings } from '../helpers/compliance';
+import { IMAGE, envOf, newStack, validationMessage } from '../helpers/template';
+
+function build(props: Partial<DjangoAppProps> = {}): { stack: Stack; app: DjangoApp; template: Template } {
+  const stack = newStack();
+  const app = new DjangoApp(stack, 'Site', { image: IMAGE, ...props });
+  return { stack, app, template: Template.fromStack(stack) };
+}
+
+/** Container definitions of every task definition, by container name (first wins). */
+function appContainers(template: Template): any[] {
+  return Object.values(template.findResources('AWS::ECS::TaskDefinition'))
+    .map((td: any) => td.Properties.ContainerDefinitions.find((c: any) => c.Name === 'app'));
+}
+
+// GIVEN the README one-liner with WebSockets (built once: each template costs seconds)
+const mixed = build({ requirements: { websockets: true } });
+// GIVEN the simplest app
+const simple = build();
+
+describe('the simplest app', () => {
+  test('is one Gunicorn gthread service behind Nginx, and says why', () => {
+    expect(simple.app.decision).toMatchObject({ server: 'gunicorn', httpServer: 'gunicorn', gunicornWorkerClass: 'gthread' });
+    expect(simple.app.services).toHaveLength(1);
+    expect(simple.app.websocketService).toBeUndefined();
+    simple.template.resourceCountIs('AWS::ECS::Service', 1);
+    const [app] = appContainers(simple.template);
+    expect(app.Command[0]).toBe('gunicorn');
+    expect(app.Command).toContain('--worker-class=gthread');
+  });
+
+  test('shows the decision as metadata and one info annotation', () => {
+    const meta = simple.app.node.metadata.find((m) => m.type === 'cdk-django:decision');
+    expect(meta?.data).toEqual({ server: 'gunicorn', reason: simple.app.decision.reason });
+    Annotations.fromStack(simple.stack).hasInfo('/Test/Site', Match.stringLikeRegexp('^cdk-django: gunicorn — Gunicorn: the simplest'));
+  });
+
+  test('is AwsSolutions-clean', () => {
+    const findings = nagFindings(simple.stack);
+    expect(formatFindings(findings)).toBe('');
+  });
+});
+
+describe('a mixed app (WebSockets with sync views)', () => {
+  test('runs Gunicorn for HTTP and Daphne for /ws/ as two services in one cluster', () => {
+    expect(mixed.app.decision.server).toBe('gunicorn+daphne');
+    mixed.template.resourceCountIs('AWS::ECS::Service', 2);
+    mixed.template.resourceCountIs('AWS::ECS::Cluster', 1);
+    mixed.template.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 1);
+    expect(appContainers(mixed.template).map((c) => c.Command[0]).sort()).toEqual(['daphne', 'gunicorn']);
+  });
+
+  test('routes the WebSocket paths to Daphne with a rule at a high priority users will not clash with', () => {
+    mixed.template.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 1);
+    mixed.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+      Priority: 40000,
+      Conditions: Match.arrayWith([{ Field: 'path-pattern', PathPatternConfig: { Values: ['/ws/*'] } }]),
+      Actions: [{ Type: 'forward', TargetGroupArn: { Ref: Match.stringLikeRegexp('SiteWebSocketsTargetGroup') } }],
+    });
+    // everything else is the listener's default: the HTTP service
+    mixed.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: Match.stringLikeRegexp('SiteWebTargetGroup') } }],
+    });
+  });
+
+  test('shares settings: one SECRET_KEY, the same allowed hosts and trusted origins', () => {
+    mixed.template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    const [a, b] = appContainers(mixed.template);
+    expect(a.Secrets).toEqual(b.Secrets);
+    expect(envOf(a).DJANGO_ALLOWED_HOSTS).toEqual(envOf(b).DJANGO_ALLOWED_HOSTS);
+    expect(envOf(a).DJANGO_CSRF_TRUSTED_ORIGINS).toEqual(envOf(b).DJANGO_CSRF_TRUSTED_ORIGINS);
+  });
+
+  test('scales Daphne on memory as well as CPU, and Gunicorn on CPU', () => {
+    const policies = Object.values(mixed.template.findResources('AWS::ApplicationAutoScaling::ScalingPolicy')) as any[];
+    const metrics = policies.map((p) => p.Properties.TargetTrackingScalingPolicyConfiguration.PredefinedMetricSpecification.PredefinedMetricType);
+    expect(metrics.sort()).toEqual(['ECSServiceAverageCPUUtilization', 'ECSServiceAverageCPUUtilization', 'ECSServiceAverageMemoryUtilization']);
+  });
+
+  test('is AwsSolutions-clean', () => {
+    expect(formatFindings(nagFindings(mixed.stack))).toBe('');
+  });
+});
+
+describe('other layouts', () => {
+  test('high concurrency picks uWSGI with adaptive spawning', () => {
+    const { app, template } = build({ requirements: { expectedConcurrency: 2000 } });
+    expect(app.decision.server).toBe('uwsgi');
+    const [c] = appContainers(template);
+    expect(JSON.stringify(envOf(c))).toContain('cheaper = 1');
+  });
+
+  test('the uWSGI cache requirement renders a cache2 named default', () => {
+    const { template } = build({ requirements: { uwsgiCache: true } });
+    expect(JSON.stringify(envOf(appContainers(template)[0]))).toContain('cache2 = name=default,items=1000');
+  });
+
+  test('WebSockets in an ASGI app is Daphne alone, one task without a channel layer', () => {
+    const { app, template } = build({ requirements: { websockets: true, asgi: true } });
+    expect(app.decision.server).toBe('daphne');
+    template.resourceCountIs('AWS::ECS::Service', 1);
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 1, MaxCapacity: 1 });
+  });
+
+  test('an ASGI app without WebSockets runs Gunicorn with the uvicorn worker and the ASGI module', () => {
+    const { template } = build({ requirements: { asgi: true }, asgiModule: 'mysite.asgi:application' });
+    const [c] = appContainers(template);
+    expect(c.Command).toEqual(expect.arrayContaining(['--worker-class=uvicorn.workers.UvicornWorker', 'mysite.asgi:application']));
+  });
+
+  test('a mixed app with a certificate trusts https origins on both services', () => {
+    const stack = newStack();
+    new DjangoApp(stack, 'Site', {
+      image: IMAGE,
+      requirements: { websockets: true, websocketPaths: ['/ws/', '/live/'] },
+      domainNames: ['example.com'],
+      certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:111111111111:certificate/abc'),
+      websocketRulePriority: 7,
+    });
+    const t = Template.fromStack(stack);
+    for (const c of appContainers(t)) expect(envOf(c).DJANGO_CSRF_TRUSTED_ORIGINS).toBe('https://example.com');
+    t.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+      Priority: 7,
+      Conditions: [
+        { Field: 'host-header', HostHeaderConfig: { Values: ['example.com'] } },
+        { Field: 'path-pattern', PathPatternConfig: { Values: ['/ws/*', '/live/*'] } },
+      ],
+    });
+  });
+});
+
+describe('bad props throw a ValidationError naming the prop', () => {
+  test.each<[string, Partial<DjangoAppProps>, RegExp]>([
+    ['a WSGI-only override with WebSockets', { requirements: { websockets: true }, server: DjangoServerChoice.GUNICORN }, /server: 'gunicorn' cannot serve WebSockets/],
+    ['conflicting requirements', { requirements: { preferSimplicity: true, uwsgiCache: true } }, /requirements.preferSimplicity: /],
+    ['a rule priority out of range', { requirements: { websockets: true }, websocketRulePriority: 0 }, /websocketRulePriority: /],
+  ])('%s', (_name, props, message) => {
+    expect(validationMessage((scope) => new DjangoApp(scope, 'Site', { image: IMAGE, ...props }))).toMatch(message);
+  });
+});

@@ -1,0 +1,79 @@
+import { DjangoRequirements, DjangoServerChoice as S, selectionProblems, selectServer } from '../../src/app/selection';
+import { GunicornWorkerClass as W } from '../../src/servers/gunicorn';
+
+// requirements → [server, Gunicorn worker class, threads, text the reason must contain]
+const TABLE: Array<[string, DjangoRequirements, S, W | undefined, number | undefined, RegExp]> = [
+  ['nothing special', {}, S.GUNICORN, W.GTHREAD, undefined, /simplest/],
+  ['preferSimplicity', { preferSimplicity: true }, S.GUNICORN, W.GTHREAD, undefined, /Gunicorn/],
+  ['I/O-bound', { ioBound: true }, S.GUNICORN, W.GTHREAD, 8, /8 threads/],
+  ['ASGI without WebSockets', { asgi: true }, S.GUNICORN, W.UVICORN, undefined, /uvicorn/],
+  ['high concurrency, CPU-bound', { expectedConcurrency: 2000 }, S.UWSGI, undefined, undefined, /2000 >= 500/],
+  ['just under the high-concurrency line', { expectedConcurrency: 499 }, S.GUNICORN, W.GTHREAD, undefined, /simplest/],
+  ['high concurrency, I/O-bound', { expectedConcurrency: 500, ioBound: true }, S.GUNICORN, W.GEVENT, undefined, /gevent/],
+  ['high concurrency, preferSimplicity', { expectedConcurrency: 900, preferSimplicity: true }, S.GUNICORN, W.GTHREAD, undefined, /scaled out by task count/],
+  ['high concurrency, ASGI', { expectedConcurrency: 900, asgi: true }, S.GUNICORN, W.UVICORN, undefined, /uvicorn/],
+  ['uWSGI cache', { uwsgiCache: true }, S.UWSGI, undefined, undefined, /shared cache/],
+  ['process management', { advancedProcessManagement: true }, S.UWSGI, undefined, undefined, /process management/],
+  ['WebSockets (sync views)', { websockets: true }, S.GUNICORN_DAPHNE, W.GTHREAD, undefined, /Daphne serves those paths and Gunicorn/],
+  ['WebSockets, I/O-bound', { websockets: true, ioBound: true }, S.GUNICORN_DAPHNE, W.GTHREAD, 8, /8 threads/],
+  ['WebSockets with the uWSGI cache', { websockets: true, uwsgiCache: true }, S.UWSGI_DAPHNE, undefined, undefined, /uWSGI \(the project uses/],
+  ['WebSockets at high concurrency', { websockets: true, expectedConcurrency: 1000 }, S.UWSGI_DAPHNE, undefined, undefined, /high concurrency/],
+  ['WebSockets and ASGI', { websockets: true, asgi: true }, S.DAPHNE, undefined, undefined, /one service/],
+  ['WebSockets, preferSimplicity', { websockets: true, preferSimplicity: true }, S.DAPHNE, undefined, undefined, /one service instead of two/],
+];
+
+describe('selectServer', () => {
+  test.each(TABLE)('%s', (_name, req, server, workerClass, threads, reason) => {
+    expect(selectionProblems(req)).toEqual([]);
+    const d = selectServer(req);
+    expect(d.server).toBe(server);
+    expect(d.gunicornWorkerClass).toBe(workerClass);
+    expect(d.gunicornThreads).toBe(threads);
+    expect(d.reason).toMatch(reason);
+    expect(d.httpServer).toBe(server.split('+')[0]);
+    expect(d.websocketServer).toBe(server.includes('+') ? 'daphne' : undefined);
+  });
+
+  test('WebSocket paths default to /ws/ and are kept as given', () => {
+    expect(selectServer({ websockets: true }).websocketPaths).toEqual(['/ws/']);
+    expect(selectServer({ websockets: true, websocketPaths: ['/ws/', '/live/'] }).websocketPaths).toEqual(['/ws/', '/live/']);
+    expect(selectServer({}).websocketPaths).toEqual([]);
+    expect(selectServer({ websockets: true, websocketPaths: ['/live/'] }).reason).toContain('/live/');
+  });
+
+  test('an explicit server wins and says so, and requirement-driven defaults still apply', () => {
+    const d = selectServer({ ioBound: true }, S.GUNICORN);
+    expect(d.server).toBe(S.GUNICORN);
+    expect(d.reason).toMatch(/chosen explicitly.*8 threads/);
+    expect(selectServer({ expectedConcurrency: 5000 }, S.GUNICORN).server).toBe(S.GUNICORN);
+    expect(selectServer({}, S.DAPHNE)).toMatchObject({ server: S.DAPHNE, gunicornWorkerClass: undefined });
+  });
+});
+
+describe('selectionProblems', () => {
+  test.each<[string, DjangoRequirements, S | undefined, string, RegExp]>([
+    ['WebSockets with a WSGI-only override', { websockets: true }, S.GUNICORN, 'server', /cannot serve WebSockets/],
+    ['WebSockets with uWSGI alone', { websockets: true }, S.UWSGI, 'server', /cannot serve WebSockets/],
+    ['a mixed override without WebSockets', {}, S.GUNICORN_DAPHNE, 'server', /set requirements.websockets/],
+    ['the uWSGI cache on Gunicorn', { uwsgiCache: true }, S.GUNICORN, 'server', /need uWSGI/],
+    ['ASGI on uWSGI', { asgi: true }, S.UWSGI, 'server', /does not run ASGI/],
+    ['simplicity and the uWSGI cache', { preferSimplicity: true, uwsgiCache: true }, undefined, 'requirements.preferSimplicity', /drop one/],
+    ['ASGI and uWSGI process management', { asgi: true, advancedProcessManagement: true }, undefined, 'requirements.asgi', /drop one/],
+    ['paths without WebSockets', { websocketPaths: ['/ws/'] }, undefined, 'requirements.websocketPaths', /websockets to true/],
+    ['an empty path list', { websockets: true, websocketPaths: [] }, undefined, 'requirements.websocketPaths', /at least one/],
+    ['the root as a WebSocket path', { websockets: true, websocketPaths: ['/'] }, undefined, 'requirements.websocketPaths', /not '\/'/],
+    ['a relative path', { websockets: true, websocketPaths: ['ws/'] }, undefined, 'requirements.websocketPaths', /URL prefixes/],
+    ['zero concurrency', { expectedConcurrency: 0 }, undefined, 'requirements.expectedConcurrency', />= 1/],
+    ['fractional concurrency', { expectedConcurrency: 2.5 }, undefined, 'requirements.expectedConcurrency', /whole number/],
+  ])('%s', (_name, req, server, prop, message) => {
+    const problems = selectionProblems(req, server);
+    expect(problems.map((p) => p.prop)).toContain(prop);
+    expect(problems.find((p) => p.prop === prop)!.message).toMatch(message);
+  });
+
+  test('every consistent override passes', () => {
+    expect(selectionProblems({ websockets: true }, S.DAPHNE)).toEqual([]);
+    expect(selectionProblems({ websockets: true, uwsgiCache: true }, S.UWSGI_DAPHNE)).toEqual([]);
+    expect(selectionProblems({ asgi: true }, S.DAPHNE)).toEqual([]);
+  });
+});
