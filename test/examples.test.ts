@@ -56,6 +56,16 @@ const EXPECT: Record<string, (t: any) => void> = {
     const tg = resourcesOf(t, 'AWS::ElasticLoadBalancingV2::TargetGroup')[0];
     expect(tg.TargetGroupAttributes).toContainEqual({ Key: 'stickiness.enabled', Value: 'false' });
   },
+  'django-app-quickstart': (t) => {
+    // the WebSocket requirement makes a mixed app: Gunicorn and Daphne services behind one ALB
+    const commands = resourcesOf(t, 'AWS::ECS::TaskDefinition')
+      .map((td) => td.ContainerDefinitions.find((c: any) => c.Name === 'app').Command[0]).sort();
+    expect(commands).toEqual(['daphne', 'gunicorn']);
+    expect(resourcesOf(t, 'AWS::ElasticLoadBalancingV2::ListenerRule')[0].Conditions)
+      .toContainEqual({ Field: 'path-pattern', PathPatternConfig: { Values: ['/ws/*'] } });
+    // the image is built from the sample project (an asset), never a hard-coded tag
+    expect(JSON.stringify(resourcesOf(t, 'AWS::ECS::TaskDefinition')[0].ContainerDefinitions[0].Image)).toContain('cdk-hnb659fds-container-assets');
+  },
   'gunicorn-alb-direct': (t) => {
     expect(resourcesOf(t, 'AWS::ECS::Service')[0].LoadBalancers[0]).toMatchObject({ ContainerName: 'app', ContainerPort: 8000 });
   },
@@ -99,7 +109,7 @@ describe('README', () => {
 
   test('the settings block for health checks without a proxy is the one the integration suite runs', () => {
     const quoted = readme.match(/<!-- settings: task-ip -->\s*```python\n([\s\S]*?)```/);
-    const sample = readFileSync(join(root, 'test/integration/django/config/settings.py'), 'utf8')
+    const sample = readFileSync(join(root, 'examples/mysite/config/settings.py'), 'utf8')
       .match(/(# --- cdk-django: ECS task IP ---[\s\S]*?# --- end cdk-django: ECS task IP ---)/);
     expect(quoted).not.toBeNull();
     expect(sample).not.toBeNull();

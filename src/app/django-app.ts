@@ -7,6 +7,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { Problem, throwIfProblems } from '../errors';
 import { DjangoRequirements, DjangoServerChoice, selectionProblems, selectServer, ServerDecision } from './selection';
+import { DjangoMigrations } from '../migrations/migrations';
+import { DjangoAlarms, DjangoAlarmsOptions } from '../observability/alarms';
 import { Proxy } from '../proxy/proxy';
 import { ChannelLayerOptions } from '../services/channel-layer';
 import { DjangoDaphneService } from '../services/daphne-service';
@@ -128,6 +130,45 @@ export interface DjangoAppProps {
    * @default - none: Daphne runs one task, with a warning
    */
   readonly channelLayer?: ChannelLayerOptions;
+  /**
+   * Migrations as a deploy step: the services roll out only after `manage.py migrate` exits 0.
+   * @default - on when there is a database
+   */
+  readonly migrations?: DjangoAppMigrationsOptions;
+  /**
+   * Alarms and a dashboard.
+   * @default - on, with the DjangoAlarms defaults and no notification topic
+   */
+  readonly alarms?: DjangoAppAlarmsOptions;
+}
+
+/** Migrations as a deploy step (DjangoMigrations). */
+export interface DjangoAppMigrationsOptions {
+  /**
+   * Run the command once per new image before the services roll out; a non-zero exit fails the deployment.
+   * @default - on when DjangoApp has a database (`database` or `existingDatabase`), off otherwise
+   */
+  readonly enabled?: boolean;
+  /**
+   * The command, run in the HTTP service's app container (its settings, secrets and network).
+   * @default ['python', 'manage.py', 'migrate', '--noinput']
+   */
+  readonly command?: string[];
+  /**
+   * How long the run may take before the deployment fails.
+   * @default Duration.minutes(30)
+   */
+  readonly timeout?: Duration;
+}
+
+/** CloudWatch alarms and dashboard of a DjangoApp (DjangoAlarms). */
+export interface DjangoAppAlarmsOptions extends DjangoAlarmsOptions {
+  /**
+   * Create the alarms (5xx rate, p99 latency, unhealthy hosts, CPU, memory per service, and the
+   * migrations run) and the dashboard.
+   * @default true
+   */
+  readonly enabled?: boolean;
 }
 
 const DEFAULT_WEBSOCKET_RULE_PRIORITY = 40000;
@@ -154,6 +195,12 @@ export class DjangoApp extends Construct {
   public readonly services: DjangoServiceBase[];
   /** The VPC. */
   public readonly vpc: ec2.IVpc;
+  /** The ECS cluster of every service. */
+  public readonly cluster: ecs.ICluster;
+  /** The migrations run. @default - migrations off */
+  public readonly migrations?: DjangoMigrations;
+  /** The alarms and dashboard. @default - alarms off */
+  public readonly alarms?: DjangoAlarms;
 
   constructor(scope: Construct, id: string, props: DjangoAppProps) {
     super(scope, id);
@@ -163,6 +210,7 @@ export class DjangoApp extends Construct {
 
     this.vpc = props.vpc ?? createVpc(this);
     const cluster = new ecs.Cluster(this, 'Cluster', { vpc: this.vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
+    this.cluster = cluster;
     const common: DjangoServiceBaseProps = {
       image: props.image,
       vpc: this.vpc,
@@ -216,6 +264,33 @@ export class DjangoApp extends Construct {
       this.websocketService = ws;
     }
     this.services = this.websocketService ? [this.httpService, this.websocketService] : [this.httpService];
+
+    if (props.migrations?.enabled ?? false) {
+      const http = this.httpService;
+      this.migrations = new DjangoMigrations(this, 'Migrations', {
+        cluster,
+        taskDefinition: http.taskDefinition,
+        containerName: http.appContainer.containerName,
+        command: props.migrations?.command,
+        timeout: props.migrations?.timeout,
+        // The HTTP service's security groups: whatever the app may reach (the database), the run may.
+        securityGroups: http.service.connections.securityGroups,
+        logRetention: props.logRetention,
+      });
+      // No task of the new image serves traffic before its migrations ran.
+      // Only the ECS::Service resource waits: its security group is an input of the run.
+      for (const s of this.services) s.service.node.defaultChild!.node.addDependency(this.migrations.customResource);
+    }
+
+    const alarms = props.alarms ?? {};
+    if (alarms.enabled ?? true) {
+      const { enabled: _enabled, ...options } = alarms;
+      this.alarms = new DjangoAlarms(this, 'Alarms', {
+        ...options,
+        services: this.services,
+        migrationsFunction: this.migrations?.isCompleteFunction,
+      });
+    }
 
     this.node.addMetadata('cdk-django:decision', { server: d.server, reason: d.reason });
     Annotations.of(this).addInfo(`cdk-django: ${d.server} — ${d.reason}`);

@@ -2,12 +2,14 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { Defaults } from '../defaults';
 import { throwIfProblems } from '../errors';
+import { acknowledgeFinding } from '../nag';
 import { addProxySidecar } from '../proxy/sidecar';
 import { csrfTrustedOrigins, renderHealthProbe, SettingsEnv } from '../settings';
 import { StaticFilesMode } from '../static-files';
@@ -117,6 +119,7 @@ export abstract class DjangoServiceBase extends Construct {
       targetPort = sidecar.port;
     }
     this.targetContainer = this.proxyContainer ?? this.appContainer;
+    this.acknowledgeImagePull();
 
     // ---- service with deploy safety ----
     this.service = new ecs.FargateService(this, 'Service', {
@@ -222,6 +225,20 @@ export abstract class DjangoServiceBase extends Construct {
       },
       stopTimeout: Duration.seconds(appStopTimeoutSeconds(props, server)),
     });
+  }
+
+  /**
+   * An image from ECR (fromAsset, fromEcrRepository) makes the execution role call
+   * ecr:GetAuthorizationToken, which has no resource-level permissions: acknowledge exactly that.
+   */
+  private acknowledgeImagePull(): void {
+    const policy = this.taskDefinition.executionRole?.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
+    const statements: any[] = policy ? (policy.document.toJSON()?.Statement ?? []) : [];
+    const tokenOnStar = statements.some((s) => s.Resource === '*' && [s.Action].flat().includes('ecr:GetAuthorizationToken'));
+    if (tokenOnStar) {
+      acknowledgeFinding(policy!, 'AwsSolutions-IAM5[Resource::*]',
+        'ecr:GetAuthorizationToken (pulling the app image from ECR) supports no resource-level permissions; the image pull itself is scoped to its repository.');
+    }
   }
 
   private createSecretKey(): secretsmanager.ISecret {

@@ -86,6 +86,42 @@ describe('a mixed app (WebSockets with sync views)', () => {
   });
 });
 
+describe('migrations and alarms', () => {
+  test('alarms watch every service by default; no migrations without a database', () => {
+    expect(mixed.app.alarms!.serviceAlarms.map((a) => a.service)).toEqual([mixed.app.httpService, mixed.app.websocketService]);
+    mixed.template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
+    mixed.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    mixed.template.resourceCountIs('Custom::DjangoMigrations', 0);
+    expect(mixed.app.migrations).toBeUndefined();
+  });
+
+  test('alarms can be turned off', () => {
+    const { template } = build({ alarms: { enabled: false } });
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+  });
+
+  test('migrations run in the HTTP task before every service rolls out, and a failure alarms', () => {
+    const { app, template, stack } = build({
+      requirements: { websockets: true },
+      migrations: { enabled: true, command: ['python', 'manage.py', 'migrate', '--noinput'] },
+      alarms: { createTopic: true },
+    });
+    const cr = template.findResources('Custom::DjangoMigrations');
+    const [crId] = Object.keys(cr);
+    expect((Object.values(cr)[0] as any).Properties).toMatchObject({ ContainerName: 'app', Command: ['python', 'manage.py', 'migrate', '--noinput'] });
+    const services = template.findResources('AWS::ECS::Service');
+    expect(Object.keys(services)).toHaveLength(2);
+    for (const s of Object.values(services) as any[]) expect(s.DependsOn).toEqual(expect.arrayContaining([crId]));
+    // the run uses the HTTP service's security group
+    expect(JSON.stringify((Object.values(cr)[0] as any).Properties.SecurityGroups))
+      .toBe(JSON.stringify((Object.values(services)[0] as any).Properties.NetworkConfiguration.AwsvpcConfiguration.SecurityGroups));
+    expect(app.alarms!.migrationsAlarm).toBeDefined();
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 11);
+    expect(formatFindings(nagFindings(stack))).toBe('');
+  });
+});
+
 describe('other layouts', () => {
   test('high concurrency picks uWSGI with adaptive spawning', () => {
     const { app, template } = build({ requirements: { expectedConcurrency: 2000 } });

@@ -18,7 +18,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Construct } from 'constructs';
 
-export const DJANGO_DIR = join(__dirname, '..', 'django');
+export const DJANGO_DIR = join(__dirname, '..', '..', '..', 'examples', 'mysite');
 /** Paths the rendered configs use, bind-mounted from the task's temp dir (the image's STATIC_ROOT included). */
 const BIND_PATHS = ['/srv/static', '/tmp/proxy', '/app/staticfiles'];
 export const IMAGE_STATIC_ROOT = '/app/staticfiles';

@@ -1,0 +1,317 @@
+import * as crypto from 'crypto';
+import { Aws, CfnElement, CustomResource, Duration, Lazy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct, IConstruct } from 'constructs';
+import { Problem, throwIfProblems } from '../errors';
+import { MIGRATIONS_HANDLER_SOURCE } from './handler-source';
+
+/** How often the provider asks whether the task has stopped. */
+const QUERY_INTERVAL_SECONDS = 15;
+/** The provider framework's limit (and CloudFormation's for a custom resource): one hour. */
+const MAX_TIMEOUT_SECONDS = 3600;
+const MIN_TIMEOUT_SECONDS = 60;
+/** The isComplete handler stops the task this long before the provider gives up, to report it. */
+const STOP_MARGIN_SECONDS = 2 * QUERY_INTERVAL_SECONDS;
+
+/**
+ * Props for `DjangoMigrations`.
+ */
+export interface DjangoMigrationsProps {
+  /** The cluster to run the migrations task in. */
+  readonly cluster: ecs.ICluster;
+
+  /**
+   * The app's task definition (usually the service's). It must be Fargate-compatible and already
+   * hold the container named `containerName`: create `DjangoMigrations` after adding containers.
+   */
+  readonly taskDefinition: ecs.TaskDefinition;
+
+  /**
+   * The container whose command is overridden; its exit code decides success.
+   * @default 'app'
+   */
+  readonly containerName?: string;
+
+  /**
+   * The command to run instead of the container's, e.g.
+   * `['sh', '-c', 'python manage.py migrate --noinput && python manage.py createcachetable']`.
+   * It replaces the image's CMD only: an ENTRYPOINT still runs in front of it.
+   * @default ['python', 'manage.py', 'migrate', '--noinput']
+   */
+  readonly command?: string[];
+
+  /** Security groups of the migrations task; they must let it reach the database. */
+  readonly securityGroups: ec2.ISecurityGroup[];
+
+  /**
+   * Subnets of the migrations task (no public IP is assigned).
+   * @default - private subnets with egress of the cluster's VPC
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * How long the task may run before the deployment fails (and the task is stopped).
+   * From 1 minute to 1 hour, in steps of 15 seconds.
+   * @default Duration.minutes(30)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * The awslogs stream prefix of the container, used to name the log stream in failure messages.
+   * @default - the container's awslogs `streamPrefix`, or 'app' when it logs elsewhere
+   */
+  readonly logStreamPrefix?: string;
+
+  /**
+   * Retention of the logs of the functions that start and watch the task.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * Runs Django migrations as a deployment step: a custom resource runs the app's task definition
+ * once with `python manage.py migrate --noinput` (or `command`), waits for it to stop, and fails
+ * the deployment with the exit code and log stream when it does not exit 0.
+ *
+ * Make services wait for it with `service.node.addDependency(migrations)`.
+ *
+ * It runs on create and whenever the container image or the command changes; an unchanged
+ * redeploy, or a task definition change that keeps the image (an environment variable, CPU),
+ * runs nothing. To re-run after changing only settings, change the command (e.g. append a
+ * no-op argument) or deploy a new image tag. A moving tag such as `latest` is not seen as a
+ * change. Deleting the resource never touches the database. When a later resource fails and
+ * the stack rolls back, the previous image runs its command again (`migrate` is idempotent; it
+ * does not unapply the new migrations).
+ */
+export class DjangoMigrations extends Construct {
+  /** The custom resource; its deployment is the migrations run. */
+  public readonly customResource: CustomResource;
+  /** The command the task runs. */
+  public readonly command: string[];
+  /** The container whose command is overridden. */
+  public readonly containerName: string;
+  /** What decides a re-run: the container image and the command. */
+  public readonly fingerprint: string;
+  /** The function that starts the task. */
+  public readonly onEventFunction: lambda.IFunction;
+  /** The function that polls the task and fails the deployment on a non-zero exit (alarm on its Errors). */
+  public readonly isCompleteFunction: lambda.IFunction;
+
+  constructor(scope: Construct, id: string, props: DjangoMigrationsProps) {
+    super(scope, id);
+    this.containerName = props.containerName ?? 'app';
+    this.command = props.command ?? ['python', 'manage.py', 'migrate', '--noinput'];
+    const timeoutSeconds = props.timeout === undefined ? 1800 : props.timeout.toMilliseconds() / 1000;
+
+    const container = props.taskDefinition.findContainer(this.containerName);
+    const problems = migrationsProblems(props, this.containerName, this.command, timeoutSeconds, container);
+    let subnetIds: string[] = [];
+    try {
+      subnetIds = props.cluster.vpc.selectSubnets(props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds;
+    } catch (e: any) {
+      problems.push({ prop: 'vpcSubnets', message: `selects no usable subnets of the cluster's VPC (${e?.message}); give a selection that matches its private subnets` });
+    }
+    throwIfProblems(this, problems);
+
+    const taskDefinition = props.taskDefinition;
+    const logOptions = container!.logDriverConfig?.options ?? {};
+
+    // Re-run on a new image or command, never on the task definition ARN: that ARN changes with
+    // every unrelated task definition edit (an environment variable, CPU), and each change of a
+    // property means another migrations run. The image name is a token for ECR and asset images,
+    // so it stays in the template to be resolved by CloudFormation; the literal parts are hashed.
+    const literalHash = crypto.createHash('sha256')
+      .update(JSON.stringify({ command: this.command, container: this.containerName }))
+      .digest('hex')
+      .slice(0, 16);
+    this.fingerprint = `${container!.imageName}#${literalHash}`;
+
+    const onEvent = this.handler('OnEvent', 'onEvent', props, {
+      // The exact revision, through the environment rather than a resource property (see above).
+      TASK_DEFINITION_ARN: taskDefinition.taskDefinitionArn,
+    });
+    const isComplete = this.handler('IsComplete', 'isComplete', props, {
+      STOP_AFTER_SECONDS: String(timeoutSeconds - STOP_MARGIN_SECONDS),
+    });
+
+    // RunTask: this task definition family only (any revision, so the policy does not change,
+    // and need not propagate, with each new revision), in this cluster only.
+    const familyArn = `arn:${Aws.PARTITION}:ecs:${Aws.REGION}:${Aws.ACCOUNT_ID}:task-definition/${taskDefinition.family}:*`;
+    onEvent.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['ecs:RunTask'],
+      resources: [familyArn],
+      conditions: { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } },
+    }));
+    onEvent.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['iam:PassRole'],
+      // The execution role may be created after this construct (by a later container): resolve late.
+      resources: [
+        taskDefinition.taskRole.roleArn,
+        Lazy.string({ produce: () => (taskDefinition.executionRole ?? taskDefinition.taskRole).roleArn }),
+      ],
+      conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+    }));
+    // Task ARNs embed the cluster name, which is a token here; the ecs:cluster condition scopes
+    // the same thing (tasks of this cluster) without a wildcard ARN built from tokens.
+    isComplete.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
+      resources: ['*'],
+      conditions: { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } },
+    }));
+
+    this.onEventFunction = onEvent;
+    this.isCompleteFunction = isComplete;
+    const provider = this.provider(onEvent, isComplete, timeoutSeconds, props);
+    this.acknowledgeProviderFindings(provider, onEvent, isComplete);
+
+    this.customResource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::DjangoMigrations',
+      properties: {
+        Cluster: props.cluster.clusterArn,
+        TaskDefinitionFamily: taskDefinition.family,
+        ContainerName: this.containerName,
+        Command: this.command,
+        Subnets: subnetIds,
+        SecurityGroups: props.securityGroups.map((sg) => sg.securityGroupId),
+        LogGroupName: logOptions['awslogs-group'] ?? '',
+        LogStreamPrefix: props.logStreamPrefix ?? logOptions['awslogs-stream-prefix'] ?? 'app',
+        Fingerprint: this.fingerprint,
+      },
+    });
+    // Run only once the task definition, its roles and their policies (secrets access) exist.
+    this.customResource.node.addDependency(taskDefinition);
+
+    acknowledge(onEvent.role!, 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task-definition/'
+      + `${taskDefinition.family}:*]`,
+    'RunTask is allowed on every revision of the app task definition family, only in this cluster (ecs:cluster condition): each deploy registers a new revision.');
+    acknowledge(isComplete.role!, 'AwsSolutions-IAM5[Resource::*]',
+      'DescribeTasks and StopTask on the migrations task: task ARNs are not known before RunTask, and the ecs:cluster condition limits both to tasks of this cluster.');
+  }
+
+  /** One handler function with its own role (no managed policy) and log group. */
+  private handler(id: string, entry: string, props: DjangoMigrationsProps, environment: { [k: string]: string }): lambda.Function {
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR });
+    const role = new iam.Role(this, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `cdk-django migrations ${entry} handler`,
+    });
+    logGroup.grantWrite(role);
+    const fn = new lambda.Function(this, id, {
+      code: lambda.Code.fromInline(MIGRATIONS_HANDLER_SOURCE),
+      handler: `index.${entry}`,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      timeout: Duration.minutes(1),
+      memorySize: 256,
+      role,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      environment,
+      description: `cdk-django: ${entry === 'onEvent' ? 'starts' : 'watches'} the Django migrations task (${this.node.path})`.slice(0, 256),
+    });
+    return fn;
+  }
+
+  /**
+   * The provider framework's wildcards, one finding at a time (cdk-nag names each by the logical
+   * ID of the function it grants on, so these follow the functions, not fixed strings).
+   */
+  private acknowledgeProviderFindings(provider: cr.Provider, onEvent: lambda.Function, isComplete: lambda.Function): void {
+    const stack = Stack.of(this);
+    const versionsOf = (fn: IConstruct) => `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`;
+    const invokeReason = 'grantInvoke also covers versions and aliases (ARN:*) of this one function; the provider framework invokes only the unqualified function.';
+    for (const role of [this.node.findChild('ProviderOnEventRole'), this.node.findChild('ProviderCompleteRole')]) {
+      acknowledge(role, versionsOf(onEvent), invokeReason);
+      acknowledge(role, versionsOf(isComplete), invokeReason);
+    }
+    const waiter = provider.node.findChild('waiter-state-machine');
+    const waiterRole = waiter.node.findChild('Role');
+    acknowledge(waiterRole, versionsOf(provider.node.findChild('framework-isComplete')), invokeReason);
+    acknowledge(waiterRole, versionsOf(provider.node.findChild('framework-onTimeout')), invokeReason);
+    acknowledge(waiterRole, 'AwsSolutions-IAM5[Resource::*]',
+      'Step Functions log delivery (logs:CreateLogDelivery, PutResourcePolicy, DescribeLogGroups, ...) supports no resource-level permissions; the waiter logs to its own log group.');
+    acknowledge(waiter, 'AwsSolutions-SF2',
+      'The provider framework does not expose X-Ray tracing for its waiter; each step is one Lambda call, logged (level ALL) to the waiter log group.');
+  }
+
+  /** The provider framework, with its own roles and log groups so nothing uses a managed policy. */
+  private provider(onEvent: lambda.IFunction, isComplete: lambda.IFunction, timeoutSeconds: number, props: DjangoMigrationsProps): cr.Provider {
+    const retention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+    const logGroup = new logs.LogGroup(this, 'ProviderLogs', { retention });
+    const waiterLogGroup = new logs.LogGroup(this, 'WaiterLogs', { retention });
+    const lambdaRole = (id: string) => {
+      const role = new iam.Role(this, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+      logGroup.grantWrite(role);
+      return role;
+    };
+    const onEventRole = lambdaRole('ProviderOnEventRole');
+    const completeRole = lambdaRole('ProviderCompleteRole');
+    const provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: onEvent,
+      isCompleteHandler: isComplete,
+      queryInterval: Duration.seconds(QUERY_INTERVAL_SECONDS),
+      totalTimeout: Duration.seconds(timeoutSeconds),
+      logGroup,
+      frameworkOnEventRole: onEventRole,
+      frameworkCompleteAndTimeoutRole: completeRole,
+      disableWaiterStateMachineLogging: false,
+      waiterStateMachineLogOptions: { destination: waiterLogGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+    return provider;
+  }
+}
+
+/** Everything wrong with the props, each naming the prop and the fix. */
+function migrationsProblems(
+  props: DjangoMigrationsProps, containerName: string, command: string[], timeoutSeconds: number,
+  container: ecs.ContainerDefinition | undefined,
+): Problem[] {
+  const problems: Problem[] = [];
+  if (command.length === 0 || (!Token.isUnresolved(command[0]) && command[0].trim() === '')) {
+    problems.push({ prop: 'command', message: 'is empty; give the program and its arguments, e.g. [\'python\', \'manage.py\', \'migrate\', \'--noinput\']' });
+  }
+  if (!props.taskDefinition.isFargateCompatible) {
+    problems.push({ prop: 'taskDefinition', message: 'is not Fargate-compatible; migrations run on Fargate, give a FargateTaskDefinition (or compatibility FARGATE)' });
+  }
+  if (!container) {
+    const names = props.taskDefinition.node.children
+      .filter((c): c is ecs.ContainerDefinition => c instanceof ecs.ContainerDefinition)
+      .map((c) => c.containerName);
+    problems.push({
+      prop: 'containerName',
+      message: `no container '${containerName}' in the task definition (it has ${names.length ? names.map((n) => `'${n}'`).join(', ') : 'none yet'}); `
+        + 'name the Django app container, and create DjangoMigrations after adding it',
+    });
+  }
+  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < MIN_TIMEOUT_SECONDS || timeoutSeconds > MAX_TIMEOUT_SECONDS
+    || timeoutSeconds % QUERY_INTERVAL_SECONDS !== 0) {
+    problems.push({
+      prop: 'timeout',
+      message: `must be from 1 minute to 1 hour (the provider framework's and CloudFormation's limit) in steps of ${QUERY_INTERVAL_SECONDS} seconds, got ${timeoutSeconds} seconds`,
+    });
+  }
+  if (props.securityGroups.length === 0 || props.securityGroups.length > 5) {
+    problems.push({ prop: 'securityGroups', message: `give 1 to 5 security groups that may reach the database, got ${props.securityGroups.length}` });
+  }
+  return problems;
+}
+
+/**
+ * Acknowledges one cdk-nag finding on one construct. `Validations.acknowledge` rejects IDs with
+ * more than one '::' (it reserves it as a prefix separator), but cdk-nag's IAM findings embed
+ * ARNs with `<AWS::Partition>`; those are recorded in the same metadata `acknowledge` writes.
+ */
+function acknowledge(scope: IConstruct, id: string, reason: string): void {
+  if (id.split('::').length <= 2) {
+    Validations.of(scope).acknowledge({ id, reason });
+  } else {
+    scope.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, { [id]: reason });
+  }
+}
