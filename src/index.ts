@@ -8,7 +8,10 @@ export { DjangoUwsgiService, DjangoUwsgiServiceProps, UwsgiCacheOptions, UwsgiCh
 export { UwsgiCheaperAlgorithm } from './servers/uwsgi';
 export { DjangoDaphneService, DjangoDaphneServiceProps } from './services/daphne-service';
 export { ChannelLayerOptions } from './services/channel-layer';
-export { DjangoApp, DjangoAppProps, DjangoAppMigrationsOptions, DjangoAppAlarmsOptions } from './app/django-app';
+export { DjangoApp, DjangoAppProps, DjangoAppMigrationsOptions, DjangoAppAlarmsOptions, DjangoAppCacheOptions, DjangoAppStaticSiteOptions } from './app/django-app';
+export * from './data/database';
+export * from './data/cache';
+export * from './data/static-site';
 export { DjangoMigrations, DjangoMigrationsProps } from './migrations/migrations';
 export { DjangoAlarms, DjangoAlarmsOptions, DjangoAlarmsProps, DjangoServiceAlarms } from './observability/alarms';
 export { DjangoRequirements, DjangoServerChoice, ServerDecision, HIGH_CONCURRENCY } from './app/selection';

@@ -7,6 +7,9 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { Problem, throwIfProblems } from '../errors';
 import { DjangoRequirements, DjangoServerChoice, selectionProblems, selectServer, ServerDecision } from './selection';
+import { DjangoCache, DjangoCacheOptions, IDjangoCache } from '../data/cache';
+import { DjangoDatabase, DjangoDatabaseOptions, IDjangoDatabase } from '../data/database';
+import { DjangoStaticFiles, DjangoStaticFilesProps } from '../data/static-site';
 import { DjangoMigrations } from '../migrations/migrations';
 import { DjangoAlarms, DjangoAlarmsOptions } from '../observability/alarms';
 import { Proxy } from '../proxy/proxy';
@@ -131,6 +134,34 @@ export interface DjangoAppProps {
    */
   readonly channelLayer?: ChannelLayerOptions;
   /**
+   * A new PostgreSQL database (DjangoDatabase: Aurora Serverless v2 by default): `DATABASE_*` settings
+   * and credentials in every app container, the services admitted on its port, migrations on.
+   * @default - no database
+   */
+  readonly database?: DjangoDatabaseOptions;
+  /**
+   * An existing database instead (`DjangoDatabase.fromExisting`, or a DjangoDatabase of another stack).
+   * @default - see `database`
+   */
+  readonly existingDatabase?: IDjangoDatabase;
+  /**
+   * A Redis-compatible ElastiCache (DjangoCache) for the Django cache and the Channels layer:
+   * `REDIS_URL` and `REDIS_PASSWORD` in every app container, the services admitted on its port.
+   * @default - created when Daphne serves WebSockets (a shared Channels layer lets it run more than one task), else none
+   */
+  readonly cache?: DjangoAppCacheOptions;
+  /**
+   * An existing cache instead of a new one (`DjangoCache.fromExisting`, or a DjangoCache of another stack).
+   * @default - see `cache`
+   */
+  readonly existingCache?: IDjangoCache;
+  /**
+   * Static files (and optionally media uploads) on S3 behind CloudFront (DjangoStaticFiles):
+   * `DJANGO_STATIC_URL` points at the distribution, and `collectstatic` runs with the migrations.
+   * @default - off: static files as `staticFiles` says
+   */
+  readonly staticSite?: DjangoAppStaticSiteOptions;
+  /**
    * Migrations as a deploy step: the services roll out only after `manage.py migrate` exits 0.
    * @default - on when there is a database
    */
@@ -159,6 +190,24 @@ export interface DjangoAppMigrationsOptions {
    * @default Duration.minutes(30)
    */
   readonly timeout?: Duration;
+}
+
+/** A new cache of a DjangoApp (DjangoCache). */
+export interface DjangoAppCacheOptions extends DjangoCacheOptions {
+  /**
+   * Create the cache.
+   * @default - true when Daphne serves WebSockets, else false
+   */
+  readonly enabled?: boolean;
+}
+
+/** Static files on S3 and CloudFront for a DjangoApp (DjangoStaticFiles). */
+export interface DjangoAppStaticSiteOptions extends DjangoStaticFilesProps {
+  /**
+   * Create the bucket(s) and distribution.
+   * @default true
+   */
+  readonly enabled?: boolean;
 }
 
 /** CloudWatch alarms and dashboard of a DjangoApp (DjangoAlarms). */
@@ -197,6 +246,12 @@ export class DjangoApp extends Construct {
   public readonly vpc: ec2.IVpc;
   /** The ECS cluster of every service. */
   public readonly cluster: ecs.ICluster;
+  /** The database (new or existing). @default - no database */
+  public readonly database?: IDjangoDatabase;
+  /** The cache (new or existing). @default - no cache */
+  public readonly cache?: IDjangoCache;
+  /** The S3 + CloudFront static site. @default - no static site */
+  public readonly staticSite?: DjangoStaticFiles;
   /** The migrations run. @default - migrations off */
   public readonly migrations?: DjangoMigrations;
   /** The alarms and dashboard. @default - alarms off */
@@ -211,6 +266,27 @@ export class DjangoApp extends Construct {
     this.vpc = props.vpc ?? createVpc(this);
     const cluster = new ecs.Cluster(this, 'Cluster', { vpc: this.vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
     this.cluster = cluster;
+    // ---- data tier: created before the services, whose settings come from it ----
+    const d = this.decision;
+    const daphneServes = d.websocketServer !== undefined || d.httpServer === 'daphne';
+    if (props.existingDatabase) {
+      this.database = props.existingDatabase;
+    } else if (props.database) {
+      this.database = new DjangoDatabase(this, 'Database', { ...props.database, vpc: this.vpc });
+    }
+    if (props.existingCache) {
+      this.cache = props.existingCache;
+    } else if (props.cache?.enabled ?? daphneServes) {
+      const { enabled: _e, ...cacheOptions } = props.cache ?? {};
+      this.cache = new DjangoCache(this, 'Cache', { ...cacheOptions, vpc: this.vpc });
+    }
+    if (props.staticSite && (props.staticSite.enabled ?? true)) {
+      const { enabled: _e, ...siteOptions } = props.staticSite;
+      this.staticSite = new DjangoStaticFiles(this, 'StaticSite', siteOptions);
+    }
+    const settings = this.dataSettings(props);
+    const channelLayer = props.channelLayer ?? this.cache?.channelLayer();
+
     const common: DjangoServiceBaseProps = {
       image: props.image,
       vpc: this.vpc,
@@ -218,11 +294,11 @@ export class DjangoApp extends Construct {
       domainNames: props.domainNames,
       certificate: props.certificate,
       proxy: props.proxy,
-      staticFiles: props.staticFiles,
+      staticFiles: this.staticSite ? StaticFiles.fromUrl(this.staticSite.staticUrl) : props.staticFiles,
       settingsModule: props.settingsModule,
       secretKey: props.secretKey,
-      environment: props.environment,
-      secrets: props.secrets,
+      environment: { ...settings.environment, ...props.environment },
+      secrets: { ...settings.secrets, ...props.secrets },
       cpu: props.cpu,
       memoryLimitMiB: props.memoryLimitMiB,
       minCapacity: props.minCapacity,
@@ -231,9 +307,8 @@ export class DjangoApp extends Construct {
       logRetention: props.logRetention,
     };
 
-    const d = this.decision;
     const mixed = d.websocketServer !== undefined;
-    this.httpService = this.createHttpService(common, props);
+    this.httpService = this.createHttpService(common, props, channelLayer);
 
     if (mixed) {
       const http = this.httpService;
@@ -248,7 +323,7 @@ export class DjangoApp extends Construct {
         secretKey: http.secretKey,
         asgiModule: props.asgiModule,
         websocketPaths: d.websocketPaths,
-        channelLayer: props.channelLayer,
+        channelLayer,
         // Static files are the HTTP service's business; WebSocket paths never ask for them.
         staticFiles: StaticFiles.appServed(),
       });
@@ -265,13 +340,22 @@ export class DjangoApp extends Construct {
     }
     this.services = this.websocketService ? [this.httpService, this.websocketService] : [this.httpService];
 
-    if (props.migrations?.enabled ?? false) {
+    // ---- access: each service reaches the data tier ----
+    for (const svc of this.services) {
+      this.database?.allowFrom(svc.service);
+      this.cache?.allowFrom(svc.service);
+      this.staticSite?.mediaBucket && this.staticSite.grantReadWriteMedia(svc.taskDefinition.taskRole);
+    }
+    // collectstatic runs in the HTTP service's task (the migrations run).
+    this.staticSite?.grantWrite(this.httpService.taskDefinition.taskRole);
+
+    if (props.migrations?.enabled ?? (this.database !== undefined || this.staticSite !== undefined)) {
       const http = this.httpService;
       this.migrations = new DjangoMigrations(this, 'Migrations', {
         cluster,
         taskDefinition: http.taskDefinition,
         containerName: http.appContainer.containerName,
-        command: props.migrations?.command,
+        command: props.migrations?.command ?? defaultDeployCommand(this.staticSite !== undefined),
         timeout: props.migrations?.timeout,
         // The HTTP service's security groups: whatever the app may reach (the database), the run may.
         securityGroups: http.service.connections.securityGroups,
@@ -296,7 +380,26 @@ export class DjangoApp extends Construct {
     Annotations.of(this).addInfo(`cdk-django: ${d.server} — ${d.reason}`);
   }
 
-  private createHttpService(common: DjangoServiceBaseProps, props: DjangoAppProps): DjangoServiceBase {
+  /** Settings every app container gets from the data tier; a user `environment`/`secrets` entry may not shadow one. */
+  private dataSettings(props: DjangoAppProps): { environment: { [k: string]: string }; secrets: { [k: string]: ecs.Secret } } {
+    const environment: { [k: string]: string } = { ...this.database?.environment, ...this.cache?.environment };
+    const secrets: { [k: string]: ecs.Secret } = { ...this.database?.secrets, ...this.cache?.secrets };
+    for (const [k, v] of Object.entries(this.staticSite?.environment ?? {})) {
+      // DJANGO_STATIC_URL comes through staticFiles (StaticFiles.fromUrl), like every other mode.
+      if (k !== SettingsEnv.STATIC_URL) environment[k] = v;
+    }
+    const problems: Problem[] = [];
+    for (const k of Object.keys(props.environment ?? {})) {
+      if (k in environment || k in secrets) problems.push({ prop: 'environment', message: `${k} is set from the data tier (database, cache, staticSite); remove it from environment` });
+    }
+    for (const k of Object.keys(props.secrets ?? {})) {
+      if (k in environment || k in secrets) problems.push({ prop: 'secrets', message: `${k} is set from the data tier (database, cache, staticSite); remove it from secrets` });
+    }
+    throwIfProblems(this, problems);
+    return { environment, secrets };
+  }
+
+  private createHttpService(common: DjangoServiceBaseProps, props: DjangoAppProps, channelLayer?: ChannelLayerOptions): DjangoServiceBase {
     const d = this.decision;
     switch (d.httpServer) {
       case 'uwsgi':
@@ -314,7 +417,7 @@ export class DjangoApp extends Construct {
           ...common,
           asgiModule: props.asgiModule,
           websocketPaths: d.websocketPaths.length > 0 ? d.websocketPaths : undefined,
-          channelLayer: props.channelLayer,
+          channelLayer,
         });
       default:
         return new DjangoGunicornService(this, 'Web', {
@@ -328,8 +431,27 @@ export class DjangoApp extends Construct {
   }
 }
 
+/** The deploy-time command: migrate, and collectstatic when static files go to S3. */
+function defaultDeployCommand(collectStatic: boolean): string[] | undefined {
+  return collectStatic
+    ? ['sh', '-c', 'python manage.py migrate --noinput && python manage.py collectstatic --noinput']
+    : undefined;
+}
+
 function appProblems(props: DjangoAppProps): Problem[] {
   const problems: Problem[] = [];
+  if (props.existingDatabase && props.database) {
+    problems.push({ prop: 'database', message: 'give either database options (a new database) or existingDatabase, not both' });
+  }
+  if (props.existingCache && props.cache) {
+    problems.push({ prop: 'cache', message: 'give either cache options (a new cache) or existingCache, not both' });
+  }
+  if (props.existingCache && props.channelLayer) {
+    problems.push({ prop: 'channelLayer', message: 'the existing cache already is the Channels layer; remove channelLayer' });
+  }
+  if (props.staticSite && (props.staticSite.enabled ?? true) && props.staticFiles) {
+    problems.push({ prop: 'staticFiles', message: 'staticSite serves the static files from CloudFront; remove staticFiles, or staticSite' });
+  }
   const p = props.websocketRulePriority;
   if (p !== undefined && (!Number.isInteger(p) || p < 1 || p > 50000)) {
     problems.push({ prop: 'websocketRulePriority', message: `must be a whole number from 1 to 50000, got ${p}` });

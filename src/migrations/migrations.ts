@@ -1,5 +1,5 @@
 import * as crypto from 'crypto';
-import { Aws, CfnElement, CustomResource, Duration, Lazy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Aws, CfnElement, CustomResource, Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,6 +9,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
 import { Problem, throwIfProblems } from '../errors';
+import { acknowledgeFinding } from '../nag';
 import { MIGRATIONS_HANDLER_SOURCE } from './handler-source';
 
 /** How often the provider asks whether the task has stopped. */
@@ -189,10 +190,10 @@ export class DjangoMigrations extends Construct {
     // Run only once the task definition, its roles and their policies (secrets access) exist.
     this.customResource.node.addDependency(taskDefinition);
 
-    acknowledge(onEvent.role!, 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task-definition/'
+    acknowledgeFinding(onEvent.role!, 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task-definition/'
       + `${taskDefinition.family}:*]`,
     'RunTask is allowed on every revision of the app task definition family, only in this cluster (ecs:cluster condition): each deploy registers a new revision.');
-    acknowledge(isComplete.role!, 'AwsSolutions-IAM5[Resource::*]',
+    acknowledgeFinding(isComplete.role!, 'AwsSolutions-IAM5[Resource::*]',
       'DescribeTasks and StopTask on the migrations task: task ARNs are not known before RunTask, and the ecs:cluster condition limits both to tasks of this cluster.');
   }
 
@@ -228,16 +229,16 @@ export class DjangoMigrations extends Construct {
     const versionsOf = (fn: IConstruct) => `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`;
     const invokeReason = 'grantInvoke also covers versions and aliases (ARN:*) of this one function; the provider framework invokes only the unqualified function.';
     for (const role of [this.node.findChild('ProviderOnEventRole'), this.node.findChild('ProviderCompleteRole')]) {
-      acknowledge(role, versionsOf(onEvent), invokeReason);
-      acknowledge(role, versionsOf(isComplete), invokeReason);
+      acknowledgeFinding(role, versionsOf(onEvent), invokeReason);
+      acknowledgeFinding(role, versionsOf(isComplete), invokeReason);
     }
     const waiter = provider.node.findChild('waiter-state-machine');
     const waiterRole = waiter.node.findChild('Role');
-    acknowledge(waiterRole, versionsOf(provider.node.findChild('framework-isComplete')), invokeReason);
-    acknowledge(waiterRole, versionsOf(provider.node.findChild('framework-onTimeout')), invokeReason);
-    acknowledge(waiterRole, 'AwsSolutions-IAM5[Resource::*]',
+    acknowledgeFinding(waiterRole, versionsOf(provider.node.findChild('framework-isComplete')), invokeReason);
+    acknowledgeFinding(waiterRole, versionsOf(provider.node.findChild('framework-onTimeout')), invokeReason);
+    acknowledgeFinding(waiterRole, 'AwsSolutions-IAM5[Resource::*]',
       'Step Functions log delivery (logs:CreateLogDelivery, PutResourcePolicy, DescribeLogGroups, ...) supports no resource-level permissions; the waiter logs to its own log group.');
-    acknowledge(waiter, 'AwsSolutions-SF2',
+    acknowledgeFinding(waiter, 'AwsSolutions-SF2',
       'The provider framework does not expose X-Ray tracing for its waiter; each step is one Lambda call, logged (level ALL) to the waiter log group.');
   }
 
@@ -301,17 +302,4 @@ function migrationsProblems(
     problems.push({ prop: 'securityGroups', message: `give 1 to 5 security groups that may reach the database, got ${props.securityGroups.length}` });
   }
   return problems;
-}
-
-/**
- * Acknowledges one cdk-nag finding on one construct. `Validations.acknowledge` rejects IDs with
- * more than one '::' (it reserves it as a prefix separator), but cdk-nag's IAM findings embed
- * ARNs with `<AWS::Partition>`; those are recorded in the same metadata `acknowledge` writes.
- */
-function acknowledge(scope: IConstruct, id: string, reason: string): void {
-  if (id.split('::').length <= 2) {
-    Validations.of(scope).acknowledge({ id, reason });
-  } else {
-    scope.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, { [id]: reason });
-  }
 }

@@ -1,4 +1,4 @@
-import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { FactName } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
+import { acknowledgeFinding } from '../nag';
 
 /** A VPC over 2 AZs, one NAT gateway per AZ, no public IPs on launch, flow logs to CloudWatch. */
 export function createVpc(scope: Construct): ec2.Vpc {
@@ -39,10 +40,8 @@ export function createLoadBalancer(scope: Construct, vpc: ec2.IVpc, idleTimeoutS
     idleTimeout: Duration.seconds(idleTimeoutSeconds),
     http2Enabled: true,
   });
-  Validations.of(alb.connections.securityGroups[0]).acknowledge({
-    id: 'AwsSolutions-EC23',
-    reason: 'The internet-facing load balancer accepts HTTP/HTTPS from anywhere by design; the tasks admit only this load balancer.',
-  });
+  acknowledgeFinding(alb.connections.securityGroups[0], 'AwsSolutions-EC23',
+    'The internet-facing load balancer accepts HTTP/HTTPS from anywhere by design; the tasks admit only this load balancer.');
   const bucket = new s3.Bucket(scope, 'AccessLogs', {
     encryption: s3.BucketEncryption.S3_MANAGED, // the only encryption ALB log delivery supports
     blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -52,10 +51,8 @@ export function createLoadBalancer(scope: Construct, vpc: ec2.IVpc, idleTimeoutS
     removalPolicy: RemovalPolicy.RETAIN,
     lifecycleRules: [{ expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(30) }],
   });
-  Validations.of(bucket).acknowledge({
-    id: 'AwsSolutions-S1',
-    reason: 'This bucket is itself the access-log destination of the load balancer; logging it to another bucket would only move the question.',
-  });
+  acknowledgeFinding(bucket, 'AwsSolutions-S1',
+    'This bucket is itself the access-log destination of the load balancer; logging it to another bucket would only move the question.');
   enableAccessLogs(alb, bucket, 'alb');
   return { alb, bucket };
 }

@@ -89,10 +89,8 @@ export abstract class DjangoServiceBase extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', { cpu: r.cpu, memoryLimitMiB: r.memoryLimitMiB });
-    Validations.of(this.taskDefinition).acknowledge({
-      id: 'AwsSolutions-ECS2',
-      reason: 'Environment holds only non-secret settings (host names, rendered proxy config); SECRET_KEY and user secrets come from Secrets Manager through the secrets field.',
-    });
+    acknowledgeFinding(this.taskDefinition, 'AwsSolutions-ECS2',
+      'Environment holds only non-secret settings (host names, rendered proxy config); SECRET_KEY and user secrets come from Secrets Manager through the secrets field.');
     this.secretKey = props.secretKey ?? this.createSecretKey();
     this.appContainer = this.addAppContainer(props, r, server);
 
@@ -246,10 +244,8 @@ export abstract class DjangoServiceBase extends Construct {
       description: 'Django SECRET_KEY',
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
     });
-    Validations.of(secret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason: 'Rotating Django\'s SECRET_KEY invalidates sessions and signed tokens; it is rotated deliberately (SECRET_KEY_FALLBACKS), not on a schedule.',
-    });
+    acknowledgeFinding(secret, 'AwsSolutions-SMG4',
+      'Rotating Django\'s SECRET_KEY invalidates sessions and signed tokens; it is rotated deliberately (SECRET_KEY_FALLBACKS), not on a schedule.');
     return secret;
   }
 

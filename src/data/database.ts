@@ -1,0 +1,768 @@
+import { Aws, Duration, Names, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { Problem, throwIfProblems } from '../errors';
+import { acknowledgeFinding } from '../nag';
+
+/** The default PostgreSQL version, available both as Aurora PostgreSQL and RDS for PostgreSQL in aws-cdk-lib 2.262. */
+const DEFAULT_ENGINE_VERSION = '17.9';
+/** Not 5432: the AwsSolutions-RDS11 rule asks for a non-default port (it only slows down scripted scans). */
+const DEFAULT_PORT = 5433;
+/** RDS Proxy always listens on the engine's default port, whatever port the database uses. */
+const PROXY_PORT = 5432;
+const MASTER_USERNAME = 'django';
+
+/**
+ * Auto-pause (0 ACU) needs at least these Aurora PostgreSQL minor versions (by major version);
+ * 17 supports it from its first Aurora release.
+ */
+const AUTO_PAUSE_MIN_MINOR: { [major: number]: number } = { 13: 15, 14: 12, 15: 7, 16: 3 };
+
+/** Which kind of PostgreSQL the construct creates. */
+export enum DatabaseEngineKind {
+  /** Aurora PostgreSQL with Serverless v2 instances (a writer, plus a reader in another AZ when multi-AZ). */
+  AURORA_SERVERLESS_V2 = 'AURORA_SERVERLESS_V2',
+  /** A single RDS for PostgreSQL instance (with a synchronous standby when multi-AZ). */
+  RDS_INSTANCE = 'RDS_INSTANCE',
+}
+
+/**
+ * What a Django service needs to reach its database: the settings to merge into the app container
+ * and a way to open the network path.
+ */
+export interface IDjangoDatabase extends ec2.IConnectable {
+  /**
+   * Non-secret settings for the app container: `DATABASE_HOST`, `DATABASE_PORT`, `DATABASE_NAME`,
+   * `DATABASE_SSLMODE` (`require`), `DJANGO_CONN_MAX_AGE` (seconds) and `DJANGO_CONN_HEALTH_CHECKS` (`true`).
+   */
+  readonly environment: { [name: string]: string };
+
+  /** `DATABASE_USER` and `DATABASE_PASSWORD`, read by ECS from the `username`/`password` fields of the secret. */
+  readonly secrets: { [name: string]: ecs.Secret };
+
+  /** The Secrets Manager secret holding the credentials (RDS JSON format: username, password, host, port, dbname). */
+  readonly secret: secretsmanager.ISecret;
+
+  /** The host name the app connects to (the RDS Proxy endpoint when there is one). */
+  readonly host: string;
+
+  /** The port the app connects to. */
+  readonly port: number;
+
+  /** Admits `peer` (typically a Django ECS service) on the database port. */
+  allowFrom(peer: ec2.IConnectable): void;
+}
+
+/** An existing PostgreSQL database for `DjangoDatabase.fromExisting`. */
+export interface ExistingDjangoDatabaseAttributes {
+  /** Host name the app connects to (an instance, cluster writer or RDS Proxy endpoint). */
+  readonly host: string;
+
+  /** Port the app connects to. */
+  readonly port: number;
+
+  /** Secret with `username` and `password` JSON fields (the RDS format). */
+  readonly secret: secretsmanager.ISecret;
+
+  /** The security group that guards `host`; `allowFrom` adds ingress rules to it. */
+  readonly securityGroup: ec2.ISecurityGroup;
+
+  /**
+   * Database name.
+   * @default 'django'
+   */
+  readonly databaseName?: string;
+
+  /**
+   * Django `CONN_MAX_AGE`.
+   * @default Duration.seconds(60)
+   */
+  readonly connMaxAge?: Duration;
+}
+
+/** Props of `DjangoDatabase`. */
+export interface DjangoDatabaseProps extends DjangoDatabaseOptions {
+  /** The VPC to put the database in (the one the Django service runs in). */
+  readonly vpc: ec2.IVpc;
+}
+
+/** Everything about a new DjangoDatabase but its VPC (also DjangoApp's `database` prop). */
+export interface DjangoDatabaseOptions {
+  /**
+   * Subnets for the database (and the RDS Proxy).
+   * @default - PRIVATE_ISOLATED subnets if the VPC has any, else PRIVATE_WITH_EGRESS
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * Aurora Serverless v2 cluster or RDS instance.
+   * @default DatabaseEngineKind.AURORA_SERVERLESS_V2
+   */
+  readonly engine?: DatabaseEngineKind;
+
+  /**
+   * PostgreSQL version, `major.minor` (e.g. '16.13'). Must exist for the chosen engine kind in the region.
+   * @default '17.9'
+   */
+  readonly engineVersion?: string;
+
+  /**
+   * Name of the database created for Django.
+   * @default 'django'
+   */
+  readonly databaseName?: string;
+
+  /**
+   * Database port. The RDS Proxy, if any, always listens on 5432.
+   * @default 5433
+   */
+  readonly port?: number;
+
+  /**
+   * Minimum Aurora capacity (ACUs), 0 to 256 in steps of 0.5. 0 lets the cluster pause when idle
+   * (the first request after a pause waits for it to resume). Aurora only.
+   * @default 0.5
+   */
+  readonly minCapacity?: number;
+
+  /**
+   * Maximum Aurora capacity (ACUs), 1 to 256 in steps of 0.5. Aurora only.
+   * @default 4
+   */
+  readonly maxCapacity?: number;
+
+  /**
+   * Instance class of the RDS instance. RDS instance only. Burstable classes (t4g) are cheaper
+   * but throttle to their baseline when CPU credits run out.
+   * @default db.m6g.large
+   */
+  readonly instanceType?: ec2.InstanceType;
+
+  /**
+   * Initial storage of the RDS instance in GiB (gp3), 20 to 65536. RDS instance only.
+   * @default 20
+   */
+  readonly allocatedStorage?: number;
+
+  /**
+   * Upper limit for storage autoscaling of the RDS instance in GiB. RDS instance only.
+   * @default 100
+   */
+  readonly maxAllocatedStorage?: number;
+
+  /**
+   * Keep a standby in another AZ: an Aurora reader (sized with the writer, failover tier 0)
+   * or an RDS Multi-AZ standby.
+   * @default true
+   */
+  readonly multiAz?: boolean;
+
+  /**
+   * How long automated backups are kept, 1 to 35 days.
+   * @default Duration.days(7)
+   */
+  readonly backupRetention?: Duration;
+
+  /**
+   * An AWS Backup plan to add the database to (the cluster for Aurora, the instance for RDS).
+   * @default - automated RDS backups only
+   */
+  readonly backupPlan?: backup.IBackupPlan;
+
+  /**
+   * Refuse deletion of the database through the API and CloudFormation.
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+
+  /**
+   * What happens to the database when it leaves the stack. DESTROY needs `deletionProtection: false`.
+   * With DESTROY the key, secret and log groups are deleted too; otherwise they are retained.
+   * @default RemovalPolicy.SNAPSHOT
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * KMS key for storage, the credentials secret, Performance Insights and the exported logs.
+   * The log groups are only encrypted with it if its key policy can be extended here (not for imported keys).
+   * @default - a new customer-managed key with yearly automatic rotation
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Turn on IAM database authentication on the database. Password authentication keeps working;
+   * a database user only accepts IAM tokens once granted the `rds_iam` role.
+   * @default true
+   */
+  readonly iamAuthentication?: boolean;
+
+  /**
+   * Rotate the master password on a schedule (single-user rotation by the Secrets Manager
+   * rotation function in the VPC). Running tasks keep the password they started with, so
+   * restart the service after a rotation (or use IAM authentication) before connections fail.
+   * @default true
+   */
+  readonly rotation?: boolean;
+
+  /**
+   * How often the password is rotated, 1 to 1000 days.
+   * @default Duration.days(30)
+   */
+  readonly rotationInterval?: Duration;
+
+  /**
+   * Retention of the exported PostgreSQL logs.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Enhanced monitoring interval: 0 (off), 1, 5, 10, 15, 30 or 60 seconds.
+   * @default Duration.seconds(60)
+   */
+  readonly monitoringInterval?: Duration;
+
+  /**
+   * Performance Insights (7 days retention, free tier), encrypted with the database key.
+   * @default true
+   */
+  readonly performanceInsights?: boolean;
+
+  /**
+   * Put an RDS Proxy (TLS required) in front of the database; the settings then point at it.
+   * @default false
+   */
+  readonly proxy?: boolean;
+
+  /**
+   * Clients of the RDS Proxy must authenticate with IAM tokens instead of the secret's password
+   * (the proxy still uses the secret towards the database). Needs `proxy`.
+   * @default false
+   */
+  readonly proxyRequireIam?: boolean;
+
+  /**
+   * Django `CONN_MAX_AGE`: how long a connection is kept for reuse. Also with the proxy:
+   * persistent client connections save a TLS handshake per request and the proxy multiplexes them anyway
+   * (its idle client timeout, 30 minutes, is far longer). `Duration.seconds(0)` closes after each request.
+   * @default Duration.seconds(60)
+   */
+  readonly connMaxAge?: Duration;
+}
+
+/** The container settings every flavour (new or existing) exposes. */
+function djangoSettings(host: string, port: number, databaseName: string, connMaxAge: Duration, secret: secretsmanager.ISecret) {
+  return {
+    environment: {
+      DATABASE_HOST: host,
+      DATABASE_PORT: String(port),
+      DATABASE_NAME: databaseName,
+      DATABASE_SSLMODE: 'require',
+      DJANGO_CONN_MAX_AGE: String(connMaxAge.toSeconds()),
+      DJANGO_CONN_HEALTH_CHECKS: 'true',
+    },
+    secrets: {
+      DATABASE_USER: ecs.Secret.fromSecretsManager(secret, 'username'),
+      DATABASE_PASSWORD: ecs.Secret.fromSecretsManager(secret, 'password'),
+    },
+  };
+}
+
+const isWholeDays = (d: Duration) => d.toSeconds() % 86_400 === 0;
+const days = (d: Duration) => d.toSeconds() / 86_400;
+
+function commonProblems(p: { port?: number; databaseName?: string; connMaxAge?: Duration }): Problem[] {
+  const problems: Problem[] = [];
+  if (p.port !== undefined && !Token.isUnresolved(p.port) && (!Number.isInteger(p.port) || p.port < 1150 || p.port > 65535)) {
+    problems.push({ prop: 'port', message: `${p.port} is not a port RDS accepts; use an integer from 1150 to 65535` });
+  }
+  if (p.databaseName !== undefined && !Token.isUnresolved(p.databaseName) && !/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(p.databaseName)) {
+    problems.push({ prop: 'databaseName', message: `'${p.databaseName}' is not a valid name; start with a letter, then letters, digits or _ (at most 63)` });
+  }
+  if (p.connMaxAge !== undefined && (p.connMaxAge.toMilliseconds() % 1000 !== 0)) {
+    problems.push({ prop: 'connMaxAge', message: 'must be whole seconds (Django reads an integer); use Duration.seconds()' });
+  }
+  return problems;
+}
+
+function validate(props: DjangoDatabaseProps): Problem[] {
+  const problems = commonProblems(props);
+  const kind = props.engine ?? DatabaseEngineKind.AURORA_SERVERLESS_V2;
+  const aurora = kind === DatabaseEngineKind.AURORA_SERVERLESS_V2;
+  const version = props.engineVersion ?? DEFAULT_ENGINE_VERSION;
+  const m = /^(\d+)\.(\d+)$/.exec(version);
+  if (!m) {
+    problems.push({ prop: 'engineVersion', message: `'${version}' is not a PostgreSQL version; use 'major.minor', e.g. '${DEFAULT_ENGINE_VERSION}'` });
+  } else if (Number(m[1]) < 13) {
+    problems.push({ prop: 'engineVersion', message: `PostgreSQL ${version} is out of standard support; use 13 or later (default ${DEFAULT_ENGINE_VERSION})` });
+  }
+
+  // Sizing props of the other engine kind would be silently ignored: say so instead.
+  const auroraOnly = { minCapacity: props.minCapacity, maxCapacity: props.maxCapacity };
+  const instanceOnly = { instanceType: props.instanceType, allocatedStorage: props.allocatedStorage, maxAllocatedStorage: props.maxAllocatedStorage };
+  for (const [prop, value] of Object.entries(aurora ? instanceOnly : auroraOnly)) {
+    if (value !== undefined) {
+      problems.push({
+        prop,
+        message: `applies only to engine ${aurora ? 'RDS_INSTANCE' : 'AURORA_SERVERLESS_V2'}; remove it or set engine accordingly`,
+      });
+    }
+  }
+
+  if (aurora) {
+    const min = props.minCapacity ?? 0.5;
+    const max = props.maxCapacity ?? 4;
+    for (const [prop, value, low] of [['minCapacity', min, 0], ['maxCapacity', max, 1]] as const) {
+      if (value < low || value > 256 || !Number.isInteger(value * 2)) {
+        problems.push({ prop, message: `${value} ACUs is not valid; use ${low} to 256 in steps of 0.5` });
+      }
+    }
+    if (min > max) {
+      problems.push({ prop: 'minCapacity', message: `${min} is above maxCapacity ${max}; lower minCapacity or raise maxCapacity` });
+    }
+    if (min === 0) {
+      if (props.proxy) {
+        problems.push({ prop: 'minCapacity', message: '0 (auto-pause) with proxy: the proxy keeps connections open, so the cluster would never pause; use 0.5 or more, or drop the proxy' });
+      }
+      const need = m ? AUTO_PAUSE_MIN_MINOR[Number(m[1])] : undefined;
+      if (m && need !== undefined && Number(m[2]) < need) {
+        problems.push({ prop: 'minCapacity', message: `0 (auto-pause) needs Aurora PostgreSQL ${m[1]}.${need} or later; raise engineVersion or use 0.5` });
+      }
+    }
+  } else {
+    const allocated = props.allocatedStorage ?? 20;
+    const maxAllocated = props.maxAllocatedStorage ?? Math.max(100, allocated);
+    if (!Number.isInteger(allocated) || allocated < 20 || allocated > 65536) {
+      problems.push({ prop: 'allocatedStorage', message: `${allocated} GiB is not valid for gp3; use an integer from 20 to 65536` });
+    }
+    if (!Number.isInteger(maxAllocated) || maxAllocated < allocated || maxAllocated > 65536) {
+      problems.push({ prop: 'maxAllocatedStorage', message: `${maxAllocated} GiB must be an integer from allocatedStorage (${allocated}) to 65536` });
+    }
+  }
+
+  const retention = props.backupRetention ?? Duration.days(7);
+  if (!isWholeDays(retention) || days(retention) < 1 || days(retention) > 35) {
+    problems.push({ prop: 'backupRetention', message: `${retention.toHumanString()} is not valid; use whole days from 1 to 35 (Duration.days(n))` });
+  }
+
+  if (props.removalPolicy === RemovalPolicy.DESTROY && props.deletionProtection !== false) {
+    problems.push({ prop: 'removalPolicy', message: 'DESTROY cannot delete a database with deletion protection; also set deletionProtection: false, or use SNAPSHOT/RETAIN' });
+  }
+
+  if (props.rotation === false && props.rotationInterval !== undefined) {
+    problems.push({ prop: 'rotationInterval', message: 'is set but rotation is false; remove rotationInterval or turn rotation on' });
+  }
+  if (props.rotationInterval !== undefined) {
+    const r = props.rotationInterval;
+    if (!isWholeDays(r) || days(r) < 1 || days(r) > 1000) {
+      problems.push({ prop: 'rotationInterval', message: `${r.toHumanString()} is not valid; use whole days from 1 to 1000 (Duration.days(n))` });
+    }
+  }
+
+  if (props.monitoringInterval !== undefined && ![0, 1, 5, 10, 15, 30, 60].includes(props.monitoringInterval.toSeconds())) {
+    problems.push({ prop: 'monitoringInterval', message: `${props.monitoringInterval.toHumanString()} is not valid; use 0 (off), 1, 5, 10, 15, 30 or 60 seconds` });
+  }
+
+  if (props.proxyRequireIam && !props.proxy) {
+    problems.push({ prop: 'proxyRequireIam', message: 'needs an RDS Proxy; set proxy: true or remove proxyRequireIam' });
+  }
+
+  if (!props.vpcSubnets && props.vpc.isolatedSubnets.length === 0 && props.vpc.privateSubnets.length === 0) {
+    problems.push({ prop: 'vpcSubnets', message: 'the VPC has no private subnets and a database must not sit in public ones; add private subnets or pass vpcSubnets' });
+  }
+  return problems;
+}
+
+
+/**
+ * The L2s open the rotation function and the proxy to the database on the port *attribute* of the
+ * database (a GetAtt token). The port is known here: write it, so the rules read as what they are and
+ * rule checkers (NIST/HIPAA EC2RestrictedCommonPorts) can evaluate them.
+ */
+function pinIndirectPorts(securityGroup: ec2.SecurityGroup, port: number): void {
+  for (const child of securityGroup.node.children) {
+    if ((child instanceof ec2.CfnSecurityGroupIngress || child instanceof ec2.CfnSecurityGroupEgress) && Token.isUnresolved(child.fromPort)) {
+      child.fromPort = port;
+      child.toPort = port;
+    }
+  }
+}
+
+/** A lower-case, RDS-valid identifier unique to this construct (letters, digits, single hyphens, starting with a letter). */
+function physicalIdentifier(scope: Construct): string {
+  const id = Names.uniqueResourceName(scope, { maxLength: 50, separator: '-' })
+    .toLowerCase().replace(/[^a-z0-9-]/g, '').replace(/-+/g, '-').replace(/^-|-$/g, '');
+  return /^[a-z]/.test(id) ? id : `db-${id}`;
+}
+
+/**
+ * PostgreSQL for a Django app on ECS Fargate: Aurora Serverless v2 (default) or an RDS instance,
+ * encrypted with a rotating customer-managed key, backed up, deletion-protected, multi-AZ, on a
+ * non-default port, with generated and rotated credentials, exported logs, Performance Insights,
+ * enhanced monitoring, TLS enforced by the server, and optionally an RDS Proxy.
+ *
+ * Merge `environment` and `secrets` into the Django container and call `allowFrom(service)`.
+ * Nobody is admitted until then (except the rotation function and the proxy).
+ *
+ * The database has a fixed identifier derived from the construct path: CloudFormation then
+ * refuses changes that would replace (and so empty) the database instead of quietly doing it,
+ * and the log groups can be created, encrypted and retained before RDS starts writing to them.
+ */
+export class DjangoDatabase extends Construct implements IDjangoDatabase {
+  /**
+   * Settings surface for a database created elsewhere (another stack, or outside CDK).
+   */
+  public static fromExisting(scope: Construct, id: string, attrs: ExistingDjangoDatabaseAttributes): IDjangoDatabase {
+    return new ExistingDjangoDatabase(scope, id, attrs);
+  }
+
+  public readonly environment: { [name: string]: string };
+  public readonly secrets: { [name: string]: ecs.Secret };
+  public readonly secret: secretsmanager.ISecret;
+  public readonly host: string;
+  public readonly port: number;
+  /** The connections of what the app talks to: the proxy when there is one, else the database. */
+  public readonly connections: ec2.Connections;
+
+  /** The engine kind created. */
+  public readonly engineKind: DatabaseEngineKind;
+  /** The port of the database itself (the proxy, if any, listens on 5432). */
+  public readonly databasePort: number;
+  /** The key encrypting storage, secret, Performance Insights and (if it could be granted) logs. */
+  public readonly encryptionKey: kms.IKey;
+  /** The security group of the database. */
+  public readonly securityGroup: ec2.ISecurityGroup;
+  /** The log groups RDS exports PostgreSQL logs to. */
+  public readonly logGroups: logs.ILogGroup[];
+  /** The Aurora cluster (engine AURORA_SERVERLESS_V2). */
+  public readonly cluster?: rds.DatabaseCluster;
+  /** The RDS instance (engine RDS_INSTANCE). */
+  public readonly instance?: rds.DatabaseInstance;
+  /** The RDS Proxy, when `proxy` is on. */
+  public readonly proxy?: rds.DatabaseProxy;
+
+  private readonly iamAuthentication: boolean;
+  private readonly proxyRequireIam: boolean;
+
+  constructor(scope: Construct, id: string, props: DjangoDatabaseProps) {
+    super(scope, id);
+    throwIfProblems(this, validate(props));
+
+    this.engineKind = props.engine ?? DatabaseEngineKind.AURORA_SERVERLESS_V2;
+    const aurora = this.engineKind === DatabaseEngineKind.AURORA_SERVERLESS_V2;
+    const version = props.engineVersion ?? DEFAULT_ENGINE_VERSION;
+    const majorVersion = version.split('.')[0];
+    const databaseName = props.databaseName ?? 'django';
+    this.databasePort = props.port ?? DEFAULT_PORT;
+    this.iamAuthentication = props.iamAuthentication ?? true;
+    this.proxyRequireIam = props.proxyRequireIam ?? false;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.SNAPSHOT;
+    // What is left behind with the database (its key, secret and logs) follows it, except on DESTROY.
+    const helperRemovalPolicy = removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    const vpcSubnets = props.vpcSubnets ?? {
+      subnetType: props.vpc.isolatedSubnets.length > 0 ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS,
+    };
+    const identifier = physicalIdentifier(this);
+
+    this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
+      description: `Encrypts the Django PostgreSQL database ${identifier}, its secret, logs and Performance Insights`,
+      enableKeyRotation: true,
+      removalPolicy: helperRemovalPolicy,
+    });
+
+    // No egress: RDS needs none, and the ingress side is opened only by allowFrom (and rotation/proxy).
+    const dbSecurityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: `PostgreSQL ${identifier}: admits only what allowFrom() names`,
+      allowAllOutbound: false,
+    });
+    this.securityGroup = dbSecurityGroup;
+
+    // Created here rather than by the L2 so its removal policy follows the database's.
+    const masterSecret = new rds.DatabaseSecret(this, 'Secret', {
+      username: MASTER_USERNAME,
+      dbname: databaseName,
+      encryptionKey: this.encryptionKey,
+    });
+    masterSecret.applyRemovalPolicy(helperRemovalPolicy);
+
+    const logTypes = aurora ? ['postgresql'] : ['postgresql', 'upgrade'];
+    this.logGroups = this.createLogGroups(aurora ? 'cluster' : 'instance', identifier, logTypes, props.logRetention, helperRemovalPolicy);
+
+    const monitoringInterval = props.monitoringInterval ?? Duration.seconds(60);
+    const monitoringRole = monitoringInterval.toSeconds() > 0 ? this.createMonitoringRole() : undefined;
+    const performanceInsights = props.performanceInsights ?? true;
+    // RDS for PostgreSQL 15+ already defaults to 1, Aurora does not: set it so every shape refuses plain-text clients.
+    const parameters = { 'rds.force_ssl': '1' };
+    const common = {
+      vpc: props.vpc,
+      vpcSubnets,
+      securityGroups: [dbSecurityGroup],
+      port: this.databasePort,
+      credentials: rds.Credentials.fromSecret(masterSecret),
+      deletionProtection: props.deletionProtection ?? true,
+      removalPolicy,
+      iamAuthentication: this.iamAuthentication,
+      cloudwatchLogsExports: logTypes,
+      monitoringInterval: monitoringRole ? monitoringInterval : undefined,
+      monitoringRole,
+      parameters,
+      copyTagsToSnapshot: true,
+    };
+
+    let target: rds.DatabaseCluster | rds.DatabaseInstance;
+    let dbHost: string;
+    if (aurora) {
+      const instanceOptions = { autoMinorVersionUpgrade: true, publiclyAccessible: false };
+      this.cluster = new rds.DatabaseCluster(this, 'Cluster', {
+        ...common,
+        engine: rds.DatabaseClusterEngine.auroraPostgres({
+          version: rds.AuroraPostgresEngineVersion.of(version, majorVersion),
+        }),
+        clusterIdentifier: identifier,
+        defaultDatabaseName: databaseName,
+        storageEncryptionKey: this.encryptionKey,
+        backup: { retention: props.backupRetention ?? Duration.days(7) },
+        serverlessV2MinCapacity: props.minCapacity ?? 0.5,
+        serverlessV2MaxCapacity: props.maxCapacity ?? 4,
+        enablePerformanceInsights: performanceInsights,
+        performanceInsightEncryptionKey: performanceInsights ? this.encryptionKey : undefined,
+        autoMinorVersionUpgrade: true,
+        writer: rds.ClusterInstance.serverlessV2('Writer', instanceOptions),
+        // Tier 0-1 and scaled with the writer, so a failover lands on an instance already as big as the writer was.
+        readers: (props.multiAz ?? true) ? [rds.ClusterInstance.serverlessV2('Reader', { ...instanceOptions, scaleWithWriter: true })] : [],
+      });
+      target = this.cluster;
+      dbHost = this.cluster.clusterEndpoint.hostname;
+      for (const member of ['Writer', 'Reader']) {
+        const child = this.cluster.node.tryFindChild(member);
+        if (child) {
+          acknowledgeFinding(child, 'CloudFormation-Validate::W9008',
+            'Aurora encrypts storage per cluster (StorageEncrypted and KmsKeyId are set on the DBCluster); member instances take no such property.');
+        }
+      }
+      if (props.backupPlan) {
+        // cdk-nag's RDSInBackupPlan looks for each DB instance in a backup selection, but AWS Backup
+        // protects Aurora per cluster (instances cannot be selected), and the cluster is selected below.
+        for (const child of this.cluster.node.children) {
+          if (child.node.defaultChild instanceof rds.CfnDBInstance || child instanceof rds.CfnDBInstance) {
+            for (const pack of ['NIST.800.53.R5', 'HIPAA.Security']) {
+              acknowledgeFinding(child, `${pack}-RDSInBackupPlan`,
+                'AWS Backup protects Aurora at the cluster level; this cluster is in the given backup plan, its instances cannot be selected individually.');
+            }
+          }
+        }
+      }
+    } else {
+      this.instance = new rds.DatabaseInstance(this, 'Instance', {
+        ...common,
+        engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.of(version, majorVersion) }),
+        instanceIdentifier: identifier,
+        databaseName,
+        instanceType: props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.M6G, ec2.InstanceSize.LARGE),
+        storageType: rds.StorageType.GP3,
+        allocatedStorage: props.allocatedStorage ?? 20,
+        maxAllocatedStorage: props.maxAllocatedStorage ?? Math.max(100, props.allocatedStorage ?? 20),
+        storageEncryptionKey: this.encryptionKey,
+        multiAz: props.multiAz ?? true,
+        backupRetention: props.backupRetention ?? Duration.days(7),
+        enablePerformanceInsights: performanceInsights,
+        performanceInsightEncryptionKey: performanceInsights ? this.encryptionKey : undefined,
+        autoMinorVersionUpgrade: true,
+        publiclyAccessible: false,
+      });
+      target = this.instance;
+      dbHost = this.instance.dbInstanceEndpointAddress;
+    }
+    // RDS creates the log groups itself as soon as it exports; ours must exist first.
+    this.logGroups.forEach((g) => target.node.addDependency(g));
+    this.secret = target.secret!; // the attached secret: host, port and engine filled in by RDS
+
+    if (props.backupPlan) {
+      new backup.BackupSelection(this, 'BackupSelection', {
+        backupPlan: props.backupPlan,
+        resources: [this.cluster
+          ? backup.BackupResource.fromRdsDatabaseCluster(this.cluster)
+          : backup.BackupResource.fromRdsDatabaseInstance(this.instance!)],
+      });
+      const role = this.node.findChild('BackupSelection').node.tryFindChild('Role');
+      if (role) {
+        acknowledgeFinding(role, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
+          'AWS Backup runs the selection with the service\'s own managed backup policy; the selection limits it to this database.');
+      }
+    }
+
+    if (props.rotation ?? true) {
+      this.addRotation(target, props.vpc, vpcSubnets, props.rotationInterval ?? Duration.days(30));
+    }
+
+    if (props.proxy) {
+      // Own security group without egress; binding the proxy to its target opens proxy -> database on the database port.
+      const proxySecurityGroup = new ec2.SecurityGroup(this, 'ProxySecurityGroup', {
+        vpc: props.vpc,
+        description: `RDS Proxy of PostgreSQL ${identifier}: admits only what allowFrom() names`,
+        allowAllOutbound: false,
+      });
+      this.proxy = new rds.DatabaseProxy(this, 'Proxy', {
+        proxyTarget: this.cluster ? rds.ProxyTarget.fromCluster(this.cluster) : rds.ProxyTarget.fromInstance(this.instance!),
+        // The same secret, seen without its key: otherwise the L2 also grants the role on the key
+        // policy, a dependency cycle (key -> role -> policy -> secret -> key). createProxyRole covers the key.
+        secrets: [secretsmanager.Secret.fromSecretCompleteArn(this, 'ProxySecret', this.secret.secretArn)],
+        vpc: props.vpc,
+        vpcSubnets,
+        securityGroups: [proxySecurityGroup],
+        role: this.createProxyRole(),
+        requireTLS: true,
+        iamAuth: this.proxyRequireIam,
+      });
+      pinIndirectPorts(proxySecurityGroup, this.databasePort);
+      this.connections = new ec2.Connections({ securityGroups: [proxySecurityGroup], defaultPort: ec2.Port.tcp(PROXY_PORT) });
+      this.host = this.proxy.endpoint;
+      this.port = PROXY_PORT;
+    } else {
+      this.connections = new ec2.Connections({ securityGroups: [dbSecurityGroup], defaultPort: ec2.Port.tcp(this.databasePort) });
+      this.host = dbHost;
+      this.port = this.databasePort;
+    }
+
+    pinIndirectPorts(dbSecurityGroup, this.databasePort);
+
+    const settings = djangoSettings(this.host, this.port, databaseName, props.connMaxAge ?? Duration.seconds(60), this.secret);
+    this.environment = settings.environment;
+    this.secrets = settings.secrets;
+  }
+
+  /** Admits `peer` on the port the app connects to (the proxy's, when there is one). */
+  public allowFrom(peer: ec2.IConnectable): void {
+    this.connections.allowDefaultPortFrom(peer, 'Django to PostgreSQL');
+  }
+
+  /**
+   * Grants `grantee` `rds-db:connect` as `dbUser`: on the proxy when `proxyRequireIam`, else on the database
+   * (needs `iamAuthentication`). The database user must exist and hold the `rds_iam` role.
+   */
+  public grantConnect(grantee: iam.IGrantable, dbUser: string): iam.Grant {
+    if (this.proxy) {
+      throwIfProblems(this, this.proxyRequireIam ? [] : [{
+        prop: 'proxyRequireIam',
+        message: 'grantConnect through the RDS Proxy needs IAM authentication at the proxy; set proxyRequireIam: true',
+      }]);
+      return this.proxy.grantConnect(grantee, dbUser);
+    }
+    throwIfProblems(this, this.iamAuthentication ? [] : [{
+      prop: 'iamAuthentication',
+      message: 'grantConnect needs IAM database authentication; leave iamAuthentication at its default (true)',
+    }]);
+    return this.cluster ? this.cluster.grantConnect(grantee, dbUser) : this.instance!.grantConnect(grantee, dbUser);
+  }
+
+  /**
+   * The log groups RDS would otherwise create unencrypted and without retention
+   * (the L2's `cloudwatchLogsRetention` does it with a custom-resource Lambda and no encryption).
+   */
+  private createLogGroups(kind: 'cluster' | 'instance', identifier: string, types: string[], retention: logs.RetentionDays | undefined,
+    removalPolicy: RemovalPolicy): logs.ILogGroup[] {
+    const prefix = `/aws/rds/${kind}/${identifier}`;
+    const { statementAdded } = this.encryptionKey.addToResourcePolicy(new iam.PolicyStatement({
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
+      resources: ['*'], // in a key policy, '*' is this key
+      conditions: {
+        ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:${prefix}/*` },
+      },
+    }), true);
+    if (!statementAdded) {
+      Validations.of(this).addWarning('cdk-django:database-logs-unencrypted',
+        'The imported encryptionKey\'s policy cannot be extended here, so the PostgreSQL log groups use CloudWatch Logs\' default encryption.');
+    }
+    return types.map((type) => new logs.LogGroup(this, `Logs-${type}`, {
+      logGroupName: `${prefix}/${type}`,
+      retention: retention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: statementAdded ? this.encryptionKey : undefined,
+      removalPolicy,
+    }));
+  }
+
+  /**
+   * The proxy's role, with its permissions in a customer-managed policy: the L2 would put them in an
+   * inline policy (NIST/HIPAA IAMNoInlinePolicy). The role handed to the proxy ignores the L2's grants.
+   */
+  private createProxyRole(): iam.IRole {
+    const policy = new iam.ManagedPolicy(this, 'ProxyPolicy', {
+      description: 'Lets the RDS Proxy read the database credentials',
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          resources: [this.secret.secretArn],
+        }),
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [this.encryptionKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
+        }),
+      ],
+    });
+    const role = new iam.Role(this, 'ProxyRole', {
+      assumedBy: new iam.ServicePrincipal('rds.amazonaws.com'),
+      managedPolicies: [policy],
+    });
+    return role.withoutPolicyUpdates();
+  }
+
+  private createMonitoringRole(): iam.Role {
+    const role = new iam.Role(this, 'MonitoringRole', {
+      assumedBy: new iam.ServicePrincipal('monitoring.rds.amazonaws.com'),
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonRDSEnhancedMonitoringRole')],
+    });
+    acknowledgeFinding(role, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
+      'The AWS-managed enhanced monitoring policy only lets RDS write OS metrics to the RDSOSMetrics log group; AWS keeps it in step with the service.');
+    return role;
+  }
+
+  private addRotation(target: rds.DatabaseCluster | rds.DatabaseInstance, vpc: ec2.IVpc, dbSubnets: ec2.SubnetSelection, interval: Duration) {
+    // The rotation function calls the Secrets Manager API: run it where there is a route out,
+    // falling back to the database subnets (which then need a Secrets Manager VPC endpoint).
+    const withEgress = vpc.privateSubnets.length > 0;
+    if (!withEgress) {
+      Validations.of(this).addWarning('cdk-django:database-rotation-endpoint',
+        'The VPC has no subnets with egress: the password rotation function needs a Secrets Manager interface endpoint in the database subnets.');
+    }
+    target.addRotationSingleUser({
+      automaticallyAfter: interval,
+      vpcSubnets: withEgress ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : dbSubnets,
+    });
+  }
+}
+
+/** The settings surface over a database this app does not manage. */
+class ExistingDjangoDatabase extends Construct implements IDjangoDatabase {
+  public readonly environment: { [name: string]: string };
+  public readonly secrets: { [name: string]: ecs.Secret };
+  public readonly secret: secretsmanager.ISecret;
+  public readonly host: string;
+  public readonly port: number;
+  public readonly connections: ec2.Connections;
+
+  constructor(scope: Construct, id: string, attrs: ExistingDjangoDatabaseAttributes) {
+    super(scope, id);
+    throwIfProblems(this, commonProblems(attrs));
+    this.host = attrs.host;
+    this.port = attrs.port;
+    this.secret = attrs.secret;
+    this.connections = new ec2.Connections({ securityGroups: [attrs.securityGroup], defaultPort: ec2.Port.tcp(attrs.port) });
+    const settings = djangoSettings(attrs.host, attrs.port, attrs.databaseName ?? 'django', attrs.connMaxAge ?? Duration.seconds(60), attrs.secret);
+    this.environment = settings.environment;
+    this.secrets = settings.secrets;
+  }
+
+  public allowFrom(peer: ec2.IConnectable): void {
+    this.connections.allowDefaultPortFrom(peer, 'Django to PostgreSQL');
+  }
+}

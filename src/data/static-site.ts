@@ -1,0 +1,310 @@
+import { Annotations, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { Problem, throwIfProblems } from '../errors';
+import { acknowledgeFinding } from '../nag';
+
+/** Key prefix of the static files in their bucket, and URL path under the distribution. */
+const STATIC_LOCATION = 'static';
+/** Key prefix of the uploads in their bucket, and URL path under the distribution. */
+const MEDIA_LOCATION = 'media';
+
+/** Props of DjangoStaticFiles. */
+export interface DjangoStaticFilesProps {
+  /**
+   * Serve user uploads too: a second bucket (always retained, versioned) under `/media/*`.
+   * @default false
+   */
+  readonly media?: boolean;
+  /**
+   * Custom domain names of the distribution; needs `certificate`.
+   * @default - the distribution's *.cloudfront.net name
+   */
+  readonly domainNames?: string[];
+  /**
+   * Certificate for `domainNames`, in us-east-1 (CloudFront's region for certificates).
+   * With it, viewers need TLS 1.2 (TLSv1.2_2021); on the default *.cloudfront.net certificate CloudFront
+   * allows TLS 1.0 whatever the policy says.
+   * @default - the default *.cloudfront.net certificate
+   */
+  readonly certificate?: acm.ICertificate;
+  /**
+   * ARN of a WAFv2 web ACL with scope CLOUDFRONT (created in us-east-1).
+   * @default - no web ACL
+   */
+  readonly webAclId?: string;
+  /**
+   * Edge locations the distribution uses.
+   * @default cloudfront.PriceClass.PRICE_CLASS_ALL
+   */
+  readonly priceClass?: cloudfront.PriceClass;
+  /**
+   * What happens to the static files bucket when it leaves the stack. `collectstatic` can refill it,
+   * but DESTROY fails while it holds objects (no auto-delete custom resource here): empty it first.
+   * The media and log buckets are always retained.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Django static files (and optionally user uploads) in private S3 buckets behind CloudFront.
+ *
+ * - Buckets: no public access, TLS 1.2+ only, versioned, SSE-KMS with a rotating customer-managed key
+ *   and S3 Bucket Keys (few KMS calls), server access logs to a log bucket. CloudFront reads them
+ *   through origin access control; CDK adds the key policy statement it needs.
+ * - Distribution: HTTPS only (HTTP redirects), HTTP/2 and 3, compression, standard logs to the log bucket,
+ *   a long-lived cache policy for `/static/*` (ManifestStaticFilesStorage names are content-hashed),
+ *   a shorter one for `/media/*`, and security headers (HSTS, nosniff, frame DENY, referrer policy,
+ *   CORS `*` for GET/HEAD so web fonts load from the app's own domain).
+ * - The log bucket encrypts with SSE-S3 and has ACLs on: S3 server access logging does not deliver to
+ *   SSE-KMS buckets, and CloudFront standard logging writes through the bucket ACL.
+ *
+ * Give `environment` to the app containers (django-storages: `bucket_name`, `location`, `custom_domain`),
+ * `grantWrite` to the task running collectstatic, `grantReadWriteMedia` to the app tasks.
+ */
+export class DjangoStaticFiles extends Construct {
+  /** Bucket of the static files (under `static/`). */
+  public readonly bucket: s3.Bucket;
+  /** Bucket of the user uploads (under `media/`), when `media` is on. */
+  public readonly mediaBucket?: s3.Bucket;
+  /** Bucket of the S3 server access logs and CloudFront standard logs. */
+  public readonly logBucket: s3.Bucket;
+  /** The key encrypting the static and media buckets. */
+  public readonly encryptionKey: kms.Key;
+  /** The CloudFront distribution. */
+  public readonly distribution: cloudfront.Distribution;
+  /** Host name the files are served from: the first domain name, else the distribution's. */
+  public readonly domainName: string;
+  /** `https://<domainName>/static/` */
+  public readonly staticUrl: string;
+  /** `https://<domainName>/media/`, when `media` is on. */
+  public readonly mediaUrl?: string;
+  /**
+   * Settings for the app containers: `DJANGO_STATIC_URL`, `DJANGO_STATIC_BUCKET`, `DJANGO_STATIC_LOCATION`,
+   * `DJANGO_STATIC_DOMAIN`, and with media `DJANGO_MEDIA_URL`, `DJANGO_MEDIA_BUCKET`, `DJANGO_MEDIA_LOCATION`.
+   */
+  public readonly environment: { [name: string]: string };
+
+  constructor(scope: Construct, id: string, props: DjangoStaticFilesProps = {}) {
+    super(scope, id);
+    throwIfProblems(this, staticFilesProblems(props));
+
+    this.encryptionKey = new kms.Key(this, 'Key', {
+      description: `${this.node.path}: static files and uploads`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.logBucket = this.createLogBucket();
+    this.bucket = this.createContentBucket('Static', props.removalPolicy ?? RemovalPolicy.RETAIN, Duration.days(30));
+    if (props.media) {
+      // Uploads are user data: always retained, old versions kept longer to undo deletes and overwrites.
+      this.mediaBucket = this.createContentBucket('Media', RemovalPolicy.RETAIN, Duration.days(90));
+    }
+
+    const headers = this.createResponseHeadersPolicy();
+    const behavior = (bucket: s3.IBucket, cachePolicy: cloudfront.ICachePolicy): cloudfront.BehaviorOptions => ({
+      origin: origins.S3BucketOrigin.withOriginAccessControl(bucket),
+      viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+      allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+      cachePolicy,
+      responseHeadersPolicy: headers,
+      compress: true,
+    });
+
+    this.distribution = new cloudfront.Distribution(this, 'Distribution', {
+      comment: `Django static files (${this.node.path})`.slice(0, 128),
+      // Everything not under /media/ comes from the static bucket; /static/x is its key static/x.
+      defaultBehavior: behavior(this.bucket, this.createStaticCachePolicy()),
+      additionalBehaviors: this.mediaBucket ? {
+        // Upload names are not content-hashed and may be overwritten: CloudFront's standard 1-day policy.
+        [`/${MEDIA_LOCATION}/*`]: behavior(this.mediaBucket, cloudfront.CachePolicy.CACHING_OPTIMIZED),
+      } : undefined,
+      domainNames: props.domainNames,
+      certificate: props.certificate,
+      minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+      sslSupportMethod: cloudfront.SSLMethod.SNI,
+      httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
+      priceClass: props.priceClass,
+      webAclId: props.webAclId,
+      enableLogging: true,
+      logBucket: this.logBucket,
+      logFilePrefix: 'cloudfront/',
+    });
+    this.acknowledgeDistributionRules(props);
+    // With SSE-KMS, CDK lets any distribution of the account decrypt (naming this one would be circular);
+    // the bucket policy still admits only this distribution, so no other one can read the objects.
+    Annotations.of(this).acknowledgeWarning('@aws-cdk/aws-cloudfront-origins:wildcardKeyPolicyForOac',
+      'The bucket policies restrict s3:GetObject to this distribution; the key condition only adds the account.');
+
+    this.domainName = props.domainNames?.[0] ?? this.distribution.distributionDomainName;
+    this.staticUrl = `https://${this.domainName}/${STATIC_LOCATION}/`;
+    this.environment = {
+      DJANGO_STATIC_URL: this.staticUrl,
+      DJANGO_STATIC_BUCKET: this.bucket.bucketName,
+      DJANGO_STATIC_LOCATION: STATIC_LOCATION,
+      DJANGO_STATIC_DOMAIN: this.domainName,
+    };
+    if (this.mediaBucket) {
+      this.mediaUrl = `https://${this.domainName}/${MEDIA_LOCATION}/`;
+      this.environment.DJANGO_MEDIA_URL = this.mediaUrl;
+      this.environment.DJANGO_MEDIA_BUCKET = this.mediaBucket.bucketName;
+      this.environment.DJANGO_MEDIA_LOCATION = MEDIA_LOCATION;
+    }
+  }
+
+  /**
+   * Lets `grantee` (the task running `collectstatic`) list, read, write and delete under `static/`,
+   * and use the bucket key. Read and list matter: collectstatic and ManifestStaticFilesStorage check
+   * what exists and read the manifest.
+   */
+  public grantWrite(grantee: iam.IGrantable): iam.Grant {
+    return this.grantPrefix(this.bucket, STATIC_LOCATION, grantee);
+  }
+
+  /** Lets `grantee` (the app tasks) list, read, write and delete uploads under `media/`. Needs `media: true`. */
+  public grantReadWriteMedia(grantee: iam.IGrantable): iam.Grant {
+    if (!this.mediaBucket) {
+      throwIfProblems(this, [{ prop: 'media', message: 'grantReadWriteMedia needs the media bucket; set media: true' }]);
+    }
+    return this.grantPrefix(this.mediaBucket!, MEDIA_LOCATION, grantee);
+  }
+
+  /** Object actions on `<prefix>/*` and listing limited to that prefix: no action wildcards. */
+  private grantPrefix(bucket: s3.IBucket, prefix: string, grantee: iam.IGrantable): iam.Grant {
+    const objects = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+      resourceArns: [bucket.arnForObjects(`${prefix}/*`)],
+    });
+    const list = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:ListBucket'],
+      resourceArns: [bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${prefix}/*`] } },
+    });
+    // GenerateDataKey to write, Decrypt to read and to complete multipart uploads.
+    const key = this.encryptionKey.grant(grantee, 'kms:Decrypt', 'kms:GenerateDataKey');
+    return objects.combine(list).combine(key);
+  }
+
+  private createLogBucket(): s3.Bucket {
+    const bucket = new s3.Bucket(this, 'Logs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      versioned: true,
+      // CloudFront standard logging grants itself write access through the bucket ACL.
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{ expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(30) }],
+    });
+    acknowledgeFinding(bucket, 'AwsSolutions-S1',
+      'This bucket is itself the destination of the server access logs and CloudFront logs; logging it to another bucket would only move the question.');
+    return bucket;
+  }
+
+  private createContentBucket(id: string, removalPolicy: RemovalPolicy, keepOldVersions: Duration): s3.Bucket {
+    return new s3.Bucket(this, id, {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.encryptionKey,
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      versioned: true,
+      serverAccessLogsBucket: this.logBucket,
+      serverAccessLogsPrefix: `s3/${id.toLowerCase()}/`,
+      removalPolicy,
+      lifecycleRules: [{ noncurrentVersionExpiration: keepOldVersions, abortIncompleteMultipartUploadAfter: Duration.days(7) }],
+    });
+  }
+
+  /**
+   * Static file names carry a content hash, so an edge copy never goes stale: keep it a year.
+   * Nothing varies the response but the path and the encoding.
+   */
+  private createStaticCachePolicy(): cloudfront.CachePolicy {
+    return new cloudfront.CachePolicy(this, 'StaticCachePolicy', {
+      comment: 'Django static files (content-hashed names)',
+      defaultTtl: Duration.days(365),
+      maxTtl: Duration.days(365),
+      minTtl: Duration.seconds(0),
+      queryStringBehavior: cloudfront.CacheQueryStringBehavior.none(),
+      headerBehavior: cloudfront.CacheHeaderBehavior.none(),
+      cookieBehavior: cloudfront.CacheCookieBehavior.none(),
+      enableAcceptEncodingGzip: true,
+      enableAcceptEncodingBrotli: true,
+    });
+  }
+
+  private createResponseHeadersPolicy(): cloudfront.ResponseHeadersPolicy {
+    return new cloudfront.ResponseHeadersPolicy(this, 'Headers', {
+      comment: 'Django static files: security headers, CORS for fonts',
+      securityHeadersBehavior: {
+        // includeSubdomains would bind every subdomain of a custom domain to HTTPS: the site's call, not ours.
+        strictTransportSecurity: { accessControlMaxAge: Duration.days(730), includeSubdomains: false, override: true },
+        contentTypeOptions: { override: true },
+        frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
+        referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override: true },
+      },
+      // Browsers fetch fonts (and module scripts) cross-origin with CORS; the files are public anyway.
+      corsBehavior: {
+        accessControlAllowCredentials: false,
+        accessControlAllowHeaders: ['*'],
+        accessControlAllowMethods: ['GET', 'HEAD'],
+        accessControlAllowOrigins: ['*'],
+        originOverride: true,
+      },
+    });
+  }
+
+  private acknowledgeDistributionRules(props: DjangoStaticFilesProps): void {
+    const distribution = this.distribution;
+    acknowledgeFinding(distribution, 'AwsSolutions-CFR1',
+      'Static files and public uploads are meant for every visitor of the site; restrict countries on the application if needed, not on its assets.');
+    if (!props.webAclId) {
+      acknowledgeFinding(distribution, 'AwsSolutions-CFR2',
+        'No webAclId given: the distribution serves only cached GET/HEAD of files from S3 (no application logic to attack); a WAFv2 web ACL costs at least 5 USD a month and can be passed as webAclId.');
+    }
+    if (!props.certificate) {
+      acknowledgeFinding(distribution, 'AwsSolutions-CFR4',
+        'No certificate given: on the default *.cloudfront.net certificate CloudFront accepts TLS 1.0 whatever the security policy; pass certificate and domainNames to require TLS 1.2.');
+    }
+  }
+}
+
+function staticFilesProblems(props: DjangoStaticFilesProps): Problem[] {
+  const problems: Problem[] = [];
+  const domains = props.domainNames;
+  if (domains && domains.length === 0) {
+    problems.push({ prop: 'domainNames', message: 'is empty; leave it out to use the *.cloudfront.net name, or give at least one domain name' });
+  }
+  if (domains && domains.length > 0 && !props.certificate) {
+    problems.push({ prop: 'domainNames', message: 'CloudFront serves custom domain names only with a certificate for them; give certificate (in us-east-1) or leave domainNames out' });
+  }
+  if (domains && domains.length > 0 && !Token.isUnresolved(domains[0]) && domains[0].startsWith('*')) {
+    problems.push({ prop: 'domainNames', message: `the first name becomes DJANGO_STATIC_URL and '${domains[0]}' is a wildcard; put a concrete name first` });
+  }
+  if (props.certificate && !(domains && domains.length > 0)) {
+    problems.push({ prop: 'certificate', message: 'a certificate is used only for custom domain names; give domainNames too, or leave certificate out' });
+  }
+  if (props.certificate && !Token.isUnresolved(props.certificate.certificateArn)) {
+    const region = props.certificate.certificateArn.split(':')[3]; // arn:partition:acm:region:account:certificate/id
+    if (region !== 'us-east-1') {
+      problems.push({ prop: 'certificate', message: `is in ${region || 'an unknown region'}; CloudFront uses certificates from us-east-1 only: request or import one there` });
+    }
+  }
+  const acl = props.webAclId;
+  if (acl !== undefined && !Token.isUnresolved(acl) && !/^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\//.test(acl)) {
+    problems.push({ prop: 'webAclId', message: `'${acl}' is not the ARN of a WAFv2 web ACL with scope CLOUDFRONT (arn:aws:wafv2:us-east-1:<account>:global/webacl/...); create the web ACL in us-east-1 with scope CLOUDFRONT` });
+  }
+  return problems;
+}
