@@ -324,8 +324,9 @@ export class DjangoApp extends Construct {
         asgiModule: props.asgiModule,
         websocketPaths: d.websocketPaths,
         channelLayer,
-        // Static files are the HTTP service's business; WebSocket paths never ask for them.
-        staticFiles: StaticFiles.appServed(),
+        // The proxy's static location is the HTTP service's business (WebSocket paths never ask for
+        // files), but a CDN's STATIC_URL is a setting every container shares.
+        staticFiles: this.staticSite ? common.staticFiles : StaticFiles.appServed(),
       });
       // The rule shares the HTTP service's listener, so the same origins are trusted (https with a certificate).
       ws.appContainer.addEnvironment(SettingsEnv.CSRF_TRUSTED_ORIGINS,

@@ -1,4 +1,4 @@
-import { Annotations, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -190,6 +190,13 @@ export class DjangoStaticFiles extends Construct {
     });
     // GenerateDataKey to write, Decrypt to read and to complete multipart uploads.
     const key = this.encryptionKey.grant(grantee, 'kms:Decrypt', 'kms:GenerateDataKey');
+    // The one wildcard is the object key under the prefix: acknowledge exactly that, on the policy it landed in.
+    const policy = grantee.grantPrincipal instanceof iam.Role ? grantee.grantPrincipal.node.tryFindChild('DefaultPolicy') : undefined;
+    if (policy) {
+      const bucketId = Stack.of(bucket).getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
+      acknowledgeFinding(policy, `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}/*]`,
+        `Objects under ${prefix}/ of this one bucket: ${prefix === STATIC_LOCATION ? 'collectstatic writes' : 'uploads get'} file names not known in advance.`);
+    }
     return objects.combine(list).combine(key);
   }
 

@@ -102,8 +102,10 @@ export class DjangoDaphneService extends DjangoServiceBase {
     this.websocketPaths = props.websocketPaths ?? ['/ws/'];
     const layer = props.channelLayer;
     if (layer) {
-      this.appContainer.addEnvironment('REDIS_URL', layer.redisUrl);
-      if (layer.password) this.appContainer.addSecret('REDIS_PASSWORD', layer.password);
+      // The same settings may already come through environment/secrets (DjangoApp shares the cache
+      // with every service): ECS rejects a container with a secret name twice.
+      if (props.environment?.REDIS_URL === undefined) this.appContainer.addEnvironment('REDIS_URL', layer.redisUrl);
+      if (layer.password && props.secrets?.REDIS_PASSWORD === undefined) this.appContainer.addSecret('REDIS_PASSWORD', layer.password);
       if (layer.connections) {
         this.service.connections.allowTo(layer.connections, ec2.Port.tcp(layer.port ?? 6379), 'Channels layer');
       }
@@ -143,6 +145,13 @@ export class DjangoDaphneService extends DjangoServiceBase {
     const tasks = Math.max(props.minCapacity ?? 1, props.maxCapacity ?? 1);
     if (!props.channelLayer && tasks > 1) {
       problems.push({ prop: 'channelLayer', message: `running ${tasks} tasks needs a shared channel layer (Redis), or groups and channel_layer.send reach only one task; give channelLayer or keep minCapacity/maxCapacity at 1` });
+    }
+    const layer = props.channelLayer;
+    if (layer && props.environment?.REDIS_URL !== undefined && props.environment.REDIS_URL !== layer.redisUrl) {
+      problems.push({ prop: 'environment', message: 'REDIS_URL differs from channelLayer.redisUrl; remove it from environment (channelLayer sets it)' });
+    }
+    if (layer?.password && props.secrets?.REDIS_PASSWORD !== undefined && props.secrets.REDIS_PASSWORD !== layer.password) {
+      problems.push({ prop: 'secrets', message: 'REDIS_PASSWORD differs from channelLayer.password; remove it from secrets (channelLayer sets it)' });
     }
     if ((props as any).cache !== undefined) {
       problems.push({ prop: 'cache', message: 'the uWSGI cache exists only under uWSGI; use DjangoUwsgiService, or Redis for the Django cache' });

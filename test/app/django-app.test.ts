@@ -1,7 +1,9 @@
 import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import { DjangoApp, DjangoAppProps, DjangoServerChoice } from '../../src';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { DjangoApp, DjangoAppProps, DjangoDaphneService, DjangoDatabase, DjangoServerChoice, StaticFiles } from '../../src';
 import { formatFindings, nagFindings } from '../helpers/compliance';
 import { IMAGE, envOf, newStack, validationMessage } from '../helpers/template';
 
@@ -68,7 +70,9 @@ describe('a mixed app (WebSockets with sync views)', () => {
   });
 
   test('shares settings: one SECRET_KEY, the same allowed hosts and trusted origins', () => {
-    mixed.template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    const secretKeys = Object.values(mixed.template.findResources('AWS::SecretsManager::Secret'))
+      .filter((r: any) => r.Properties.Description === 'Django SECRET_KEY');
+    expect(secretKeys).toHaveLength(1);
     const [a, b] = appContainers(mixed.template);
     expect(a.Secrets).toEqual(b.Secrets);
     expect(envOf(a).DJANGO_ALLOWED_HOSTS).toEqual(envOf(b).DJANGO_ALLOWED_HOSTS);
@@ -135,11 +139,20 @@ describe('other layouts', () => {
     expect(JSON.stringify(envOf(appContainers(template)[0]))).toContain('cache2 = name=default,items=1000');
   });
 
-  test('WebSockets in an ASGI app is Daphne alone, one task without a channel layer', () => {
+  test('WebSockets in an ASGI app is Daphne alone, with the cache as its Channels layer', () => {
     const { app, template } = build({ requirements: { websockets: true, asgi: true } });
     expect(app.decision.server).toBe('daphne');
     template.resourceCountIs('AWS::ECS::Service', 1);
+    template.resourceCountIs('AWS::ElastiCache::ReplicationGroup', 1);
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 2, MaxCapacity: 8 });
+    expect(envOf(appContainers(template)[0]).REDIS_URL).toBeDefined();
+  });
+
+  test('without a cache, Daphne runs one task and says why', () => {
+    const { stack, template } = build({ requirements: { websockets: true, asgi: true }, cache: { enabled: false } });
+    template.resourceCountIs('AWS::ElastiCache::ReplicationGroup', 0);
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 1, MaxCapacity: 1 });
+    Annotations.fromStack(stack).hasWarning('/Test/Site/Web', Match.stringLikeRegexp('No channelLayer'));
   });
 
   test('an ASGI app without WebSockets runs Gunicorn with the uvicorn worker and the ASGI module', () => {
@@ -169,12 +182,93 @@ describe('other layouts', () => {
   });
 });
 
+describe('the data tier', () => {
+  // GIVEN the full shape: database, cache, static files on CloudFront, WebSockets
+  const full = build({
+    requirements: { websockets: true },
+    database: {},
+    staticSite: { media: true },
+  });
+  const [web, ws] = appContainers(full.template);
+
+  test('creates the database, cache and static site and gives every app container their settings', () => {
+    full.template.resourceCountIs('AWS::RDS::DBCluster', 1);
+    full.template.resourceCountIs('AWS::ElastiCache::ReplicationGroup', 1);
+    full.template.resourceCountIs('AWS::CloudFront::Distribution', 1);
+    for (const c of [web, ws]) {
+      expect(Object.keys(envOf(c))).toEqual(expect.arrayContaining([
+        'DATABASE_HOST', 'DATABASE_PORT', 'DATABASE_NAME', 'DJANGO_CONN_MAX_AGE', 'REDIS_URL',
+        'DJANGO_STATIC_URL', 'DJANGO_STATIC_BUCKET', 'DJANGO_MEDIA_BUCKET',
+      ]));
+      const secretNames = c.Secrets.map((x: any) => x.Name);
+      expect(secretNames.sort()).toEqual(['DATABASE_PASSWORD', 'DATABASE_USER', 'DJANGO_SECRET_KEY', 'REDIS_PASSWORD']);
+    }
+    // the static URL is the distribution's, not a path on the app
+    expect(JSON.stringify(envOf(web).DJANGO_STATIC_URL)).toMatch(/StaticSiteDistribution.*DomainName/);
+  });
+
+  test('admits both services to the database and cache ports, and nobody else', () => {
+    const ingress = Object.values(full.template.findResources('AWS::EC2::SecurityGroupIngress')) as any[];
+    const toDb = ingress.filter((r) => JSON.stringify(r.Properties.GroupId).includes('SiteDatabase') && r.Properties.FromPort === 5433);
+    const sources = toDb.map((r) => JSON.stringify(r.Properties.SourceSecurityGroupId));
+    expect(sources.some((x) => x.includes('SiteWebService'))).toBe(true);
+    expect(sources.some((x) => x.includes('SiteWebSocketsService'))).toBe(true);
+    const toCache = ingress.filter((r) => JSON.stringify(r.Properties.GroupId).includes('SiteCache'));
+    expect(toCache.map((r) => r.Properties.FromPort)).toEqual([6380, 6380]);
+  });
+
+  test('runs migrate and collectstatic before the services, with write access to the static prefix only', () => {
+    const cr = Object.values(full.template.findResources('Custom::DjangoMigrations'))[0] as any;
+    expect(cr.Properties.Command).toEqual(['sh', '-c', 'python manage.py migrate --noinput && python manage.py collectstatic --noinput']);
+    const policies = Object.values(full.template.findResources('AWS::IAM::Policy')) as any[];
+    const webTaskPolicy = policies.find((p) => JSON.stringify(p.Properties.Roles).includes('SiteWebTaskTaskRole'));
+    expect(JSON.stringify(webTaskPolicy.Properties.PolicyDocument)).toMatch(/static\/\*/);
+    const wsTaskPolicy = policies.find((p) => JSON.stringify(p.Properties.Roles).includes('SiteWebSocketsTaskTaskRole'));
+    expect(JSON.stringify(wsTaskPolicy.Properties.PolicyDocument)).not.toMatch(/static\/\*/);
+    expect(JSON.stringify(wsTaskPolicy.Properties.PolicyDocument)).toMatch(/media\/\*/);
+  });
+
+  test('no secret value appears in the template', () => {
+    const json = JSON.stringify(full.template.toJSON());
+    expect(json).not.toMatch(/"(Password|MasterUserPassword|AuthToken)":"[^{]/);
+    expect(json).not.toContain('"SecretString":');
+  });
+
+  test('is AwsSolutions-clean', () => {
+    expect(formatFindings(nagFindings(full.stack))).toBe('');
+  });
+
+  test('an existing database gets the same settings and migrations', () => {
+    const stack = newStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 1 });
+    const sg = new ec2.SecurityGroup(stack, 'DbSg', { vpc });
+    const secret = new secretsmanager.Secret(stack, 'DbSecret');
+    const db = DjangoDatabase.fromExisting(stack, 'Db', { host: 'db.internal', port: 5432, secret, securityGroup: sg });
+    new DjangoApp(stack, 'Site', { image: IMAGE, vpc, existingDatabase: db });
+    const t = Template.fromStack(stack);
+    expect(envOf(appContainers(t)[0])).toMatchObject({ DATABASE_HOST: 'db.internal', DATABASE_PORT: '5432' });
+    t.resourceCountIs('Custom::DjangoMigrations', 1);
+    t.resourceCountIs('AWS::RDS::DBCluster', 0);
+    t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 5432, GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('DbSg'), 'GroupId'] } });
+  });
+});
+
 describe('bad props throw a ValidationError naming the prop', () => {
   test.each<[string, Partial<DjangoAppProps>, RegExp]>([
     ['a WSGI-only override with WebSockets', { requirements: { websockets: true }, server: DjangoServerChoice.GUNICORN }, /server: 'gunicorn' cannot serve WebSockets/],
     ['conflicting requirements', { requirements: { preferSimplicity: true, uwsgiCache: true } }, /requirements.preferSimplicity: /],
     ['a rule priority out of range', { requirements: { websockets: true }, websocketRulePriority: 0 }, /websocketRulePriority: /],
+    ['static files both ways', { staticSite: {}, staticFiles: StaticFiles.appServed() }, /staticFiles: staticSite serves/],
+    ['a data setting in environment', { database: {}, environment: { DATABASE_HOST: 'x' } }, /environment: DATABASE_HOST is set from the data tier/],
   ])('%s', (_name, props, message) => {
     expect(validationMessage((scope) => new DjangoApp(scope, 'Site', { image: IMAGE, ...props }))).toMatch(message);
   });
+});
+
+test('Daphne refuses a REDIS_URL in environment that differs from its channel layer', () => {
+  expect(validationMessage((scope) => new DjangoDaphneService(scope, 'Ws', {
+    image: IMAGE,
+    channelLayer: { redisUrl: 'rediss://a.example:6380/0' },
+    environment: { REDIS_URL: 'rediss://b.example:6380/0' },
+  }))).toMatch(/environment: REDIS_URL differs from channelLayer.redisUrl/);
 });
