@@ -66,6 +66,30 @@ const EXPECT: Record<string, (t: any) => void> = {
     // the image is built from the sample project (an asset), never a hard-coded tag
     expect(JSON.stringify(resourcesOf(t, 'AWS::ECS::TaskDefinition')[0].ContainerDefinitions[0].Image)).toContain('cdk-hnb659fds-container-assets');
   },
+  'django-app-channels': (t) => {
+    // mixed: Gunicorn + Daphne, HTTPS, database, cache, CDN, migrations + collectstatic, alarms to a topic
+    const apps = resourcesOf(t, 'AWS::ECS::TaskDefinition').map((td) => td.ContainerDefinitions.find((c: any) => c.Name === 'app'));
+    expect(apps.map((c: any) => c.Command[0]).sort()).toEqual(['daphne', 'gunicorn']);
+    expect(resourcesOf(t, 'AWS::RDS::DBCluster')[0]).toMatchObject({ StorageEncrypted: true, DeletionProtection: true, Port: 5433 });
+    expect(resourcesOf(t, 'AWS::RDS::DBCluster')[0].ServerlessV2ScalingConfiguration).toEqual({ MinCapacity: 0.5, MaxCapacity: 8 });
+    expect(resourcesOf(t, 'AWS::ElastiCache::ReplicationGroup')[0]).toMatchObject({ TransitEncryptionEnabled: true, AtRestEncryptionEnabled: true });
+    expect(resourcesOf(t, 'AWS::CloudFront::Distribution')).toHaveLength(1);
+    expect(resourcesOf(t, 'Custom::DjangoMigrations')[0].Command).toEqual(['sh', '-c', 'python manage.py migrate --noinput && python manage.py collectstatic --noinput']);
+    for (const a of resourcesOf(t, 'AWS::CloudWatch::Alarm')) expect(a.AlarmActions).toHaveLength(1);
+    expect(resourcesOf(t, 'AWS::ElasticLoadBalancingV2::Listener').map((l) => l.Protocol).sort()).toEqual(['HTTP', 'HTTPS']);
+  },
+  'django-app-existing-vpc': (t) => {
+    // no VPC of its own: the services and the database go into the given subnets
+    expect(resourcesOf(t, 'AWS::EC2::VPC')).toHaveLength(0);
+    expect(resourcesOf(t, 'AWS::RDS::DBSubnetGroup')[0].SubnetIds).toEqual(['subnet-0c000000000000001', 'subnet-0c000000000000002']);
+    for (const s of resourcesOf(t, 'AWS::ECS::Service')) {
+      expect(s.NetworkConfiguration.AwsvpcConfiguration.Subnets).toEqual(['subnet-0b000000000000001', 'subnet-0b000000000000002']);
+    }
+    const app = resourcesOf(t, 'AWS::ECS::TaskDefinition')[0].ContainerDefinitions.find((c: any) => c.Name === 'app');
+    expect(app.Command[0]).toBe('sh'); // uWSGI started by the rendered-ini script
+    expect(JSON.stringify(app.Environment)).toContain('cache2 = name=default');
+    expect(resourcesOf(t, 'AWS::RDS::DBInstance')[0]).toMatchObject({ MultiAZ: true, StorageEncrypted: true, DeletionProtection: true });
+  },
   'gunicorn-alb-direct': (t) => {
     expect(resourcesOf(t, 'AWS::ECS::Service')[0].LoadBalancers[0]).toMatchObject({ ContainerName: 'app', ContainerPort: 8000 });
   },

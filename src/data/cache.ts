@@ -9,6 +9,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { Problem, throwIfProblems } from '../errors';
 import { acknowledgeFinding } from '../nag';
+import { admitOnDefaultPort } from './access';
 import { ChannelLayerOptions } from '../services/channel-layer';
 
 /** The Redis-compatible engine and version of a DjangoCache. */
@@ -151,7 +152,7 @@ export interface DjangoCacheAttributes {
 
 /** `allowFrom` for new and existing caches. */
 function admit(cache: IDjangoCache, peer: ec2.IConnectable): void {
-  cache.connections.allowDefaultPortFrom(peer, 'Django to Redis');
+  admitOnDefaultPort(cache.connections, peer, 'Django to Redis');
 }
 
 /** `channelLayer` for new and existing caches. */

@@ -10,6 +10,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { Problem, throwIfProblems } from '../errors';
 import { acknowledgeFinding } from '../nag';
+import { admitOnDefaultPort } from './access';
 
 /** The default PostgreSQL version, available both as Aurora PostgreSQL and RDS for PostgreSQL in aws-cdk-lib 2.262. */
 const DEFAULT_ENGINE_VERSION = '17.9';
@@ -520,7 +521,13 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
     let target: rds.DatabaseCluster | rds.DatabaseInstance;
     let dbHost: string;
     if (aurora) {
-      const instanceOptions = { autoMinorVersionUpgrade: true, publiclyAccessible: false };
+      const instanceOptions = {
+        autoMinorVersionUpgrade: true,
+        publiclyAccessible: false,
+        // the same as the cluster's, stated per instance so CDK does not warn about a mismatch
+        enablePerformanceInsights: performanceInsights,
+        performanceInsightEncryptionKey: performanceInsights ? this.encryptionKey : undefined,
+      };
       this.cluster = new rds.DatabaseCluster(this, 'Cluster', {
         ...common,
         engine: rds.DatabaseClusterEngine.auroraPostgres({
@@ -641,7 +648,7 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
 
   /** Admits `peer` on the port the app connects to (the proxy's, when there is one). */
   public allowFrom(peer: ec2.IConnectable): void {
-    this.connections.allowDefaultPortFrom(peer, 'Django to PostgreSQL');
+    admitOnDefaultPort(this.connections, peer, 'Django to PostgreSQL');
   }
 
   /**
@@ -763,6 +770,6 @@ class ExistingDjangoDatabase extends Construct implements IDjangoDatabase {
   }
 
   public allowFrom(peer: ec2.IConnectable): void {
-    this.connections.allowDefaultPortFrom(peer, 'Django to PostgreSQL');
+    admitOnDefaultPort(this.connections, peer, 'Django to PostgreSQL');
   }
 }

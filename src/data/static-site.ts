@@ -1,4 +1,4 @@
-import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Aws, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -73,8 +73,10 @@ export class DjangoStaticFiles extends Construct {
   public readonly bucket: s3.Bucket;
   /** Bucket of the user uploads (under `media/`), when `media` is on. */
   public readonly mediaBucket?: s3.Bucket;
-  /** Bucket of the S3 server access logs and CloudFront standard logs. */
+  /** Bucket of the S3 server access logs (policy-based delivery, no ACLs). */
   public readonly logBucket: s3.Bucket;
+  /** Bucket of the CloudFront standard logs (CloudFront delivers them through a bucket ACL). */
+  public readonly cdnLogBucket: s3.Bucket;
   /** The key encrypting the static and media buckets. */
   public readonly encryptionKey: kms.Key;
   /** The CloudFront distribution. */
@@ -101,6 +103,7 @@ export class DjangoStaticFiles extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.logBucket = this.createLogBucket();
+    this.cdnLogBucket = this.createCdnLogBucket();
     this.bucket = this.createContentBucket('Static', props.removalPolicy ?? RemovalPolicy.RETAIN, Duration.days(30));
     if (props.media) {
       // Uploads are user data: always retained, old versions kept longer to undo deletes and overwrites.
@@ -133,7 +136,7 @@ export class DjangoStaticFiles extends Construct {
       priceClass: props.priceClass,
       webAclId: props.webAclId,
       enableLogging: true,
-      logBucket: this.logBucket,
+      logBucket: this.cdnLogBucket,
       logFilePrefix: 'cloudfront/',
     });
     this.acknowledgeDistributionRules(props);
@@ -207,18 +210,57 @@ export class DjangoStaticFiles extends Construct {
       enforceSSL: true,
       minimumTLSVersion: 1.2,
       versioned: true,
+      // Server access logs are delivered under a bucket policy: no ACLs (an ACL-enabled target
+      // would need the legacy AccessControl: LogDeliveryWrite).
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{ expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(30) }],
+    });
+    acknowledgeFinding(bucket, 'AwsSolutions-S1',
+      'This bucket is itself the destination of the server access logs of the site buckets; logging it to another bucket would only move the question.');
+    return bucket;
+  }
+
+  private createCdnLogBucket(): s3.Bucket {
+    const bucket = new s3.Bucket(this, 'CdnLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      versioned: true,
       // CloudFront standard logging grants itself write access through the bucket ACL.
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
       removalPolicy: RemovalPolicy.RETAIN,
       lifecycleRules: [{ expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(30) }],
     });
-    acknowledgeFinding(bucket, 'AwsSolutions-S1',
-      'This bucket is itself the destination of the server access logs and CloudFront logs; logging it to another bucket would only move the question.');
+    this.logAccessTo(bucket, 's3/cdn-logs/');
     return bucket;
   }
 
+  /**
+   * S3 server access logging of `bucket` into the log bucket, delivered under a bucket policy.
+   * (CDK's serverAccessLogsBucket uses the legacy LogDeliveryWrite ACL unless the app sets the
+   * `@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy` flag, which a library cannot count on.)
+   */
+  private logAccessTo(bucket: s3.Bucket, prefix: string): void {
+    (bucket.node.defaultChild as s3.CfnBucket).loggingConfiguration = {
+      destinationBucketName: this.logBucket.bucketName,
+      logFilePrefix: prefix,
+    };
+    this.logBucket.addToResourcePolicy(new iam.PolicyStatement({
+      sid: `S3ServerAccessLogs${prefix.replace(/[^A-Za-z0-9]/g, '')}`,
+      principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+      actions: ['s3:PutObject'],
+      resources: [this.logBucket.arnForObjects(`${prefix}*`)],
+      conditions: {
+        ArnLike: { 'aws:SourceArn': bucket.bucketArn },
+        StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+      },
+    }));
+  }
+
   private createContentBucket(id: string, removalPolicy: RemovalPolicy, keepOldVersions: Duration): s3.Bucket {
-    return new s3.Bucket(this, id, {
+    const bucket = new s3.Bucket(this, id, {
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: this.encryptionKey,
       bucketKeyEnabled: true,
@@ -227,11 +269,11 @@ export class DjangoStaticFiles extends Construct {
       enforceSSL: true,
       minimumTLSVersion: 1.2,
       versioned: true,
-      serverAccessLogsBucket: this.logBucket,
-      serverAccessLogsPrefix: `s3/${id.toLowerCase()}/`,
       removalPolicy,
       lifecycleRules: [{ noncurrentVersionExpiration: keepOldVersions, abortIncompleteMultipartUploadAfter: Duration.days(7) }],
     });
+    this.logAccessTo(bucket, `s3/${id.toLowerCase()}/`);
+    return bucket;
   }
 
   /**

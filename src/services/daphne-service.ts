@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
+import { admit } from '../data/access';
 import { Defaults } from '../defaults';
 import { Problem } from '../errors';
 import { ChannelLayerOptions } from './channel-layer';
@@ -107,7 +108,7 @@ export class DjangoDaphneService extends DjangoServiceBase {
       if (props.environment?.REDIS_URL === undefined) this.appContainer.addEnvironment('REDIS_URL', layer.redisUrl);
       if (layer.password && props.secrets?.REDIS_PASSWORD === undefined) this.appContainer.addSecret('REDIS_PASSWORD', layer.password);
       if (layer.connections) {
-        this.service.connections.allowTo(layer.connections, ec2.Port.tcp(layer.port ?? 6379), 'Channels layer');
+        admit(layer.connections, this.service, ec2.Port.tcp(layer.port ?? 6379), 'Channels layer');
       }
     }
   }

@@ -30,7 +30,7 @@ function errorOf(build: (scope: Stack) => void): any {
 function bucketIds(site: DjangoStaticFiles): Record<string, string> {
   const stack = Stack.of(site);
   const ref = (b?: { bucketName: string }) => (b ? stack.resolve(b.bucketName).Ref : undefined);
-  return { Static: ref(site.bucket), Media: ref(site.mediaBucket), Logs: ref(site.logBucket) };
+  return { Static: ref(site.bucket), Media: ref(site.mediaBucket), Logs: ref(site.logBucket), CdnLogs: ref(site.cdnLogBucket) };
 }
 
 // GIVEN the defaults, and everything on (built once: every Template costs time)
@@ -81,15 +81,31 @@ describe('DjangoStaticFiles buckets', () => {
     }
   });
 
-  test('the log bucket: SSE-S3 and ACLs on (what S3 access logs and CloudFront logs need), private, expiring after a year', () => {
+  test('the access-log bucket: SSE-S3 (what S3 access logs need), no ACLs, delivery under a bucket policy, private, expiring after a year', () => {
     const logs = quick.template.toJSON().Resources[quickIds.Logs];
     expect(logs.DeletionPolicy).toBe('Retain');
     expect(logs.Properties).toMatchObject({
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerPreferred' }] },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
       LifecycleConfiguration: { Rules: [expect.objectContaining({ ExpirationInDays: 365 })] },
     });
+    expect(logs.Properties.AccessControl).toBeUndefined();
+    const policy = Object.values(quick.template.findResources('AWS::S3::BucketPolicy'))
+      .find((p: any) => p.Properties.Bucket.Ref === quickIds.Logs) as any;
+    const delivery = policy.Properties.PolicyDocument.Statement.filter((st: any) => st.Principal?.Service === 'logging.s3.amazonaws.com');
+    expect(delivery.map((st: any) => st.Action)).toEqual(['s3:PutObject', 's3:PutObject']);
+    for (const st of delivery) expect(Object.keys(st.Condition).sort()).toEqual(['ArnLike', 'StringEquals']);
+  });
+
+  test('the CloudFront log bucket: ACLs on (CloudFront standard logging needs them), no legacy AccessControl, its own access logged', () => {
+    const cdn = quick.template.toJSON().Resources[quickIds.CdnLogs];
+    expect(cdn.DeletionPolicy).toBe('Retain');
+    expect(cdn.Properties).toMatchObject({
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerPreferred' }] },
+      LoggingConfiguration: { DestinationBucketName: { Ref: quickIds.Logs }, LogFilePrefix: 's3/cdn-logs/' },
+    });
+    expect(cdn.Properties.AccessControl).toBeUndefined();
   });
 
   test('no media bucket unless asked; with media, a second private bucket that is always retained', () => {
@@ -155,7 +171,7 @@ describe('DjangoStaticFiles distribution', () => {
   });
 
   test('standard logs go to the log bucket under cloudfront/', () => {
-    expect(dist.Logging).toEqual({ Bucket: { 'Fn::GetAtt': [quickIds.Logs, 'RegionalDomainName'] }, Prefix: 'cloudfront/' });
+    expect(dist.Logging).toEqual({ Bucket: { 'Fn::GetAtt': [quickIds.CdnLogs, 'RegionalDomainName'] }, Prefix: 'cloudfront/' });
   });
 
   test('a year-long cache for static files keyed on the path and encoding only', () => {
@@ -364,10 +380,12 @@ describe('DjangoStaticFiles compliance', () => {
     const byRule = [...new Set(open.map((f) => `${f.ruleId.replace(/^(NIST\.800\.53\.R5|HIPAA\.Security)-/, '')} ${f.resource.replace(/^Test\/Static\//, '')}`))].sort();
     expect(byRule).toEqual([
       // Replication needs a second bucket in another region: a disaster-recovery decision left to the caller.
+      'S3BucketReplicationEnabled CdnLogs/Resource',
       'S3BucketReplicationEnabled Logs/Resource',
       'S3BucketReplicationEnabled Media/Resource',
       'S3BucketReplicationEnabled Static/Resource',
-      // S3 server access logs are delivered only to SSE-S3 buckets.
+      // S3 server access logs are delivered only to SSE-S3 buckets; CloudFront standard logs likewise here.
+      'S3DefaultEncryptionKMS CdnLogs/Resource',
       'S3DefaultEncryptionKMS Logs/Resource',
     ]);
     expect(new Set(open.map((f) => f.pack))).toEqual(new Set(['NIST.800.53.R5', 'HIPAA.Security']));
