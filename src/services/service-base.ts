@@ -243,6 +243,8 @@ export abstract class DjangoServiceBase extends Construct {
     const secret = new secretsmanager.Secret(this, 'SecretKey', {
       description: 'Django SECRET_KEY',
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      // A replaced or deleted key logs every user out and voids signed links: keep it.
+      removalPolicy: RemovalPolicy.RETAIN,
     });
     acknowledgeFinding(secret, 'AwsSolutions-SMG4',
       'Rotating Django\'s SECRET_KEY invalidates sessions and signed tokens; it is rotated deliberately (SECRET_KEY_FALLBACKS), not on a schedule.');

@@ -33,12 +33,33 @@ SECURE_SSL_REDIRECT = True
 STATIC_ROOT = os.environ.get("SAMPLE_STATIC_ROOT", str(BASE_DIR / "staticfiles"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
-INSTALLED_APPS = ["django.contrib.staticfiles", "channels", "web"]
+INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "django.contrib.staticfiles", "channels", "web"]
 MIDDLEWARE = ["django.middleware.security.SecurityMiddleware", "django.middleware.common.CommonMiddleware"]
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 DATABASES = {}
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- cdk-django: data tier ---
+if os.environ.get("DATABASE_HOST"):  # DjangoDatabase
+    DATABASES = {"default": {
+        "ENGINE": "django.db.backends.postgresql",
+        "HOST": os.environ["DATABASE_HOST"],
+        "PORT": os.environ["DATABASE_PORT"],
+        "NAME": os.environ["DATABASE_NAME"],
+        "USER": os.environ["DATABASE_USER"],
+        "PASSWORD": os.environ["DATABASE_PASSWORD"],
+        "CONN_MAX_AGE": int(os.environ.get("DJANGO_CONN_MAX_AGE", "0")),
+        "CONN_HEALTH_CHECKS": os.environ.get("DJANGO_CONN_HEALTH_CHECKS") == "true",  # Django 4.1+
+        "OPTIONS": {"sslmode": os.environ.get("DATABASE_SSLMODE", "require")},
+    }}
+if os.environ.get("REDIS_URL"):  # DjangoCache: the Django cache and the Channels layer
+    from urllib.parse import quote
+    # The AUTH token goes into the URL: channels_redis before 4.1 ignores a host dict's "password".
+    REDIS = os.environ["REDIS_URL"].replace("://", "://:%s@" % quote(os.environ.get("REDIS_PASSWORD", ""), safe=""), 1)
+    CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS]}}}
+# --- end cdk-django: data tier ---
 USE_TZ = True
 LOGGING = {"version": 1, "handlers": {"console": {"class": "logging.StreamHandler"}}, "root": {"handlers": ["console"], "level": "WARNING"}}
