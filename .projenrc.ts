@@ -20,7 +20,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   github: false,
   projenrcTs: true,
 
-  devDeps: ['cdk-nag@^3.0.2', 'aws-cdk@^2', 'tsx', 'fast-check'],
+  devDeps: ['cdk-nag@^3.0.2', 'cdk-nag-v2@npm:cdk-nag@^2', 'aws-cdk@^2', 'tsx', 'fast-check'],
 
   publishToPypi: { distName: 'cdk-django', module: 'cdk_django' },
 

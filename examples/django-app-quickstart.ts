@@ -3,12 +3,12 @@
 import * as path from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-nag';
 import { DjangoApp } from 'cdk-django';
 
 const app = new App();
-// cdk-nag v3: synth fails on any unacknowledged finding.
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+// cdk-nag v3 with three packs: synth fails on any unacknowledged finding.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app), new HIPAASecurityChecks(app));
 
 // README:start quickstart
 const stack = new Stack(app, 'DjangoAppQuickstart');

@@ -1,11 +1,11 @@
 // uWSGI for high concurrency: adaptive process spawning, the uWSGI cache, behind Nginx (uwsgi protocol).
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-nag';
 import { DjangoUwsgiService, UwsgiCheaperAlgorithm } from 'cdk-django';
 
 const app = new App();
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app), new HIPAASecurityChecks(app));
 const stack = new Stack(app, 'UwsgiHighConcurrency');
 
 // README:start uwsgi

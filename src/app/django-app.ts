@@ -1,4 +1,4 @@
-import { Annotations, Duration } from 'aws-cdk-lib';
+import { Annotations, Duration, Token } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -7,11 +7,11 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { Problem, throwIfProblems } from '../errors';
 import { DjangoRequirements, DjangoServerChoice, selectionProblems, selectServer, ServerDecision } from './selection';
-import { DjangoCache, DjangoCacheOptions, IDjangoCache } from '../data/cache';
-import { DjangoDatabase, DjangoDatabaseOptions, IDjangoDatabase } from '../data/database';
-import { DjangoStaticFiles, DjangoStaticFilesProps } from '../data/static-site';
-import { DjangoMigrations } from '../migrations/migrations';
-import { DjangoAlarms, DjangoAlarmsOptions } from '../observability/alarms';
+import { cacheOptionsProblems, DjangoCache, DjangoCacheOptions, IDjangoCache } from '../data/cache';
+import { databaseOptionsProblems, DjangoDatabase, DjangoDatabaseOptions, IDjangoDatabase } from '../data/database';
+import { DjangoStaticFiles, DjangoStaticFilesProps, staticFilesProblems } from '../data/static-site';
+import { DjangoMigrations, migrationsCommandProblems } from '../migrations/migrations';
+import { alarmsOptionsProblems, DjangoAlarms, DjangoAlarmsOptions } from '../observability/alarms';
 import { Proxy } from '../proxy/proxy';
 import { ChannelLayerOptions } from '../services/channel-layer';
 import { DjangoDaphneService } from '../services/daphne-service';
@@ -20,6 +20,7 @@ import { createVpc } from '../services/network';
 import { DjangoServiceBase } from '../services/service-base';
 import { DjangoServiceBaseProps } from '../services/service-props';
 import { defaultUwsgiProcesses, DjangoUwsgiService } from '../services/uwsgi-service';
+import { fargateSizeProblems } from '../services/validation';
 import { csrfTrustedOrigins, SettingsEnv } from '../settings';
 import { StaticFiles } from '../static-files';
 
@@ -135,7 +136,8 @@ export interface DjangoAppProps {
   readonly channelLayer?: ChannelLayerOptions;
   /**
    * A new PostgreSQL database (DjangoDatabase: Aurora Serverless v2 by default): `DATABASE_*` settings
-   * and credentials in every app container, the services admitted on its port, migrations on.
+   * and credentials in every app container, the services admitted on its port, migrations on; AWS
+   * Backup copies daily, kept 35 days, unless `backupPlan` names another plan.
    * @default - no database
    */
   readonly database?: DjangoDatabaseOptions;
@@ -168,7 +170,7 @@ export interface DjangoAppProps {
   readonly migrations?: DjangoAppMigrationsOptions;
   /**
    * Alarms and a dashboard.
-   * @default - on, with the DjangoAlarms defaults and no notification topic
+   * @default - on, with the DjangoAlarms defaults and a new encrypted topic (`alarms.topic`) to subscribe to
    */
   readonly alarms?: DjangoAppAlarmsOptions;
 }
@@ -371,6 +373,8 @@ export class DjangoApp extends Construct {
     if (alarms.enabled ?? true) {
       const { enabled: _enabled, ...options } = alarms;
       this.alarms = new DjangoAlarms(this, 'Alarms', {
+        // Alarms that tell nobody are easy to miss: a topic to subscribe on-call to, unless one is given.
+        createTopic: options.topic === undefined,
         ...options,
         services: this.services,
         migrationsFunction: this.migrations?.isCompleteFunction,
@@ -457,5 +461,26 @@ function appProblems(props: DjangoAppProps): Problem[] {
   if (p !== undefined && (!Number.isInteger(p) || p < 1 || p > 50000)) {
     problems.push({ prop: 'websocketRulePriority', message: `must be a whole number from 1 to 50000, got ${p}` });
   }
+  // The task size first: the services derive their worker counts from cpu, and would report a bad cpu
+  // as a problem of those (workers, processes), which are no props of DjangoApp.
+  const cpu = props.cpu ?? 512;
+  const memory = props.memoryLimitMiB ?? 1024;
+  if ((props.cpu !== undefined || props.memoryLimitMiB !== undefined) && !Token.isUnresolved(cpu) && !Token.isUnresolved(memory)) {
+    problems.push(...fargateSizeProblems(cpu, memory));
+  }
+  // The options of the nested constructs, checked here so their problems name DjangoApp's props
+  // (database.minCapacity, not the app's own minCapacity) and come before anything is built.
+  if (props.database) problems.push(...nested('database', databaseOptionsProblems(props.database)));
+  if (props.cache && (props.cache.enabled ?? true)) problems.push(...nested('cache', cacheOptionsProblems(props.cache)));
+  if (props.staticSite && (props.staticSite.enabled ?? true)) problems.push(...nested('staticSite', staticFilesProblems(props.staticSite)));
+  if (props.migrations && (props.migrations.enabled ?? true)) {
+    problems.push(...nested('migrations', migrationsCommandProblems(props.migrations.command, props.migrations.timeout)));
+  }
+  if (props.alarms && (props.alarms.enabled ?? true)) problems.push(...nested('alarms', alarmsOptionsProblems(props.alarms)));
   return problems;
+}
+
+/** Problems of a nested construct's options, named by the DjangoApp prop that holds them. */
+function nested(prop: string, problems: Problem[]): Problem[] {
+  return problems.map((p) => ({ prop: `${prop}.${p.prop}`, message: p.message }));
 }

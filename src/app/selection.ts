@@ -120,7 +120,9 @@ export function selectionProblems(req: DjangoRequirements, server?: DjangoServer
   if (req.asgi && wantsUwsgi) {
     problems.push({ prop: 'requirements.asgi', message: 'uWSGI does not run ASGI apps, and uwsgiCache/advancedProcessManagement need uWSGI; drop one' });
   }
-  if (server !== undefined) {
+  if (server !== undefined && !Object.values(DjangoServerChoice).includes(server)) {
+    problems.push({ prop: 'server', message: `'${server}' is not a layout DjangoApp builds; use one of ${Object.values(DjangoServerChoice).map((choice) => `'${choice}'`).join(', ')}, or leave it out` });
+  } else if (server !== undefined) {
     const mixed = server === DjangoServerChoice.GUNICORN_DAPHNE || server === DjangoServerChoice.UWSGI_DAPHNE;
     const usesUwsgi = server === DjangoServerChoice.UWSGI || server === DjangoServerChoice.UWSGI_DAPHNE;
     const hasDaphne = mixed || server === DjangoServerChoice.DAPHNE;

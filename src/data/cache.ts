@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { Problem, throwIfProblems } from '../errors';
+import { acknowledgeInPacks } from '../compliance';
 import { acknowledgeFinding } from '../nag';
 import { admitOnDefaultPort } from './access';
 import { ChannelLayerOptions } from '../services/channel-layer';
@@ -244,7 +245,7 @@ export class DjangoCache extends Construct implements IDjangoCache {
     const subnets = props.vpc.selectSubnets(props.vpcSubnets ?? {
       subnetType: props.vpc.isolatedSubnets.length > 0 ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS,
     });
-    throwIfProblems(this, cacheProblems(props, { nodeType, numNodes, multiAz, retention, subnets }));
+    throwIfProblems(this, cacheProblems(props, { multiAz, subnets }));
 
     this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
       description: `${this.node.path}: ElastiCache data, AUTH token and logs`,
@@ -259,8 +260,9 @@ export class DjangoCache extends Construct implements IDjangoCache {
       // without punctuation is safe to put in a URL or a shell.
       generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
     });
-    acknowledgeFinding(this.authSecret, 'AwsSolutions-SMG4',
-      'Secrets Manager has no rotation function for ElastiCache AUTH tokens (only for RBAC users); the token is rotated by regenerating the secret and redeploying.');
+    const noRotation = 'Secrets Manager has no rotation function for ElastiCache AUTH tokens (only for RBAC users); the token is rotated by regenerating the secret and redeploying.';
+    acknowledgeFinding(this.authSecret, 'AwsSolutions-SMG4', noRotation);
+    acknowledgeInPacks(this.authSecret, 'SecretsManagerRotationEnabled', noRotation);
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -367,9 +369,27 @@ function checkPort(problems: Problem[], port: number | undefined): void {
   }
 }
 
-function cacheProblems(props: DjangoCacheProps, r: {
-  nodeType: string; numNodes: number; multiAz: boolean; retention: number; subnets: ec2.SelectedSubnets;
-}): Problem[] {
+function cacheProblems(props: DjangoCacheProps, r: { multiAz: boolean; subnets: ec2.SelectedSubnets }): Problem[] {
+  const problems = cacheOptionsProblems(props);
+  const zones = r.subnets.availabilityZones;
+  if (r.multiAz && !zones.some((z) => Token.isUnresolved(z)) && new Set(zones).size < 2) {
+    problems.push({ prop: 'vpcSubnets', message: `multi-AZ needs subnets in at least 2 availability zones, the selection has ${new Set(zones).size}; select more subnets or set multiAz: false` });
+  }
+  return problems;
+}
+
+/**
+ * Everything wrong with the options of a new cache that needs no VPC to tell: DjangoApp reports these
+ * under `cache.` before it builds anything.
+ * @jsii ignore
+ */
+export function cacheOptionsProblems(props: DjangoCacheOptions): Problem[] {
+  const r = {
+    nodeType: props.nodeType ?? 'cache.t4g.micro',
+    numNodes: props.numNodes ?? 2,
+    multiAz: props.multiAz ?? true,
+    retention: props.snapshotRetentionLimit ?? 15,
+  };
   const problems: Problem[] = [];
   checkPort(problems, props.port);
   if (!Token.isUnresolved(r.nodeType) && !r.nodeType.startsWith('cache.')) {
@@ -382,10 +402,6 @@ function cacheProblems(props: DjangoCacheProps, r: {
   }
   if (!Number.isInteger(r.retention) || r.retention < 0 || r.retention > 35) {
     problems.push({ prop: 'snapshotRetentionLimit', message: `${r.retention} days: ElastiCache keeps 0 (no snapshots) to 35 days` });
-  }
-  const zones = r.subnets.availabilityZones;
-  if (r.multiAz && !zones.some((z) => Token.isUnresolved(z)) && new Set(zones).size < 2) {
-    problems.push({ prop: 'vpcSubnets', message: `multi-AZ needs subnets in at least 2 availability zones, the selection has ${new Set(zones).size}; select more subnets or set multiAz: false` });
   }
   return problems;
 }

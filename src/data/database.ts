@@ -172,8 +172,9 @@ export interface DjangoDatabaseOptions {
   readonly backupRetention?: Duration;
 
   /**
-   * An AWS Backup plan to add the database to (the cluster for Aurora, the instance for RDS).
-   * @default - automated RDS backups only
+   * An AWS Backup plan to add the database to (the cluster for Aurora, the instance for RDS), on top
+   * of RDS's automated backups (point-in-time recovery within `backupRetention`).
+   * @default - a new plan: daily backups kept 35 days in a new vault
    */
   readonly backupPlan?: backup.IBackupPlan;
 
@@ -276,8 +277,12 @@ function djangoSettings(host: string, port: number, databaseName: string, connMa
   };
 }
 
-const isWholeDays = (d: Duration) => d.toSeconds() % 86_400 === 0;
-const days = (d: Duration) => d.toSeconds() / 86_400;
+/** Seconds of a duration as given, fractional or NaN included: validation must not call `toSeconds()`, which throws on those. */
+const secondsOf = (d: Duration) => d.toMilliseconds({ integral: false }) / 1000;
+const isWholeDays = (d: Duration) => secondsOf(d) % 86_400 === 0;
+const days = (d: Duration) => secondsOf(d) / 86_400;
+/** A duration for a message; `toHumanString()` is empty for NaN. */
+const human = (d: Duration) => d.toHumanString() || `${secondsOf(d)} seconds`;
 
 function commonProblems(p: { port?: number; databaseName?: string; connMaxAge?: Duration }): Problem[] {
   const problems: Problem[] = [];
@@ -287,13 +292,26 @@ function commonProblems(p: { port?: number; databaseName?: string; connMaxAge?: 
   if (p.databaseName !== undefined && !Token.isUnresolved(p.databaseName) && !/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(p.databaseName)) {
     problems.push({ prop: 'databaseName', message: `'${p.databaseName}' is not a valid name; start with a letter, then letters, digits or _ (at most 63)` });
   }
-  if (p.connMaxAge !== undefined && (p.connMaxAge.toMilliseconds() % 1000 !== 0)) {
+  if (p.connMaxAge !== undefined && !Number.isInteger(secondsOf(p.connMaxAge))) {
     problems.push({ prop: 'connMaxAge', message: 'must be whole seconds (Django reads an integer); use Duration.seconds()' });
   }
   return problems;
 }
 
 function validate(props: DjangoDatabaseProps): Problem[] {
+  const problems = databaseOptionsProblems(props);
+  if (!props.vpcSubnets && props.vpc.isolatedSubnets.length === 0 && props.vpc.privateSubnets.length === 0) {
+    problems.push({ prop: 'vpcSubnets', message: 'the VPC has no private subnets and a database must not sit in public ones; add private subnets or pass vpcSubnets' });
+  }
+  return problems;
+}
+
+/**
+ * Everything wrong with the options of a new database that needs no VPC to tell: DjangoApp reports these
+ * under `database.` before it builds anything.
+ * @jsii ignore
+ */
+export function databaseOptionsProblems(props: DjangoDatabaseOptions): Problem[] {
   const problems = commonProblems(props);
   const kind = props.engine ?? DatabaseEngineKind.AURORA_SERVERLESS_V2;
   const aurora = kind === DatabaseEngineKind.AURORA_SERVERLESS_V2;
@@ -320,13 +338,18 @@ function validate(props: DjangoDatabaseProps): Problem[] {
   if (aurora) {
     const min = props.minCapacity ?? 0.5;
     const max = props.maxCapacity ?? 4;
+    let capacitiesValid = true;
     for (const [prop, value, low] of [['minCapacity', min, 0], ['maxCapacity', max, 1]] as const) {
       if (value < low || value > 256 || !Number.isInteger(value * 2)) {
         problems.push({ prop, message: `${value} ACUs is not valid; use ${low} to 256 in steps of 0.5` });
+        capacitiesValid = false;
       }
     }
-    if (min > max) {
-      problems.push({ prop: 'minCapacity', message: `${min} is above maxCapacity ${max}; lower minCapacity or raise maxCapacity` });
+    // Compared only when both are valid: an invalid one is already reported, and the comparison would
+    // name a prop the caller may not have set (a default minCapacity 0.5 against maxCapacity 0).
+    if (capacitiesValid && min > max) {
+      const maxText = props.maxCapacity === undefined ? `the default maxCapacity ${max}` : `maxCapacity ${max}`;
+      problems.push({ prop: 'minCapacity', message: `${min} is above ${maxText}; lower minCapacity or raise maxCapacity` });
     }
     if (min === 0) {
       if (props.proxy) {
@@ -350,7 +373,7 @@ function validate(props: DjangoDatabaseProps): Problem[] {
 
   const retention = props.backupRetention ?? Duration.days(7);
   if (!isWholeDays(retention) || days(retention) < 1 || days(retention) > 35) {
-    problems.push({ prop: 'backupRetention', message: `${retention.toHumanString()} is not valid; use whole days from 1 to 35 (Duration.days(n))` });
+    problems.push({ prop: 'backupRetention', message: `${human(retention)} is not valid; use whole days from 1 to 35 (Duration.days(n))` });
   }
 
   if (props.removalPolicy === RemovalPolicy.DESTROY && props.deletionProtection !== false) {
@@ -363,20 +386,16 @@ function validate(props: DjangoDatabaseProps): Problem[] {
   if (props.rotationInterval !== undefined) {
     const r = props.rotationInterval;
     if (!isWholeDays(r) || days(r) < 1 || days(r) > 1000) {
-      problems.push({ prop: 'rotationInterval', message: `${r.toHumanString()} is not valid; use whole days from 1 to 1000 (Duration.days(n))` });
+      problems.push({ prop: 'rotationInterval', message: `${human(r)} is not valid; use whole days from 1 to 1000 (Duration.days(n))` });
     }
   }
 
-  if (props.monitoringInterval !== undefined && ![0, 1, 5, 10, 15, 30, 60].includes(props.monitoringInterval.toSeconds())) {
-    problems.push({ prop: 'monitoringInterval', message: `${props.monitoringInterval.toHumanString()} is not valid; use 0 (off), 1, 5, 10, 15, 30 or 60 seconds` });
+  if (props.monitoringInterval !== undefined && ![0, 1, 5, 10, 15, 30, 60].includes(secondsOf(props.monitoringInterval))) {
+    problems.push({ prop: 'monitoringInterval', message: `${human(props.monitoringInterval)} is not valid; use 0 (off), 1, 5, 10, 15, 30 or 60 seconds` });
   }
 
   if (props.proxyRequireIam && !props.proxy) {
     problems.push({ prop: 'proxyRequireIam', message: 'needs an RDS Proxy; set proxy: true or remove proxyRequireIam' });
-  }
-
-  if (!props.vpcSubnets && props.vpc.isolatedSubnets.length === 0 && props.vpc.privateSubnets.length === 0) {
-    problems.push({ prop: 'vpcSubnets', message: 'the VPC has no private subnets and a database must not sit in public ones; add private subnets or pass vpcSubnets' });
   }
   return problems;
 }
@@ -455,6 +474,7 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
   constructor(scope: Construct, id: string, props: DjangoDatabaseProps) {
     super(scope, id);
     throwIfProblems(this, validate(props));
+    const backupPlan = props.backupPlan ?? backup.BackupPlan.daily35DayRetention(this, 'BackupPlan');
 
     this.engineKind = props.engine ?? DatabaseEngineKind.AURORA_SERVERLESS_V2;
     const aurora = this.engineKind === DatabaseEngineKind.AURORA_SERVERLESS_V2;
@@ -555,7 +575,7 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
             'Aurora encrypts storage per cluster (StorageEncrypted and KmsKeyId are set on the DBCluster); member instances take no such property.');
         }
       }
-      if (props.backupPlan) {
+      if (backupPlan) {
         // cdk-nag's RDSInBackupPlan looks for each DB instance in a backup selection, but AWS Backup
         // protects Aurora per cluster (instances cannot be selected), and the cluster is selected below.
         for (const child of this.cluster.node.children) {
@@ -592,9 +612,9 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
     this.logGroups.forEach((g) => target.node.addDependency(g));
     this.secret = target.secret!; // the attached secret: host, port and engine filled in by RDS
 
-    if (props.backupPlan) {
+    {
       new backup.BackupSelection(this, 'BackupSelection', {
-        backupPlan: props.backupPlan,
+        backupPlan,
         resources: [this.cluster
           ? backup.BackupResource.fromRdsDatabaseCluster(this.cluster)
           : backup.BackupResource.fromRdsDatabaseInstance(this.instance!)],

@@ -7,6 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { Problem, throwIfProblems } from '../errors';
+import { acknowledgeInPacks } from '../compliance';
 import { acknowledgeFinding } from '../nag';
 
 /** Key prefix of the static files in their bucket, and URL path under the distribution. */
@@ -15,6 +16,8 @@ const STATIC_LOCATION = 'static';
 const MEDIA_LOCATION = 'media';
 
 /** Props of DjangoStaticFiles. */
+const LOG_REPLICATION = 'Logs expire after a year and are not needed to restore service; cross-region replication is a disaster-recovery choice left to the account.';
+
 export interface DjangoStaticFilesProps {
   /**
    * Serve user uploads too: a second bucket (always retained, versioned) under `/media/*`.
@@ -216,8 +219,11 @@ export class DjangoStaticFiles extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
       lifecycleRules: [{ expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(30) }],
     });
-    acknowledgeFinding(bucket, 'AwsSolutions-S1',
-      'This bucket is itself the destination of the server access logs of the site buckets; logging it to another bucket would only move the question.');
+    const selfLogging = 'This bucket is itself the destination of the server access logs of the site buckets; logging it to another bucket would only move the question.';
+    acknowledgeFinding(bucket, 'AwsSolutions-S1', selfLogging);
+    acknowledgeInPacks(bucket, 'S3BucketLoggingEnabled', selfLogging);
+    acknowledgeInPacks(bucket, 'S3DefaultEncryptionKMS', 'S3 server access log delivery supports only SSE-S3 (AES256) on the destination bucket.');
+    acknowledgeInPacks(bucket, 'S3BucketReplicationEnabled', LOG_REPLICATION);
     return bucket;
   }
 
@@ -234,6 +240,8 @@ export class DjangoStaticFiles extends Construct {
       lifecycleRules: [{ expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(30) }],
     });
     this.logAccessTo(bucket, 's3/cdn-logs/');
+    acknowledgeInPacks(bucket, 'S3DefaultEncryptionKMS', 'CloudFront standard logs are written with SSE-S3 here; the logs hold request metadata of public files only.');
+    acknowledgeInPacks(bucket, 'S3BucketReplicationEnabled', LOG_REPLICATION);
     return bucket;
   }
 
@@ -273,6 +281,8 @@ export class DjangoStaticFiles extends Construct {
       lifecycleRules: [{ noncurrentVersionExpiration: keepOldVersions, abortIncompleteMultipartUploadAfter: Duration.days(7) }],
     });
     this.logAccessTo(bucket, `s3/${id.toLowerCase()}/`);
+    acknowledgeInPacks(bucket, 'S3BucketReplicationEnabled',
+      'Versioned and retained in this region; cross-region replication needs a bucket in a second region, a disaster-recovery choice left to the account (static files can also be rebuilt by collectstatic).');
     return bucket;
   }
 
@@ -330,7 +340,11 @@ export class DjangoStaticFiles extends Construct {
   }
 }
 
-function staticFilesProblems(props: DjangoStaticFilesProps): Problem[] {
+/**
+ * Everything wrong with the props; DjangoApp reports these under `staticSite.` before it builds anything.
+ * @jsii ignore
+ */
+export function staticFilesProblems(props: DjangoStaticFilesProps): Problem[] {
   const problems: Problem[] = [];
   const domains = props.domainNames;
   if (domains && domains.length === 0) {

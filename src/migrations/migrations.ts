@@ -9,6 +9,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
 import { Problem, throwIfProblems } from '../errors';
+import { acknowledgeInPacks, stackKey } from '../compliance';
 import { acknowledgeFinding } from '../nag';
 import { MIGRATIONS_HANDLER_SOURCE } from './handler-source';
 
@@ -109,7 +110,8 @@ export class DjangoMigrations extends Construct {
     super(scope, id);
     this.containerName = props.containerName ?? 'app';
     this.command = props.command ?? ['python', 'manage.py', 'migrate', '--noinput'];
-    const timeoutSeconds = props.timeout === undefined ? 1800 : props.timeout.toMilliseconds() / 1000;
+    // Not integral: a fraction of a millisecond or NaN is reported as a timeout problem, not thrown by Duration.
+    const timeoutSeconds = props.timeout === undefined ? 1800 : props.timeout.toMilliseconds({ integral: false }) / 1000;
 
     const container = props.taskDefinition.findContainer(this.containerName);
     const problems = migrationsProblems(props, this.containerName, this.command, timeoutSeconds, container);
@@ -171,6 +173,14 @@ export class DjangoMigrations extends Construct {
     this.isCompleteFunction = isComplete;
     const provider = this.provider(onEvent, isComplete, timeoutSeconds, props);
     this.acknowledgeProviderFindings(provider, onEvent, isComplete);
+    acknowledgeInPacks(this, 'IAMNoInlinePolicy',
+      'Each handler, provider and waiter role has only the policy CDK generates for it (least privilege, scoped by cluster and task family); a managed policy could be attached to other principals.');
+    acknowledgeInPacks(this, 'LambdaConcurrency',
+      'CloudFormation invokes these handlers once per deployment of this resource; reserving concurrency would only take it from the account pool.');
+    acknowledgeInPacks(this, 'LambdaDLQ',
+      'The handlers are invoked synchronously by the provider framework, which reports every failure to CloudFormation (the deployment fails); there is no asynchronous event to dead-letter.');
+    acknowledgeInPacks(this, 'LambdaInsideVPC',
+      'The handlers call only the ECS API (RunTask, DescribeTasks, StopTask) and reach no resource in the VPC; the migrations task itself runs in the private subnets.');
 
     this.customResource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
@@ -199,7 +209,7 @@ export class DjangoMigrations extends Construct {
 
   /** One handler function with its own role (no managed policy) and log group. */
   private handler(id: string, entry: string, props: DjangoMigrationsProps, environment: { [k: string]: string }): lambda.Function {
-    const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR });
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR, encryptionKey: stackKey(this) });
     const role = new iam.Role(this, `${id}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `cdk-django migrations ${entry} handler`,
@@ -245,8 +255,8 @@ export class DjangoMigrations extends Construct {
   /** The provider framework, with its own roles and log groups so nothing uses a managed policy. */
   private provider(onEvent: lambda.IFunction, isComplete: lambda.IFunction, timeoutSeconds: number, props: DjangoMigrationsProps): cr.Provider {
     const retention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
-    const logGroup = new logs.LogGroup(this, 'ProviderLogs', { retention });
-    const waiterLogGroup = new logs.LogGroup(this, 'WaiterLogs', { retention });
+    const logGroup = new logs.LogGroup(this, 'ProviderLogs', { retention, encryptionKey: stackKey(this) });
+    const waiterLogGroup = new logs.LogGroup(this, 'WaiterLogs', { retention, encryptionKey: stackKey(this) });
     const lambdaRole = (id: string) => {
       const role = new iam.Role(this, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
       logGroup.grantWrite(role);
@@ -274,10 +284,7 @@ function migrationsProblems(
   props: DjangoMigrationsProps, containerName: string, command: string[], timeoutSeconds: number,
   container: ecs.ContainerDefinition | undefined,
 ): Problem[] {
-  const problems: Problem[] = [];
-  if (command.length === 0 || (!Token.isUnresolved(command[0]) && command[0].trim() === '')) {
-    problems.push({ prop: 'command', message: 'is empty; give the program and its arguments, e.g. [\'python\', \'manage.py\', \'migrate\', \'--noinput\']' });
-  }
+  const problems = commandAndTimeoutProblems(command, timeoutSeconds);
   if (!props.taskDefinition.isFargateCompatible) {
     problems.push({ prop: 'taskDefinition', message: 'is not Fargate-compatible; migrations run on Fargate, give a FargateTaskDefinition (or compatibility FARGATE)' });
   }
@@ -291,15 +298,32 @@ function migrationsProblems(
         + 'name the Django app container, and create DjangoMigrations after adding it',
     });
   }
+  if (props.securityGroups.length === 0 || props.securityGroups.length > 5) {
+    problems.push({ prop: 'securityGroups', message: `give 1 to 5 security groups that may reach the database, got ${props.securityGroups.length}` });
+  }
+  return problems;
+}
+
+/**
+ * What is wrong with the command and the timeout (`timeout` undefined: the default). DjangoApp reports
+ * these under `migrations.` before it builds anything.
+ * @jsii ignore
+ */
+export function migrationsCommandProblems(command: string[] | undefined, timeout: Duration | undefined): Problem[] {
+  return commandAndTimeoutProblems(command ?? ['python'], timeout === undefined ? 1800 : timeout.toMilliseconds({ integral: false }) / 1000);
+}
+
+function commandAndTimeoutProblems(command: string[], timeoutSeconds: number): Problem[] {
+  const problems: Problem[] = [];
+  if (command.length === 0 || (!Token.isUnresolved(command[0]) && command[0].trim() === '')) {
+    problems.push({ prop: 'command', message: 'is empty; give the program and its arguments, e.g. [\'python\', \'manage.py\', \'migrate\', \'--noinput\']' });
+  }
   if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < MIN_TIMEOUT_SECONDS || timeoutSeconds > MAX_TIMEOUT_SECONDS
     || timeoutSeconds % QUERY_INTERVAL_SECONDS !== 0) {
     problems.push({
       prop: 'timeout',
       message: `must be from 1 minute to 1 hour (the provider framework's and CloudFormation's limit) in steps of ${QUERY_INTERVAL_SECONDS} seconds, got ${timeoutSeconds} seconds`,
     });
-  }
-  if (props.securityGroups.length === 0 || props.securityGroups.length > 5) {
-    problems.push({ prop: 'securityGroups', message: `give 1 to 5 security groups that may reach the database, got ${props.securityGroups.length}` });
   }
   return problems;
 }

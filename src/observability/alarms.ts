@@ -7,6 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { acknowledgeInPacks } from '../compliance';
 import { Problem, throwIfProblems } from '../errors';
 import { DjangoServiceBase } from '../services/service-base';
 
@@ -159,6 +160,9 @@ export class DjangoAlarms extends Construct {
 
     if (this.topic) {
       this.addAlarmAction(new cwActions.SnsAction(this.topic));
+    } else {
+      acknowledgeInPacks(this, 'CloudWatchAlarmAction',
+        'No topic or createTopic was given: the alarms change state for dashboards and for actions the caller adds with addAlarmAction (DjangoApp creates a topic by default).');
     }
 
     if (props.dashboard ?? true) {
@@ -216,14 +220,26 @@ function alarmsProblems(props: DjangoAlarmsProps): Problem[] {
   if (new Set(services).size !== services.length) {
     problems.push({ prop: 'services', message: 'a service is listed more than once; list each service once' });
   }
+  return [...problems, ...alarmsOptionsProblems(props)];
+}
+
+/**
+ * Everything wrong with the thresholds, topic and dashboard options: DjangoApp reports these under
+ * `alarms.` before it builds anything.
+ * @jsii ignore
+ */
+export function alarmsOptionsProblems(props: DjangoAlarmsOptions): Problem[] {
+  const problems: Problem[] = [];
   for (const prop of ['http5xxRatePercent', 'cpuPercent', 'memoryPercent'] as const) {
     const value = props[prop];
     if (value !== undefined && !Token.isUnresolved(value) && !(value > 0 && value <= 100)) {
       problems.push({ prop, message: `must be a percentage above 0 and at most 100, got ${value}` });
     }
   }
-  if (props.p99Latency && !props.p99Latency.isUnresolved() && props.p99Latency.toMilliseconds() <= 0) {
-    problems.push({ prop: 'p99Latency', message: 'must be longer than zero, e.g. Duration.seconds(2)' });
+  // toMilliseconds({ integral: false }): the plain call throws a message without the prop on NaN or a fraction of a millisecond.
+  const latencyMs = props.p99Latency && !props.p99Latency.isUnresolved() ? props.p99Latency.toMilliseconds({ integral: false }) : undefined;
+  if (latencyMs !== undefined && !(Number.isInteger(latencyMs) && latencyMs > 0)) {
+    problems.push({ prop: 'p99Latency', message: `must be longer than zero, in whole milliseconds (e.g. Duration.seconds(2)), got ${latencyMs} ms` });
   }
   if (props.topic && props.createTopic) {
     problems.push({ prop: 'createTopic', message: 'give either an existing topic or createTopic, not both' });

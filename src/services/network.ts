@@ -4,8 +4,10 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { FactName } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
+import { acknowledgeInPacks, stackKey } from '../compliance';
 import { acknowledgeFinding } from '../nag';
 
 /** A VPC over 2 AZs, one NAT gateway per AZ, no public IPs on launch, flow logs to CloudWatch. */
@@ -19,27 +21,51 @@ export function createVpc(scope: Construct): ec2.Vpc {
       { name: 'app', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
     ],
   });
-  vpc.addFlowLog('FlowLogs', {
+  const flowLog = vpc.addFlowLog('FlowLogs', {
     destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(scope, 'FlowLogsGroup', {
       retention: logs.RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.RETAIN,
+      encryptionKey: stackKey(scope),
     })),
     trafficType: ec2.FlowLogTrafficType.ALL,
   });
+  acknowledgeInPacks(flowLog, 'IAMNoInlinePolicy',
+    'The flow log role\'s only policy is the one CDK generates for this role and log group (least privilege); a managed policy could be attached to other principals.');
+  for (const subnet of vpc.publicSubnets) {
+    acknowledgeInPacks(subnet, 'VPCNoUnrestrictedRouteToIGW',
+      'Public subnets hold only the internet-facing load balancer and the NAT gateways, which need the route to the internet gateway; tasks run in private subnets without public IPs.');
+  }
   return vpc;
 }
 
+/** Load balancer options beyond the defaults. */
+export interface LoadBalancerOptions {
+  readonly idleTimeoutSeconds: number;
+  readonly deletionProtection: boolean;
+  readonly waf: boolean;
+}
+
 /** An internet-facing ALB that drops invalid headers, with access logs to a new bucket. */
-export function createLoadBalancer(scope: Construct, vpc: ec2.IVpc, idleTimeoutSeconds: number): {
+export function createLoadBalancer(scope: Construct, vpc: ec2.IVpc, options: LoadBalancerOptions): {
   alb: elbv2.ApplicationLoadBalancer; bucket: s3.Bucket;
 } {
   const alb = new elbv2.ApplicationLoadBalancer(scope, 'LoadBalancer', {
     vpc,
     internetFacing: true,
     dropInvalidHeaderFields: true,
-    idleTimeout: Duration.seconds(idleTimeoutSeconds),
+    idleTimeout: Duration.seconds(options.idleTimeoutSeconds),
     http2Enabled: true,
+    deletionProtection: options.deletionProtection,
   });
+  if (options.waf) {
+    attachWebAcl(scope, alb);
+  } else {
+    acknowledgeInPacks(alb, 'ALBWAFEnabled',
+      'No web ACL by default (about 10 USD a month); set waf: true for AWS managed rules (common, known bad inputs, IP reputation) on this load balancer.');
+  }
+  if (!options.deletionProtection) {
+    acknowledgeInPacks(alb, 'ELBDeletionProtectionEnabled', 'loadBalancerDeletionProtection was turned off explicitly (e.g. a short-lived environment).');
+  }
   acknowledgeFinding(alb.connections.securityGroups[0], 'AwsSolutions-EC23',
     'The internet-facing load balancer accepts HTTP/HTTPS from anywhere by design; the tasks admit only this load balancer.');
   const bucket = new s3.Bucket(scope, 'AccessLogs', {
@@ -51,8 +77,12 @@ export function createLoadBalancer(scope: Construct, vpc: ec2.IVpc, idleTimeoutS
     removalPolicy: RemovalPolicy.RETAIN,
     lifecycleRules: [{ expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(30) }],
   });
-  acknowledgeFinding(bucket, 'AwsSolutions-S1',
-    'This bucket is itself the access-log destination of the load balancer; logging it to another bucket would only move the question.');
+  const selfLogging = 'This bucket is itself the access-log destination of the load balancer; logging it to another bucket would only move the question.';
+  acknowledgeFinding(bucket, 'AwsSolutions-S1', selfLogging);
+  acknowledgeInPacks(bucket, 'S3BucketLoggingEnabled', selfLogging);
+  acknowledgeInPacks(bucket, 'S3DefaultEncryptionKMS', 'Load balancer access log delivery supports only SSE-S3 (AES256) on the destination bucket.');
+  acknowledgeInPacks(bucket, 'S3BucketReplicationEnabled',
+    'Access logs expire after a year and are not needed to restore service; cross-region replication is a disaster-recovery choice left to the account.');
   enableAccessLogs(alb, bucket, 'alb');
   return { alb, bucket };
 }
@@ -83,4 +113,22 @@ export function enableAccessLogs(alb: elbv2.ApplicationLoadBalancer, bucket: s3.
   alb.setAttribute('access_logs.s3.prefix', prefix);
   // The ALB writes a test object when logging is enabled: the policy must exist first.
   if (bucket.policy) alb.node.addDependency(bucket.policy);
+}
+
+/** A regional WAFv2 web ACL with AWS managed rule groups, associated with the load balancer. */
+function attachWebAcl(scope: Construct, alb: elbv2.ApplicationLoadBalancer): void {
+  const managed = ['AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet', 'AWSManagedRulesAmazonIpReputationList'];
+  const acl = new wafv2.CfnWebACL(scope, 'WebAcl', {
+    scope: 'REGIONAL',
+    defaultAction: { allow: {} },
+    visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'cdk-django', sampledRequestsEnabled: true },
+    rules: managed.map((name, priority) => ({
+      name,
+      priority,
+      overrideAction: { none: {} },
+      statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
+      visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: name, sampledRequestsEnabled: true },
+    })),
+  });
+  new wafv2.CfnWebACLAssociation(scope, 'WebAclAssociation', { resourceArn: alb.loadBalancerArn, webAclArn: acl.attrArn });
 }

@@ -9,6 +9,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { Defaults } from '../defaults';
 import { throwIfProblems } from '../errors';
+import { acknowledgeInPacks, stackKey } from '../compliance';
 import { acknowledgeFinding } from '../nag';
 import { addProxySidecar } from '../proxy/sidecar';
 import { csrfTrustedOrigins, renderHealthProbe, SettingsEnv } from '../settings';
@@ -76,7 +77,11 @@ export abstract class DjangoServiceBase extends Construct {
     if (props.loadBalancer) {
       this.loadBalancer = props.loadBalancer;
     } else if (!props.listener) {
-      const { alb, bucket } = createLoadBalancer(this, this.vpc, r.idleTimeoutSeconds);
+      const { alb, bucket } = createLoadBalancer(this, this.vpc, {
+        idleTimeoutSeconds: r.idleTimeoutSeconds,
+        deletionProtection: props.loadBalancerDeletionProtection ?? true,
+        waf: props.waf ?? false,
+      });
       this.loadBalancer = alb;
       this.accessLogsBucket = bucket;
     }
@@ -87,6 +92,7 @@ export abstract class DjangoServiceBase extends Construct {
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.RETAIN,
+      encryptionKey: stackKey(this),
     });
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', { cpu: r.cpu, memoryLimitMiB: r.memoryLimitMiB });
     acknowledgeFinding(this.taskDefinition, 'AwsSolutions-ECS2',
@@ -158,6 +164,9 @@ export abstract class DjangoServiceBase extends Construct {
       containerPort: targetPort,
     }));
     this.listener = this.attachToListener(props, this.targetGroup);
+
+    acknowledgeInPacks(this.taskDefinition, 'IAMNoInlinePolicy',
+      'The task and execution role policies are the ones CDK generates from grants to these roles (least privilege, one role each); a managed policy could be attached to other principals.');
 
     this.scaling = this.service.autoScaleTaskCount({ minCapacity: r.minCapacity, maxCapacity: r.maxCapacity });
     this.scaling.scaleOnCpuUtilization('Cpu', {
@@ -243,11 +252,13 @@ export abstract class DjangoServiceBase extends Construct {
     const secret = new secretsmanager.Secret(this, 'SecretKey', {
       description: 'Django SECRET_KEY',
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      encryptionKey: stackKey(this),
       // A replaced or deleted key logs every user out and voids signed links: keep it.
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    acknowledgeFinding(secret, 'AwsSolutions-SMG4',
-      'Rotating Django\'s SECRET_KEY invalidates sessions and signed tokens; it is rotated deliberately (SECRET_KEY_FALLBACKS), not on a schedule.');
+    const noRotation = 'Rotating Django\'s SECRET_KEY invalidates sessions and signed tokens; it is rotated deliberately (SECRET_KEY_FALLBACKS), not on a schedule.';
+    acknowledgeFinding(secret, 'AwsSolutions-SMG4', noRotation);
+    acknowledgeInPacks(secret, 'SecretsManagerRotationEnabled', noRotation);
     return secret;
   }
 
@@ -273,19 +284,24 @@ export abstract class DjangoServiceBase extends Construct {
         defaultTargetGroups: [targetGroup],
         open: true,
       });
-      lb.addListener('HttpRedirect', {
+      const redirect = lb.addListener('HttpRedirect', {
         port: 80,
         protocol: elbv2.ApplicationProtocol.HTTP,
         defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
         open: true,
       });
+      acknowledgeInPacks(redirect, 'ELBv2ACMCertificateRequired', 'This port-80 listener only redirects to HTTPS (301); it serves no content and needs no certificate.');
       return https;
     }
-    return lb.addListener('Http', {
+    const http = lb.addListener('Http', {
       port: 80,
       protocol: elbv2.ApplicationProtocol.HTTP,
       defaultTargetGroups: [targetGroup],
       open: true,
     });
+    const httpOnly = 'No certificate was given: the site is served over HTTP, with the cdk-django:http-only warning at synth until certificate and domainNames are set.';
+    acknowledgeInPacks(http, 'ELBv2ACMCertificateRequired', httpOnly);
+    acknowledgeInPacks(http, 'ALBHttpToHttpsRedirection', httpOnly);
+    return http;
   }
 }

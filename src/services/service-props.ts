@@ -47,6 +47,17 @@ export interface DjangoServiceBaseProps {
    */
   readonly listenerPathPatterns?: string[];
   /**
+   * Deletion protection on the load balancer created here (turn it off to destroy the stack).
+   * @default true
+   */
+  readonly loadBalancerDeletionProtection?: boolean;
+  /**
+   * A WAFv2 web ACL with AWS managed rules (common rule set, known bad inputs, IP reputation) on the
+   * load balancer created here.
+   * @default false
+   */
+  readonly waf?: boolean;
+  /**
    * TLS certificate: creates an HTTPS listener (TLS 1.2+/1.3 policy, HTTP/2) and redirects HTTP to HTTPS.
    * @default - HTTP only, with a warning at synth
    */
