@@ -2,7 +2,7 @@ export { Proxy, ProxyKind, ProxyOptions } from './proxy/proxy';
 export { StaticFiles, StaticFilesMode, StaticFilesFromImageOptions } from './static-files';
 export { GunicornWorkerClass } from './servers/gunicorn';
 export { DjangoServiceBase } from './services/service-base';
-export { DjangoServiceBaseProps } from './services/service-props';
+export { DjangoServiceBaseProps, DjangoSiteProps } from './services/service-props';
 export { DjangoGunicornService, DjangoGunicornServiceProps } from './services/gunicorn-service';
 export { DjangoUwsgiService, DjangoUwsgiServiceProps, UwsgiCacheOptions, UwsgiCheaperOptions } from './services/uwsgi-service';
 export { UwsgiCheaperAlgorithm } from './servers/uwsgi';

@@ -1,9 +1,6 @@
 import { Annotations, Duration, Token } from 'aws-cdk-lib';
-import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { Problem, throwIfProblems } from '../errors';
 import { DjangoRequirements, DjangoServerChoice, selectionProblems, selectServer, ServerDecision } from './selection';
@@ -12,22 +9,19 @@ import { databaseOptionsProblems, DjangoDatabase, DjangoDatabaseOptions, IDjango
 import { DjangoStaticFiles, DjangoStaticFilesProps, staticFilesProblems } from '../data/static-site';
 import { DjangoMigrations, migrationsCommandProblems } from '../migrations/migrations';
 import { alarmsOptionsProblems, DjangoAlarms, DjangoAlarmsOptions } from '../observability/alarms';
-import { Proxy } from '../proxy/proxy';
 import { ChannelLayerOptions } from '../services/channel-layer';
 import { DjangoDaphneService } from '../services/daphne-service';
 import { DjangoGunicornService } from '../services/gunicorn-service';
 import { createVpc } from '../services/network';
 import { DjangoServiceBase } from '../services/service-base';
-import { DjangoServiceBaseProps } from '../services/service-props';
+import { DjangoServiceBaseProps, DjangoSiteProps } from '../services/service-props';
 import { defaultUwsgiProcesses, DjangoUwsgiService } from '../services/uwsgi-service';
 import { fargateSizeProblems } from '../services/validation';
 import { csrfTrustedOrigins, SettingsEnv } from '../settings';
 import { StaticFiles } from '../static-files';
 
-/** Props of DjangoApp. */
-export interface DjangoAppProps {
-  /** The Django project's image (python3 on PATH, the app server of the chosen layout installed). */
-  readonly image: ecs.ContainerImage;
+/** Props of DjangoApp: the site (image, host names, settings, service size) and what the project needs. */
+export interface DjangoAppProps extends DjangoSiteProps {
   /**
    * What the project needs; DjangoApp picks the app server(s) from it (see `decision`).
    * @default - no special needs: Gunicorn (gthread) behind Nginx
@@ -48,81 +42,6 @@ export interface DjangoAppProps {
    * @default 'config.asgi:application'
    */
   readonly asgiModule?: string;
-  /**
-   * The VPC. Give one to share it with other stacks.
-   * @default - a new VPC: 2 AZs, one NAT gateway, flow logs
-   */
-  readonly vpc?: ec2.IVpc;
-  /**
-   * Host names the site answers to, in ALLOWED_HOSTS syntax (`.example.com` is the domain and its subdomains).
-   * @default - the load balancer's DNS name
-   */
-  readonly domainNames?: string[];
-  /**
-   * TLS certificate for an HTTPS listener (HTTP redirects to HTTPS).
-   * @default - HTTP only, with a warning at synth
-   */
-  readonly certificate?: acm.ICertificate;
-  /**
-   * The frontend in each task.
-   * @default Proxy.nginx()
-   */
-  readonly proxy?: Proxy;
-  /**
-   * Where static files come from (for a CDN, see `DjangoStaticFiles` and `StaticFiles.fromUrl`).
-   * @default StaticFiles.appServed()
-   */
-  readonly staticFiles?: StaticFiles;
-  /**
-   * `DJANGO_SETTINGS_MODULE`.
-   * @default - not set: the image's own default applies
-   */
-  readonly settingsModule?: string;
-  /**
-   * Django's SECRET_KEY, shared by every service.
-   * @default - a generated 64-character secret
-   */
-  readonly secretKey?: secretsmanager.ISecret;
-  /**
-   * Extra environment for every app container (not secrets).
-   * @default - none
-   */
-  readonly environment?: { [name: string]: string };
-  /**
-   * Extra secrets for every app container.
-   * @default - none
-   */
-  readonly secrets?: { [name: string]: ecs.Secret };
-  /**
-   * Task CPU units of each service.
-   * @default 512
-   */
-  readonly cpu?: number;
-  /**
-   * Task memory of each service.
-   * @default 1024
-   */
-  readonly memoryLimitMiB?: number;
-  /**
-   * Fewest tasks of the HTTP service (and of the WebSocket service in a mixed app).
-   * @default 2
-   */
-  readonly minCapacity?: number;
-  /**
-   * Most tasks of each service.
-   * @default - 4 times minCapacity
-   */
-  readonly maxCapacity?: number;
-  /**
-   * Health check path (a cheap view, no database query).
-   * @default '/healthz'
-   */
-  readonly healthCheckPath?: string;
-  /**
-   * Log retention of the containers' log groups.
-   * @default ONE_YEAR
-   */
-  readonly logRetention?: logs.RetentionDays;
   /**
    * Priority of the listener rule that sends the WebSocket paths to Daphne in a mixed app. High, so
    * rules users add to the listener with ordinary priorities (1-39999) never clash and win.
@@ -307,6 +226,8 @@ export class DjangoApp extends Construct {
       maxCapacity: props.maxCapacity,
       healthCheckPath: props.healthCheckPath,
       logRetention: props.logRetention,
+      loadBalancerDeletionProtection: props.loadBalancerDeletionProtection,
+      waf: props.waf,
     };
 
     const mixed = d.websocketServer !== undefined;

@@ -6,8 +6,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { Problem, throwIfProblems } from '../errors';
 import { acknowledgeInPacks } from '../compliance';
+import { Problem, throwIfProblems } from '../errors';
 import { acknowledgeFinding } from '../nag';
 
 /** Key prefix of the static files in their bucket, and URL path under the distribution. */

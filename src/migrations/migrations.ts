@@ -8,8 +8,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
-import { Problem, throwIfProblems } from '../errors';
 import { acknowledgeInPacks, stackKey } from '../compliance';
+import { Problem, throwIfProblems } from '../errors';
 import { acknowledgeFinding } from '../nag';
 import { MIGRATIONS_HANDLER_SOURCE } from './handler-source';
 

@@ -9,16 +9,104 @@ import { Problem } from '../errors';
 import { Proxy, ProxyKind } from '../proxy/proxy';
 import { StaticFiles } from '../static-files';
 
-/** Props every Django service shares. */
-export interface DjangoServiceBaseProps {
+/**
+ * Props every construct that runs the Django app shares (DjangoApp and each service): the image, where
+ * it runs, its host names and settings, and the size of each service.
+ */
+export interface DjangoSiteProps {
   /** The Django app image (your Dockerfile, e.g. `ContainerImage.fromAsset('./mysite')`). */
   readonly image: ecs.ContainerImage;
-
   /**
    * The VPC to run in.
    * @default - a new VPC over 2 AZs with one NAT gateway per AZ and flow logs
    */
   readonly vpc?: ec2.IVpc;
+  /**
+   * Deletion protection on the load balancer created here (turn it off to destroy the stack).
+   * @default true
+   */
+  readonly loadBalancerDeletionProtection?: boolean;
+  /**
+   * A WAFv2 web ACL with AWS managed rules (common rule set, known bad inputs, IP reputation) on the
+   * load balancer created here.
+   * @default false
+   */
+  readonly waf?: boolean;
+  /**
+   * TLS certificate: creates an HTTPS listener (TLS 1.2+/1.3 policy, HTTP/2) and redirects HTTP to HTTPS.
+   * @default - HTTP only, with a warning at synth
+   */
+  readonly certificate?: acm.ICertificate;
+  /**
+   * Host names the site answers to (Django `ALLOWED_HOSTS` syntax: `example.com`, `.example.com`).
+   * Sets `DJANGO_ALLOWED_HOSTS` and `DJANGO_CSRF_TRUSTED_ORIGINS`, and the proxy's accepted Hosts.
+   * @default - the load balancer's DNS name
+   */
+  readonly domainNames?: string[];
+  /**
+   * The reverse proxy in front of the app server.
+   * @default Proxy.nginx()
+   */
+  readonly proxy?: Proxy;
+  /**
+   * Where static files come from.
+   * @default StaticFiles.appServed() - requests for static files go to Django (WhiteNoise)
+   */
+  readonly staticFiles?: StaticFiles;
+  /**
+   * `DJANGO_SETTINGS_MODULE` for the container.
+   * @default - not set: the image's own environment or the `os.environ.setdefault` in wsgi.py applies
+   */
+  readonly settingsModule?: string;
+  /**
+   * The secret holding Django's `SECRET_KEY` (the whole secret string), passed as `DJANGO_SECRET_KEY`.
+   * @default - a new 64-character secret generated in Secrets Manager
+   */
+  readonly secretKey?: secretsmanager.ISecret;
+  /**
+   * Extra environment variables for the app container (not secrets: use `secrets`).
+   * @default - none
+   */
+  readonly environment?: { [name: string]: string };
+  /**
+   * Extra secrets for the app container, resolved by ECS at start; values never enter the template.
+   * @default - none
+   */
+  readonly secrets?: { [name: string]: ecs.Secret };
+  /**
+   * Task CPU units (256, 512, 1024, 2048, 4096, 8192 or 16384). Worker counts derive from it.
+   * @default 512
+   */
+  readonly cpu?: number;
+  /**
+   * Task memory in MiB, valid for the chosen `cpu` (Fargate's table).
+   * @default 1024
+   */
+  readonly memoryLimitMiB?: number;
+  /**
+   * Minimum number of tasks (also the count on first deploy).
+   * @default 2 - one per AZ, so one task can be replaced while the other serves
+   */
+  readonly minCapacity?: number;
+  /**
+   * Maximum number of tasks CPU autoscaling may run.
+   * @default - 4 x minCapacity
+   */
+  readonly maxCapacity?: number;
+  /**
+   * Path of a view that answers 200 when Django is up (no database round trip needed).
+   * @default '/healthz'
+   */
+  readonly healthCheckPath?: string;
+  /**
+   * Retention of the container log group.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** Props every Django service shares. */
+export interface DjangoServiceBaseProps extends DjangoSiteProps {
   /**
    * The ECS cluster to run in.
    * @default - a new cluster with Container Insights
@@ -47,96 +135,15 @@ export interface DjangoServiceBaseProps {
    */
   readonly listenerPathPatterns?: string[];
   /**
-   * Deletion protection on the load balancer created here (turn it off to destroy the stack).
-   * @default true
-   */
-  readonly loadBalancerDeletionProtection?: boolean;
-  /**
-   * A WAFv2 web ACL with AWS managed rules (common rule set, known bad inputs, IP reputation) on the
-   * load balancer created here.
-   * @default false
-   */
-  readonly waf?: boolean;
-  /**
-   * TLS certificate: creates an HTTPS listener (TLS 1.2+/1.3 policy, HTTP/2) and redirects HTTP to HTTPS.
-   * @default - HTTP only, with a warning at synth
-   */
-  readonly certificate?: acm.ICertificate;
-  /**
-   * Host names the site answers to (Django `ALLOWED_HOSTS` syntax: `example.com`, `.example.com`).
-   * Sets `DJANGO_ALLOWED_HOSTS` and `DJANGO_CSRF_TRUSTED_ORIGINS`, and the proxy's accepted Hosts.
-   * @default - the load balancer's DNS name
-   */
-  readonly domainNames?: string[];
-  /**
    * Load balancer idle timeout. Timeouts inside nest below it, keep-alives above it.
    * @default Duration.seconds(60) - 50 s for Daphne without a proxy (Daphne closes idle connections at 60 s)
    */
   readonly idleTimeout?: Duration;
-
-  /**
-   * The reverse proxy in front of the app server.
-   * @default Proxy.nginx()
-   */
-  readonly proxy?: Proxy;
-  /**
-   * Where static files come from.
-   * @default StaticFiles.appServed() - requests for static files go to Django (WhiteNoise)
-   */
-  readonly staticFiles?: StaticFiles;
-
-  /**
-   * `DJANGO_SETTINGS_MODULE` for the container.
-   * @default - not set: the image's own environment or the `os.environ.setdefault` in wsgi.py applies
-   */
-  readonly settingsModule?: string;
-  /**
-   * The secret holding Django's `SECRET_KEY` (the whole secret string), passed as `DJANGO_SECRET_KEY`.
-   * @default - a new 64-character secret generated in Secrets Manager
-   */
-  readonly secretKey?: secretsmanager.ISecret;
-  /**
-   * Extra environment variables for the app container (not secrets: use `secrets`).
-   * @default - none
-   */
-  readonly environment?: { [name: string]: string };
-  /**
-   * Extra secrets for the app container, resolved by ECS at start; values never enter the template.
-   * @default - none
-   */
-  readonly secrets?: { [name: string]: ecs.Secret };
-
-  /**
-   * Task CPU units (256, 512, 1024, 2048, 4096, 8192 or 16384). Worker counts derive from it.
-   * @default 512
-   */
-  readonly cpu?: number;
-  /**
-   * Task memory in MiB, valid for the chosen `cpu` (Fargate's table).
-   * @default 1024
-   */
-  readonly memoryLimitMiB?: number;
-  /**
-   * Minimum number of tasks (also the count on first deploy).
-   * @default 2 - one per AZ, so one task can be replaced while the other serves
-   */
-  readonly minCapacity?: number;
-  /**
-   * Maximum number of tasks CPU autoscaling may run.
-   * @default - 4 x minCapacity
-   */
-  readonly maxCapacity?: number;
   /**
    * Average CPU utilization that autoscaling keeps tasks at.
    * @default 60
    */
   readonly targetCpuUtilization?: number;
-
-  /**
-   * Path of a view that answers 200 when Django is up (no database round trip needed).
-   * @default '/healthz'
-   */
-  readonly healthCheckPath?: string;
   /**
    * Interval of the load balancer and container health checks.
    * @default Duration.seconds(15)
@@ -163,11 +170,6 @@ export interface DjangoServiceBaseProps {
    * @default - the server's graceful timeout + 10 seconds (35 s for Gunicorn)
    */
   readonly stopTimeout?: Duration;
-  /**
-   * Retention of the container log group.
-   * @default logs.RetentionDays.ONE_YEAR
-   */
-  readonly logRetention?: logs.RetentionDays;
   /**
    * The app worker timeout (Gunicorn `--timeout`, uWSGI `harakiri`): a request running longer is killed.
    * @default Duration.seconds(30)
