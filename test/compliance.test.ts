@@ -33,7 +33,7 @@ describe('the compliance helper', () => {
   });
 });
 
-describe('AwsSolutions: every shape of DjangoGunicornService has zero unacknowledged findings', () => {
+describe('AwsSolutions, NIST 800-53 r5 and HIPAA: every shape of DjangoGunicornService has zero unacknowledged findings', () => {
   const shapes: Array<[string, (stack: Stack) => Partial<DjangoGunicornServiceProps>]> = [
     ['the one-liner', () => ({})],
     ['HTTPS with static files from the image', (s) => ({
@@ -54,10 +54,8 @@ describe('AwsSolutions: every shape of DjangoGunicornService has zero unacknowle
   });
 });
 
-describe('acknowledgements', () => {
-  const stack = newStack();
-  new DjangoGunicornService(stack, 'Web', { image: IMAGE, certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', CERT), domainNames: ['example.com'] });
-
+/** Every acknowledgement under a scope: construct path, rule id and reason. */
+function acknowledgementsOf(scope: IConstruct): Array<{ path: string; id: string; reason: string }> {
   const acks: Array<{ path: string; id: string; reason: string }> = [];
   const walk = (c: IConstruct) => {
     for (const m of c.node.metadata) {
@@ -70,18 +68,73 @@ describe('acknowledgements', () => {
     }
     c.node.children.forEach(walk);
   };
-  walk(stack);
+  walk(scope);
+  return acks;
+}
+
+describe('acknowledgements', () => {
+  const stack = newStack();
+  new DjangoGunicornService(stack, 'Web', { image: IMAGE, certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', CERT), domainNames: ['example.com'] });
+  const acks = acknowledgementsOf(stack);
 
   test('each names one rule on one resource and says why in words', () => {
     expect(acks.length).toBeGreaterThan(0);
     for (const a of acks) {
-      expect(a.id).toMatch(/^AwsSolutions-[A-Z0-9]+(\[.+\])?$/);
+      expect(a.id).toMatch(/^(AwsSolutions-[A-Z0-9]+(\[.+\])?|(NIST\.800\.53\.R5|HIPAA\.Security)-[A-Za-z0-9]+)$/);
       expect(a.reason.length).toBeGreaterThan(40);
       expect(a.path).not.toBe('Test'); // never on the whole stack
     }
   });
 
-  test('the list is the one reviewed: ALB open to the internet, env of non-secret settings, SECRET_KEY rotation, the log bucket itself', () => {
-    expect(acks.map((a) => a.id).sort()).toEqual(['AwsSolutions-EC23', 'AwsSolutions-ECS2', 'AwsSolutions-S1', 'AwsSolutions-SMG4']);
+  test('every NIST 800-53 r5 acknowledgement has its HIPAA twin on the same construct, and the other way round', () => {
+    const rest = (pack: string) => acks.filter((a) => a.id.startsWith(`${pack}-`)).map((a) => `${a.path} ${a.id.slice(pack.length + 1)}`).sort();
+    expect(rest('NIST.800.53.R5').length).toBeGreaterThan(0);
+    expect(rest('HIPAA.Security')).toEqual(rest('NIST.800.53.R5'));
+  });
+
+  test('the list is the one reviewed: ALB open to the internet without WAF, env of non-secret settings, SECRET_KEY rotation, the log bucket itself, '
+    + 'the redirect listener, inline policies, the public subnets\' route to the internet', () => {
+    expect(acks.filter((a) => a.id.startsWith('AwsSolutions-')).map((a) => a.id).sort())
+      .toEqual(['AwsSolutions-EC23', 'AwsSolutions-ECS2', 'AwsSolutions-S1', 'AwsSolutions-SMG4']);
+    // each of these is acknowledged in both NIST.800.53.R5 and HIPAA.Security (checked above)
+    expect(acks.filter((a) => a.id.startsWith('NIST.800.53.R5-')).map((a) => `${a.path.replace(/^Test\/Web\//, '')} ${a.id.replace(/^NIST\.800\.53\.R5-/, '')}`).sort()).toEqual([
+      // the ALB access-log bucket: S3 server access logs need SSE-S3, logging it would need another bucket, replication is a DR choice
+      'AccessLogs S3BucketLoggingEnabled',
+      'AccessLogs S3BucketReplicationEnabled',
+      'AccessLogs S3DefaultEncryptionKMS',
+      // no web ACL unless `waf: true`; deletion protection is on by default, so ELBDeletionProtectionEnabled is not acknowledged
+      'LoadBalancer ALBWAFEnabled',
+      // the HTTP listener only redirects to HTTPS
+      'LoadBalancer/HttpRedirect ELBv2ACMCertificateRequired',
+      'SecretKey SecretsManagerRotationEnabled',
+      'Task IAMNoInlinePolicy',
+      'Vpc/FlowLogs IAMNoInlinePolicy',
+      'Vpc/publicSubnet1 VPCNoUnrestrictedRouteToIGW',
+      'Vpc/publicSubnet2 VPCNoUnrestrictedRouteToIGW',
+    ]);
+  });
+});
+
+describe('acknowledgements that depend on the options', () => {
+  /** `<path under Test/Web> <rule>` of the NIST 800-53 r5 acknowledgements on the load balancer and its listeners. */
+  const albAcks = (props: Partial<DjangoGunicornServiceProps>) => {
+    const stack = newStack();
+    new DjangoGunicornService(stack, 'Web', { image: IMAGE, ...props });
+    return acknowledgementsOf(stack)
+      .filter((a) => a.path.startsWith('Test/Web/LoadBalancer') && a.id.startsWith('NIST.800.53.R5-'))
+      .map((a) => `${a.path.replace(/^Test\/Web\//, '')} ${a.id.replace(/^NIST\.800\.53\.R5-/, '')}`).sort();
+  };
+
+  test('without a certificate the HTTP listener serves the site: its missing certificate and redirect are acknowledged', () => {
+    expect(albAcks({})).toEqual([
+      'LoadBalancer ALBWAFEnabled',
+      'LoadBalancer/Http ALBHttpToHttpsRedirection',
+      'LoadBalancer/Http ELBv2ACMCertificateRequired',
+    ]);
+  });
+
+  test('waf: true drops the ALBWAFEnabled acknowledgement; loadBalancerDeletionProtection: false adds ELBDeletionProtectionEnabled', () => {
+    expect(albAcks({ waf: true })).not.toContain('LoadBalancer ALBWAFEnabled');
+    expect(albAcks({ loadBalancerDeletionProtection: false })).toContain('LoadBalancer ELBDeletionProtectionEnabled');
   });
 });

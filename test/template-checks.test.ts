@@ -457,22 +457,31 @@ function serviceTable(prefix: string): Record<string, string> {
   return {
     [`${prefix}AccessLogs AWS::S3::Bucket`]: 'Retain/Retain',
     [`${prefix}Logs AWS::Logs::LogGroup`]: 'Retain/Retain',
-    [`${prefix}SecretKey AWS::SecretsManager::Secret`]: 'Delete/Delete',
+    [`${prefix}SecretKey AWS::SecretsManager::Secret`]: 'Retain/Retain',
   };
 }
+
+/** The per-stack customer-managed key (src/compliance.ts stackKey) of log groups and the SECRET_KEY: in every shape. */
+const STACK_KEY = { 'CdkDjangoKey AWS::KMS::Key': 'Retain/Retain' };
 
 /** `<logical id without hash> <type>`: `<DeletionPolicy>/<UpdateReplacePolicy>` for every shape. */
 const EXPECTED_STATEFUL: Record<string, Record<string, string>> = {
   ...Object.fromEntries(['gunicorn-nginx', 'gunicorn-apache', 'gunicorn-none', 'uwsgi-nginx', 'uwsgi-apache', 'uwsgi-none',
     'daphne-nginx', 'daphne-apache', 'daphne-none', 'gunicorn-ecr'].map((name) => [name, {
+    ...STACK_KEY,
     'WebFlowLogsGroup AWS::Logs::LogGroup': 'Retain/Retain',
     ...serviceTable('Web'),
   }])),
   'app-simple': {
+    ...STACK_KEY,
+    // DjangoApp creates an alarm topic (encrypted with its own key) unless alarms.topic is given
+    'SiteAlarmsTopicKey AWS::KMS::Key': 'Retain/Retain',
     'SiteFlowLogsGroup AWS::Logs::LogGroup': 'Retain/Retain',
     ...serviceTable('SiteWeb'),
   },
   'app-websockets': {
+    ...STACK_KEY,
+    'SiteAlarmsTopicKey AWS::KMS::Key': 'Retain/Retain',
     'SiteCache AWS::ElastiCache::ReplicationGroup': 'Snapshot/Snapshot',
     'SiteCacheAuthToken AWS::SecretsManager::Secret': 'Delete/Delete',
     'SiteCacheEngineLog AWS::Logs::LogGroup': 'Retain/Retain',
@@ -483,12 +492,14 @@ const EXPECTED_STATEFUL: Record<string, Record<string, string>> = {
     'SiteWebSocketsLogs AWS::Logs::LogGroup': 'Retain/Retain',
   },
   'app-full': {
+    ...STACK_KEY,
     'SiteAlarmsTopicKey AWS::KMS::Key': 'Retain/Retain',
     'SiteCache AWS::ElastiCache::ReplicationGroup': 'Snapshot/Snapshot',
     'SiteCacheAuthToken AWS::SecretsManager::Secret': 'Delete/Delete',
     'SiteCacheEngineLog AWS::Logs::LogGroup': 'Retain/Retain',
     'SiteCacheKey AWS::KMS::Key': 'Retain/Retain',
     'SiteCacheSlowLog AWS::Logs::LogGroup': 'Retain/Retain',
+    'SiteDatabaseBackupPlanVault AWS::Backup::BackupVault': 'Retain/Retain',
     'SiteDatabaseCluster AWS::RDS::DBCluster': 'Snapshot/Snapshot',
     'SiteDatabaseClusterReader AWS::RDS::DBInstance': 'Delete/Delete',
     'SiteDatabaseClusterWriter AWS::RDS::DBInstance': 'Delete/Delete',
@@ -519,11 +530,6 @@ const DELETE_JUSTIFIED: Array<{ type: string; role: RegExp; why: string }> = [
     type: 'AWS::RDS::DBInstance',
     role: /DatabaseCluster(Writer|Reader)\d*$/,
     why: 'Aurora instances hold no data of their own: the cluster volume does, and the DBCluster is Snapshot with DeletionProtection (checked below by DBClusterIdentifier)',
-  },
-  {
-    type: 'AWS::SecretsManager::Secret',
-    role: /SecretKey$/,
-    why: 'Django SECRET_KEY, generated: losing it logs users out and voids signed links, it loses no stored data; a deleted stack has no app to use it',
   },
   {
     type: 'AWS::SecretsManager::Secret',

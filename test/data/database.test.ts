@@ -70,9 +70,13 @@ describe('Aurora Serverless v2 defaults', () => {
   const keyId = logicalId(db.encryptionKey);
   // the VPC's flow log group is not ours
   const dbLogGroups = () => Object.entries(template.findResources('AWS::Logs::LogGroup')).filter(([id]) => id.startsWith('Db')) as Array<[string, any]>;
+  // the stack also holds CdkDjangoKey (for the VPC flow logs): the database's own key is found by its logical ID
+  const dbKey = () => template.toJSON().Resources[keyId].Properties;
 
   test('storage, secret, Performance Insights and logs are encrypted with a new rotating customer-managed key', () => {
-    expect(only(template, 'AWS::KMS::Key').EnableKeyRotation).toBe(true);
+    // one key of the database's own (the default backup plan's vault uses the AWS Backup key)
+    expect(Object.keys(template.findResources('AWS::KMS::Key')).filter((id) => id.startsWith('Db'))).toEqual([keyId]);
+    expect(dbKey().EnableKeyRotation).toBe(true);
     const keyArn = { 'Fn::GetAtt': [keyId, 'Arn'] };
     expect(cluster.StorageEncrypted).toBe(true);
     expect(cluster.KmsKeyId).toEqual(keyArn);
@@ -122,7 +126,7 @@ describe('Aurora Serverless v2 defaults', () => {
     expect(group.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
     template.hasResource('AWS::RDS::DBCluster', { DependsOn: Match.arrayWith([groupId]) });
     // and CloudWatch Logs may use the key, only for this database's log groups
-    const statements = only(template, 'AWS::KMS::Key').KeyPolicy.Statement;
+    const statements = dbKey().KeyPolicy.Statement;
     const logs = statements.find((s: any) => JSON.stringify(s.Principal).includes('logs.'));
     expect(JSON.stringify(logs.Condition)).toContain(`log-group:/aws/rds/cluster/${cluster.DBClusterIdentifier}/*`);
   });
@@ -209,7 +213,7 @@ describe('settings for the Django container', () => {
     expect(secrets.DATABASE_PASSWORD).toContain('SecretAttachment');
     // the execution role may read the secret, and decrypt it with the database key (granted in the key policy)
     expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).toContain('secretsmanager:GetSecretValue');
-    const keyPolicy = only(template, 'AWS::KMS::Key').KeyPolicy.Statement;
+    const keyPolicy = template.toJSON().Resources[logicalId(db.encryptionKey)].Properties.KeyPolicy.Statement;
     const executionRole = logicalId(task.executionRole!);
     expect(keyPolicy).toContainEqual(expect.objectContaining({ Action: 'kms:Decrypt', Principal: { AWS: { 'Fn::GetAtt': [executionRole, 'Arn'] } } }));
   });
@@ -332,9 +336,12 @@ describe('options', () => {
       monitoringInterval: Duration.seconds(0),
     });
     const template = Template.fromStack(stack);
-    template.resourceCountIs('AWS::KMS::Key', 1);
+    // no key of the database's own: the given key, and the stack key of the VPC flow logs
+    expect(Object.keys(template.findResources('AWS::KMS::Key')).sort()).toEqual([logicalId(stack.node.findChild('CdkDjangoKey')), logicalId(key)].sort());
     const cluster = only(template, 'AWS::RDS::DBCluster');
     expect(cluster.KmsKeyId).toEqual({ 'Fn::GetAtt': [logicalId(key), 'Arn'] });
+    expect(cluster.PerformanceInsightsKmsKeyId).toEqual({ 'Fn::GetAtt': [logicalId(key), 'Arn'] });
+    expect(only(template, 'AWS::SecretsManager::Secret').KmsKeyId).toEqual({ 'Fn::GetAtt': [logicalId(key), 'Arn'] });
     expect(cluster.ServerlessV2ScalingConfiguration).toEqual({ MinCapacity: 1, MaxCapacity: 16 });
     expect(cluster.BackupRetentionPeriod).toBe(14);
     expect(cluster.Port).toBe(6543);
@@ -382,9 +389,14 @@ describe('options', () => {
     for (const [engine, resource] of [[DatabaseEngineKind.AURORA_SERVERLESS_V2, ':cluster:'], [DatabaseEngineKind.RDS_INSTANCE, ':db:']] as const) {
       const stack = newStack();
       const plan = backup.BackupPlan.daily35DayRetention(stack, 'Plan');
-      new DjangoDatabase(stack, 'Db', { vpc: createVpc(stack), engine, backupPlan: plan });
-      const selection = only(Template.fromStack(stack), 'AWS::Backup::BackupSelection');
+      const db = new DjangoDatabase(stack, 'Db', { vpc: createVpc(stack), engine, backupPlan: plan });
+      const template = Template.fromStack(stack);
+      const selection = only(template, 'AWS::Backup::BackupSelection');
       expect(JSON.stringify(selection.BackupSelection.Resources)).toContain(resource);
+      expect(selection.BackupPlanId).toEqual({ 'Fn::GetAtt': [logicalId(plan), 'BackupPlanId'] });
+      // the given plan replaces the default one: no plan (nor vault) of the database's own
+      expect(db.node.tryFindChild('BackupPlan')).toBeUndefined();
+      template.resourceCountIs('AWS::Backup::BackupPlan', 1);
     }
   });
 
@@ -511,12 +523,16 @@ describe('cdk-nag', () => {
     expect(formatFindings(nagFindings(db, ['NIST.800.53.R5', 'HIPAA.Security']))).toBe('');
   });
 
-  test.each(shapes)('NIST 800-53 r5 and HIPAA without a backup plan: only RDSInBackupPlan remains (%s)', (_name, props) => {
-    const { db } = build(props);
-    const findings = nagFindings(db, ['NIST.800.53.R5', 'HIPAA.Security']);
-    // printed so the report shows what is left to the caller
-    console.log(`${_name}:\n${formatFindings(findings)}`);
-    expect([...new Set(findings.map((f) => f.ruleId))].sort()).toEqual(['HIPAA.Security-RDSInBackupPlan', 'NIST.800.53.R5-RDSInBackupPlan']);
+  test.each(shapes)('NIST 800-53 r5 and HIPAA without a backupPlan: none left, the database is in a daily plan of its own (%s)', (_name, props) => {
+    const { stack, db } = build(props);
+    // the default plan (daily, kept 35 days) with its own vault, under the database
+    const plan = db.node.findChild('BackupPlan') as backup.BackupPlan;
+    const template = Template.fromStack(stack);
+    const selection = only(template, 'AWS::Backup::BackupSelection');
+    expect(selection.BackupPlanId).toEqual({ 'Fn::GetAtt': [logicalId(plan), 'BackupPlanId'] });
+    expect(JSON.stringify(selection.BackupSelection.Resources)).toContain(db.cluster ? ':cluster:' : ':db:');
+    template.resourceCountIs('AWS::Backup::BackupVault', 1);
+    expect(formatFindings(nagFindings(db, ['NIST.800.53.R5', 'HIPAA.Security']))).toBe('');
   });
 
   test('each acknowledgement names one rule on one resource and says why', () => {

@@ -254,6 +254,8 @@ export const STATEFUL_TYPES = [
   'AWS::Logs::LogGroup',
   'AWS::SecretsManager::Secret',
   'AWS::KMS::Key',
+  // holds the recovery points of the database's AWS Backup plan
+  'AWS::Backup::BackupVault',
 ];
 
 /** A logical ID without CDK's trailing 8-hex-digit hash: the construct path, stable across stacks. */

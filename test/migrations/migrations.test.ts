@@ -219,7 +219,7 @@ describe('functions, provider and logs', () => {
     expect(JSON.stringify(sm.DefinitionString)).toContain('\\"MaxAttempts\\":120');
   });
 
-  test('every function of the construct logs to a log group kept for a year', () => {
+  test('every function of the construct logs to a log group kept for a year, and every log group of it is encrypted with the stack key', () => {
     const fns = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) => id.startsWith('Migrations'));
     expect(fns.length).toBe(5);
     const groups = template.findResources('AWS::Logs::LogGroup');
@@ -227,6 +227,14 @@ describe('functions, provider and logs', () => {
       const ref = (r as any).Properties.LoggingConfig.LogGroup.Ref;
       expect(groups[ref].Properties.RetentionInDays).toBe(365);
     }
+    // handlers, provider and waiter: one per-stack customer-managed key (CdkDjangoKey), not one per construct
+    const [stackKeyId, ...others] = Object.keys(template.findResources('AWS::KMS::Key')).filter((id) => id.startsWith('CdkDjangoKey'));
+    expect(others).toEqual([]);
+    const mine = Object.entries(groups).filter(([id]) => id.startsWith('Migrations'));
+    // the provider framework's functions share one log group; the waiter state machine logs too
+    expect(mine.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort())
+      .toEqual(['MigrationsIsCompleteLogs', 'MigrationsOnEventLogs', 'MigrationsProviderLogs', 'MigrationsWaiterLogs']);
+    for (const [, g] of mine) expect((g as any).Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [stackKeyId, 'Arn'] });
   });
 });
 
@@ -306,7 +314,13 @@ describe('cdk-nag', () => {
     expect(formatFindings(nagFindings(f.stack, ['AwsSolutions']))).toBe('');
   });
 
-  test('each acknowledgement names one rule (one finding for IAM5) on a resource of the construct, with a reason', () => {
+  test('NIST 800-53 r5 and HIPAA: no unacknowledged findings on the construct', () => {
+    const open = nagFindings(f.migrations, ['NIST.800.53.R5', 'HIPAA.Security']);
+    expect(formatFindings(open)).toBe('');
+  });
+
+  test('each AwsSolutions acknowledgement names one rule (one finding for IAM5) on a resource of the construct; '
+    + 'the NIST and HIPAA ones cover every function and role of the construct, so they are on the construct itself', () => {
     const acks: Array<{ path: string; id: string; reason: string }> = [];
     const walk = (c: IConstruct) => {
       for (const m of c.node.metadata) {
@@ -318,14 +332,21 @@ describe('cdk-nag', () => {
       c.node.children.forEach(walk);
     };
     walk(f.migrations);
-    expect(acks.map((a) => a.id.replace(/\[.*\]$/, '[...]')).sort()).toEqual([
+    const awsSolutions = acks.filter((a) => a.id.startsWith('AwsSolutions-'));
+    expect(awsSolutions.map((a) => a.id.replace(/\[.*\]$/, '[...]')).sort()).toEqual([
       ...Array(9).fill('AwsSolutions-IAM5[...]'),
       'AwsSolutions-SF2',
     ]);
-    for (const a of acks) {
+    for (const a of awsSolutions) {
       expect(a.id).toMatch(/^AwsSolutions-(SF2|IAM5\[Resource::.+\])$/);
-      expect(a.reason.length).toBeGreaterThan(40);
       expect(a.path).not.toBe('Test/Migrations'); // on the resource, never the whole construct
     }
+    // the handlers, the provider framework's function and the waiter state machine's roles all share these reasons
+    const rules = ['IAMNoInlinePolicy', 'LambdaConcurrency', 'LambdaDLQ', 'LambdaInsideVPC'];
+    expect(acks.filter((a) => !a.id.startsWith('AwsSolutions-')).map((a) => `${a.path} ${a.id}`).sort()).toEqual([
+      ...rules.map((r) => `Test/Migrations HIPAA.Security-${r}`),
+      ...rules.map((r) => `Test/Migrations NIST.800.53.R5-${r}`),
+    ]);
+    for (const a of acks) expect(a.reason.length).toBeGreaterThan(40);
   });
 });
