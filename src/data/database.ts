@@ -8,9 +8,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { acknowledgeInPacks } from '../compliance';
 import { Problem, throwIfProblems } from '../errors';
 import { acknowledgeFinding } from '../nag';
 import { admitOnDefaultPort } from './access';
+import { secondsOf } from '../services/validation';
 
 /** The default PostgreSQL version, available both as Aurora PostgreSQL and RDS for PostgreSQL in aws-cdk-lib 2.262. */
 const DEFAULT_ENGINE_VERSION = '17.9';
@@ -278,11 +280,11 @@ function djangoSettings(host: string, port: number, databaseName: string, connMa
 }
 
 /** Seconds of a duration as given, fractional or NaN included: validation must not call `toSeconds()`, which throws on those. */
-const secondsOf = (d: Duration) => d.toMilliseconds({ integral: false }) / 1000;
-const isWholeDays = (d: Duration) => secondsOf(d) % 86_400 === 0;
-const days = (d: Duration) => secondsOf(d) / 86_400;
+const seconds = (d: Duration) => secondsOf(d, NaN);
+const isWholeDays = (d: Duration) => seconds(d) % 86_400 === 0;
+const days = (d: Duration) => seconds(d) / 86_400;
 /** A duration for a message; `toHumanString()` is empty for NaN. */
-const human = (d: Duration) => d.toHumanString() || `${secondsOf(d)} seconds`;
+const human = (d: Duration) => d.toHumanString() || `${seconds(d)} seconds`;
 
 function commonProblems(p: { port?: number; databaseName?: string; connMaxAge?: Duration }): Problem[] {
   const problems: Problem[] = [];
@@ -292,7 +294,7 @@ function commonProblems(p: { port?: number; databaseName?: string; connMaxAge?: 
   if (p.databaseName !== undefined && !Token.isUnresolved(p.databaseName) && !/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(p.databaseName)) {
     problems.push({ prop: 'databaseName', message: `'${p.databaseName}' is not a valid name; start with a letter, then letters, digits or _ (at most 63)` });
   }
-  if (p.connMaxAge !== undefined && !Number.isInteger(secondsOf(p.connMaxAge))) {
+  if (p.connMaxAge !== undefined && !Number.isInteger(seconds(p.connMaxAge))) {
     problems.push({ prop: 'connMaxAge', message: 'must be whole seconds (Django reads an integer); use Duration.seconds()' });
   }
   return problems;
@@ -390,7 +392,7 @@ export function databaseOptionsProblems(props: DjangoDatabaseOptions): Problem[]
     }
   }
 
-  if (props.monitoringInterval !== undefined && ![0, 1, 5, 10, 15, 30, 60].includes(secondsOf(props.monitoringInterval))) {
+  if (props.monitoringInterval !== undefined && ![0, 1, 5, 10, 15, 30, 60].includes(seconds(props.monitoringInterval))) {
     problems.push({ prop: 'monitoringInterval', message: `${human(props.monitoringInterval)} is not valid; use 0 (off), 1, 5, 10, 15, 30 or 60 seconds` });
   }
 
@@ -575,16 +577,12 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
             'Aurora encrypts storage per cluster (StorageEncrypted and KmsKeyId are set on the DBCluster); member instances take no such property.');
         }
       }
-      if (backupPlan) {
-        // cdk-nag's RDSInBackupPlan looks for each DB instance in a backup selection, but AWS Backup
-        // protects Aurora per cluster (instances cannot be selected), and the cluster is selected below.
-        for (const child of this.cluster.node.children) {
-          if (child.node.defaultChild instanceof rds.CfnDBInstance || child instanceof rds.CfnDBInstance) {
-            for (const pack of ['NIST.800.53.R5', 'HIPAA.Security']) {
-              acknowledgeFinding(child, `${pack}-RDSInBackupPlan`,
-                'AWS Backup protects Aurora at the cluster level; this cluster is in the given backup plan, its instances cannot be selected individually.');
-            }
-          }
+      // cdk-nag's RDSInBackupPlan looks for each DB instance in a backup selection, but AWS Backup
+      // protects Aurora per cluster (instances cannot be selected), and the cluster is selected below.
+      for (const child of this.cluster.node.children) {
+        if (child.node.defaultChild instanceof rds.CfnDBInstance || child instanceof rds.CfnDBInstance) {
+          acknowledgeInPacks(child, 'RDSInBackupPlan',
+            'AWS Backup protects Aurora at the cluster level; this cluster is in the backup plan, its instances cannot be selected individually.');
         }
       }
     } else {
@@ -612,18 +610,16 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
     this.logGroups.forEach((g) => target.node.addDependency(g));
     this.secret = target.secret!; // the attached secret: host, port and engine filled in by RDS
 
-    {
-      new backup.BackupSelection(this, 'BackupSelection', {
-        backupPlan,
-        resources: [this.cluster
-          ? backup.BackupResource.fromRdsDatabaseCluster(this.cluster)
-          : backup.BackupResource.fromRdsDatabaseInstance(this.instance!)],
-      });
-      const role = this.node.findChild('BackupSelection').node.tryFindChild('Role');
-      if (role) {
-        acknowledgeFinding(role, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
-          'AWS Backup runs the selection with the service\'s own managed backup policy; the selection limits it to this database.');
-      }
+    new backup.BackupSelection(this, 'BackupSelection', {
+      backupPlan,
+      resources: [this.cluster
+        ? backup.BackupResource.fromRdsDatabaseCluster(this.cluster)
+        : backup.BackupResource.fromRdsDatabaseInstance(this.instance!)],
+    });
+    const role = this.node.findChild('BackupSelection').node.tryFindChild('Role');
+    if (role) {
+      acknowledgeFinding(role, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
+        'AWS Backup runs the selection with the service\'s own managed backup policy; the selection limits it to this database.');
     }
 
     if (props.rotation ?? true) {

@@ -12,6 +12,7 @@ import { acknowledgeInPacks, stackKey } from '../compliance';
 import { Problem, throwIfProblems } from '../errors';
 import { acknowledgeFinding } from '../nag';
 import { MIGRATIONS_HANDLER_SOURCE } from './handler-source';
+import { secondsOf } from '../services/validation';
 
 /** How often the provider asks whether the task has stopped. */
 const QUERY_INTERVAL_SECONDS = 15;
@@ -20,6 +21,9 @@ const MAX_TIMEOUT_SECONDS = 3600;
 const MIN_TIMEOUT_SECONDS = 60;
 /** The isComplete handler stops the task this long before the provider gives up, to report it. */
 const STOP_MARGIN_SECONDS = 2 * QUERY_INTERVAL_SECONDS;
+
+/** How long a migrations run may take by default: 30 minutes. */
+const DEFAULT_TIMEOUT_SECONDS = 1800;
 
 /**
  * Props for `DjangoMigrations`.
@@ -111,7 +115,7 @@ export class DjangoMigrations extends Construct {
     this.containerName = props.containerName ?? 'app';
     this.command = props.command ?? ['python', 'manage.py', 'migrate', '--noinput'];
     // Not integral: a fraction of a millisecond or NaN is reported as a timeout problem, not thrown by Duration.
-    const timeoutSeconds = props.timeout === undefined ? 1800 : props.timeout.toMilliseconds({ integral: false }) / 1000;
+    const timeoutSeconds = secondsOf(props.timeout, DEFAULT_TIMEOUT_SECONDS);
 
     const container = props.taskDefinition.findContainer(this.containerName);
     const problems = migrationsProblems(props, this.containerName, this.command, timeoutSeconds, container);
@@ -310,7 +314,7 @@ function migrationsProblems(
  * @jsii ignore
  */
 export function migrationsCommandProblems(command: string[] | undefined, timeout: Duration | undefined): Problem[] {
-  return commandAndTimeoutProblems(command ?? ['python'], timeout === undefined ? 1800 : timeout.toMilliseconds({ integral: false }) / 1000);
+  return commandAndTimeoutProblems(command ?? ['python'], secondsOf(timeout, DEFAULT_TIMEOUT_SECONDS));
 }
 
 function commandAndTimeoutProblems(command: string[], timeoutSeconds: number): Problem[] {

@@ -1,9 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
 import { Problem } from '../errors';
 
-/** Seconds of a Duration (possibly fractional, so validation can report it), or the fallback. */
+/**
+ * Seconds of a Duration (possibly fractional or NaN, so validation can report it against the prop),
+ * or the fallback. `integral: false`: the plain conversion throws, naming no prop, on a fraction of a millisecond.
+ */
 export function secondsOf(d: Duration | undefined, fallback: number): number {
-  return d === undefined ? fallback : d.toMilliseconds() / 1000;
+  return d === undefined ? fallback : d.toMilliseconds({ integral: false }) / 1000;
 }
 
 /** Fargate's valid memory (MiB) for each CPU size: [min, max, step]. */
