@@ -13,9 +13,9 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { DjangoApp } from '../../src';
+import { PYTHON } from './lib/python';
 import { DJANGO_DIR, waitForPort } from './lib/task';
 
-const PYTHON = '/usr/bin/python3';
 const DB_PASSWORD = 'local-db-password-1';
 const REDIS_PASSWORD = 'local-redis-auth-token-1';
 

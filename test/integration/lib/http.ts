@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as http from 'node:http';
 import * as net from 'node:net';
+import { PYTHON } from './python';
 
 export interface Reply {
   status?: number;
@@ -100,6 +101,6 @@ try:
 except Exception as e:
     print("ERROR", type(e).__name__, e)
 `;
-  const res = spawnSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8', timeout: (idleSeconds + 20) * 1000 });
+  const res = spawnSync(PYTHON, ['-c', script], { encoding: 'utf8', timeout: (idleSeconds + 20) * 1000 });
   return (res.stdout + res.stderr).trim();
 }

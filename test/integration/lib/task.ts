@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Construct } from 'constructs';
+import { PYTHON } from './python';
 
 export const DJANGO_DIR = join(__dirname, '..', '..', '..', 'examples', 'mysite');
 /** Paths the rendered configs use, bind-mounted from the task's temp dir (the image's STATIC_ROOT included). */
@@ -64,8 +65,8 @@ function makeShims(dir: string): string {
     uwsgi: 'exec /usr/bin/uwsgi --plugins python3,http "$@"',
     // The httpd image's compiled-in ServerRoot is /usr/local/apache2; Debian's modules live elsewhere.
     httpd: `exec /usr/sbin/apache2 -d ${serverRoot} "$@"`,
-    python3: 'exec /usr/bin/python3 "$@"',
-    gunicorn: 'exec /usr/bin/python3 -m gunicorn "$@"',
+    python3: `exec ${PYTHON} "$@"`,
+    gunicorn: `exec ${PYTHON} -m gunicorn "$@"`,
     daphne: 'exec /usr/bin/daphne "$@"',
     nginx: 'exec /usr/sbin/nginx "$@"',
   };
@@ -162,7 +163,7 @@ export class LocalTask {
     const init = this.container('static-init');
     if (init) {
       // "Build the image": collect the sample's static files into what the task sees as its STATIC_ROOT.
-      const collect = spawnSync('/usr/bin/python3', ['manage.py', 'collectstatic', '--noinput'], {
+      const collect = spawnSync(PYTHON, ['manage.py', 'collectstatic', '--noinput'], {
         cwd: DJANGO_DIR, env: { ...this.appEnv(), SAMPLE_STATIC_ROOT: join(this.dir, 'mnt', IMAGE_STATIC_ROOT) }, timeout: 60_000,
       });
       if (collect.status !== 0) throw new Error(`collectstatic failed: ${collect.stderr}`);
