@@ -1,14 +1,14 @@
-import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, CfnCondition, CfnMapping, Duration, Fn, ICfnConditionExpression, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
-import { FactName } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import { acknowledgeInPacks, stackKey } from '../compliance';
 import { acknowledgeFinding } from '../nag';
+import { ELB_LOG_DELIVERY_PRINCIPAL, elbAccounts, regionFacts } from '../regions';
 
 /** A VPC over 2 AZs, one NAT gateway per AZ, no public IPs on launch, flow logs to CloudWatch. */
 export function createVpc(scope: Construct): ec2.Vpc {
@@ -88,31 +88,57 @@ export function createLoadBalancer(scope: Construct, vpc: ec2.IVpc, options: Loa
 }
 
 /**
- * Turns on ALB access logs in a way that also works in environment-agnostic stacks
- * (`alb.logAccessLogs` needs a concrete region). Log delivery is granted to both principals AWS
- * uses: the regional ELB account (regions before August 2022, looked up through a CloudFormation
- * mapping; the own account stands in where the region has none) and the log delivery service
- * principal (newer regions).
+ * Turns on ALB access logs in every commercial region, also in environment-agnostic stacks
+ * (`alb.logAccessLogs` needs a concrete region). Log delivery is granted to the principal AWS uses in
+ * the region (src/regions.ts): the regional ELB account in regions opened before August 2022, the
+ * log delivery service principal since. Environment-agnostic templates grant the service principal
+ * everywhere (the safe default, also for regions newer than the list) and add the ELB account only
+ * under a condition listing exactly the regions of the account map, so no lookup can fail.
  */
 export function enableAccessLogs(alb: elbv2.ApplicationLoadBalancer, bucket: s3.Bucket, prefix: string): void {
   const stack = Stack.of(alb);
-  const elbAccount = stack.regionalFact(FactName.ELBV2_ACCOUNT, Aws.ACCOUNT_ID);
   const objects = bucket.arnForObjects(`${prefix}/AWSLogs/${Aws.ACCOUNT_ID}/*`);
-  bucket.addToResourcePolicy(new iam.PolicyStatement({
-    actions: ['s3:PutObject'],
-    principals: [new iam.ArnPrincipal(`arn:${Aws.PARTITION}:iam::${elbAccount}:root`)],
-    resources: [objects],
-  }));
-  bucket.addToResourcePolicy(new iam.PolicyStatement({
-    actions: ['s3:PutObject'],
-    principals: [new iam.ServicePrincipal('logdelivery.elasticloadbalancing.amazonaws.com')],
-    resources: [objects],
-  }));
+  const principals: iam.IPrincipal[] = [];
+  if (Token.isUnresolved(stack.region)) {
+    const { map, condition } = elbAccountLookup(stack);
+    principals.push(new iam.ServicePrincipal(ELB_LOG_DELIVERY_PRINCIPAL));
+    principals.push(new iam.ArnPrincipal(Fn.conditionIf(condition.logicalId,
+      `arn:${Aws.PARTITION}:iam::${map.findInMap(Aws.REGION, 'account')}:root`, Aws.NO_VALUE).toString()));
+  } else {
+    const account = regionFacts(stack.region)?.elbAccount;
+    principals.push(account ? new iam.AccountPrincipal(account) : new iam.ServicePrincipal(ELB_LOG_DELIVERY_PRINCIPAL));
+  }
+  bucket.addToResourcePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], principals, resources: [objects] }));
   alb.setAttribute('access_logs.s3.enabled', 'true');
   alb.setAttribute('access_logs.s3.bucket', bucket.bucketName);
   alb.setAttribute('access_logs.s3.prefix', prefix);
   // The ALB writes a test object when logging is enabled: the policy must exist first.
   if (bucket.policy) alb.node.addDependency(bucket.policy);
+}
+
+/** One per stack: the ELB account map (src/regions.ts) and the condition "this region is in the map". */
+function elbAccountLookup(stack: Stack): { map: CfnMapping; condition: CfnCondition } {
+  const existing = stack.node.tryFindChild('CdkDjangoElbAccounts') as CfnMapping | undefined;
+  if (existing) return { map: existing, condition: stack.node.findChild('CdkDjangoElbAccountRegion') as CfnCondition };
+  const accounts = elbAccounts();
+  const map = new CfnMapping(stack, 'CdkDjangoElbAccounts', {
+    mapping: Object.fromEntries(Object.entries(accounts).map(([region, account]) => [region, { account }])),
+  });
+  const condition = new CfnCondition(stack, 'CdkDjangoElbAccountRegion', { expression: regionIn(Object.keys(accounts)) });
+  return { map, condition };
+}
+
+/** A condition expression true exactly in `regions` (Fn::Or takes 2 to 10 conditions: nest them). */
+export function regionIn(regions: string[]): ICfnConditionExpression {
+  const equals: ICfnConditionExpression[] = regions.map((region) => Fn.conditionEquals(Aws.REGION, region));
+  const group = (items: ICfnConditionExpression[]): ICfnConditionExpression => {
+    if (items.length === 1) return items[0];
+    if (items.length <= 10) return Fn.conditionOr(...items);
+    const chunks: ICfnConditionExpression[] = [];
+    for (let i = 0; i < items.length; i += 10) chunks.push(group(items.slice(i, i + 10)));
+    return group(chunks);
+  };
+  return group(equals);
 }
 
 /** A regional WAFv2 web ACL with AWS managed rule groups, associated with the load balancer. */
