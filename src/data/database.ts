@@ -722,7 +722,7 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
   }
 
   /**
-   * Daily backups kept 35 days, in a vault of its own. The vault is retained (it holds the recovery
+   * Daily backups kept 35 days (`BackupPlanRule.daily()`), in a vault of its own. The vault is retained (it holds the recovery
    * points) and so named per create (`perCreateName`): the next create of the stack after `cdk destroy`
    * makes a new vault instead of failing on the old name.
    */
@@ -731,7 +731,10 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
       backupVaultName: perCreateName(this, { maxLength: 50, allowed: '-_' }),
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    return backup.BackupPlan.daily35DayRetention(this, 'BackupPlan', vault);
+    // Plan names are unique per account and region (daily35DayRetention would name it 'BackupPlan').
+    const plan = new backup.BackupPlan(this, 'BackupPlan', { backupPlanName: uniqueName(this, { maxLength: 50, allowed: '-_' }), backupVault: vault });
+    plan.addRule(backup.BackupPlanRule.daily());
+    return plan;
   }
 
   /**
