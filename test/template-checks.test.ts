@@ -694,7 +694,8 @@ describe('5. every region, a second stack, destroy and re-create', () => {
   });
 
   test('the names the checks rely on are there (guards against vacuous passes)', () => {
-    const names = (t: CfnTemplate, type: string, path: string[]) => resourcesOfType(t, type).map(([, r]) => path.reduce((v: any, k) => v?.[k], r.Properties));
+    const names = (t: CfnTemplate, type: string, path: string[]) => resourcesOfType(t, type)
+      .map(([, r]) => path.reduce((v: any, k) => v?.[k], r.Properties));
     const proxy = names(shapeNamed('app-proxy'), 'AWS::RDS::DBProxy', ['DBProxyName'])[0];
     expect(proxy).toBe('app-proxy-Site-Database-CFE4F1EF-proxy'.replace('CFE4F1EF', proxy.split('-')[4]));
     expect(proxy.length).toBeLessThanOrEqual(60);
