@@ -9,7 +9,15 @@ const root = join(__dirname, '..');
 const examples = readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.ts')).map((f) => basename(f, '.ts')).sort();
 
 /** Runs an example app the way `cdk synth` does (CDK_OUTDIR) and returns its templates by stack name. */
-function synthExample(file: string): { status: number | null; output: string; templates: Record<string, any>; regions: Record<string, string | undefined> } {
+interface Synthesized {
+  status: number | null;
+  output: string;
+  templates: Record<string, any>;
+  /** Each stack's region, undefined when environment-agnostic. */
+  regions: Record<string, string | undefined>;
+}
+
+function synthExample(file: string): Synthesized {
   const out = mkdtempSync(join(tmpdir(), 'cdk-django-example-'));
   try {
     const res = spawnSync('npx', ['tsx', '--tsconfig', 'tsconfig.typecheck.json', file], {
@@ -124,6 +132,8 @@ describe.each(examples)('examples/%s.ts', (name) => {
   });
 
   test('deploys in every commercial region, beside a second copy, and again after destroy', () => {
+    // every stack's environment was read from the cloud assembly (guards against checking no region)
+    expect(Object.keys(result.regions).sort()).toEqual(Object.keys(result.templates).sort());
     for (const [stackName, t] of Object.entries(result.templates)) {
       const region = result.regions[stackName];
       const regions = region ? [region] : commercialRegionCodes();

@@ -1,4 +1,4 @@
-import { Annotations, Aws, CfnCondition, Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Aws, Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -7,11 +7,11 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledgeInPacks } from '../compliance';
+import { regionCondition } from '../conditions';
 import { Problem, throwIfProblems } from '../errors';
 import { acknowledgeFinding } from '../nag';
 import { perRegionName } from '../names';
 import { cloudFrontStandardLogsDelivered, regionsWithCloudFrontStandardLogs } from '../regions';
-import { regionIn } from '../services/network';
 
 /** Key prefix of the static files in their bucket, and URL path under the distribution. */
 const STATIC_LOCATION = 'static';
@@ -348,10 +348,7 @@ export class DjangoStaticFiles extends Construct {
    * leaves it out elsewhere, also in a region newer than the list.
    */
   private switchOffLoggingWhereUndelivered(): void {
-    const stack = Stack.of(this);
-    const id = 'CdkDjangoCloudFrontLogsDelivered';
-    const delivered = (stack.node.tryFindChild(id) as CfnCondition | undefined)
-      ?? new CfnCondition(stack, id, { expression: regionIn(regionsWithCloudFrontStandardLogs()) });
+    const delivered = regionCondition(this, 'CdkDjangoCloudFrontLogsDelivered', regionsWithCloudFrontStandardLogs());
     const cfn = this.distribution.node.defaultChild as cloudfront.CfnDistribution;
     const logging = { Bucket: this.cdnLogBucket!.bucketRegionalDomainName, Prefix: 'cloudfront/', IncludeCookies: false };
     cfn.addPropertyOverride('DistributionConfig.Logging', Fn.conditionIf(delivered.logicalId, logging, Aws.NO_VALUE));

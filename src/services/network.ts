@@ -1,4 +1,4 @@
-import { Aws, CfnCondition, CfnMapping, Duration, Fn, ICfnConditionExpression, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Aws, CfnCondition, CfnMapping, Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,6 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { acknowledgeInPacks, stackKey } from '../compliance';
+import { regionCondition } from '../conditions';
 import { acknowledgeFinding } from '../nag';
 import { ELB_LOG_DELIVERY_PRINCIPAL, elbAccounts, regionFacts } from '../regions';
 
@@ -118,27 +119,11 @@ export function enableAccessLogs(alb: elbv2.ApplicationLoadBalancer, bucket: s3.
 
 /** One per stack: the ELB account map (src/regions.ts) and the condition "this region is in the map". */
 function elbAccountLookup(stack: Stack): { map: CfnMapping; condition: CfnCondition } {
-  const existing = stack.node.tryFindChild('CdkDjangoElbAccounts') as CfnMapping | undefined;
-  if (existing) return { map: existing, condition: stack.node.findChild('CdkDjangoElbAccountRegion') as CfnCondition };
   const accounts = elbAccounts();
-  const map = new CfnMapping(stack, 'CdkDjangoElbAccounts', {
+  const map = (stack.node.tryFindChild('CdkDjangoElbAccounts') as CfnMapping | undefined) ?? new CfnMapping(stack, 'CdkDjangoElbAccounts', {
     mapping: Object.fromEntries(Object.entries(accounts).map(([region, account]) => [region, { account }])),
   });
-  const condition = new CfnCondition(stack, 'CdkDjangoElbAccountRegion', { expression: regionIn(Object.keys(accounts)) });
-  return { map, condition };
-}
-
-/** A condition expression true exactly in `regions` (Fn::Or takes 2 to 10 conditions: nest them). */
-export function regionIn(regions: string[]): ICfnConditionExpression {
-  const equals: ICfnConditionExpression[] = regions.map((region) => Fn.conditionEquals(Aws.REGION, region));
-  const group = (items: ICfnConditionExpression[]): ICfnConditionExpression => {
-    if (items.length === 1) return items[0];
-    if (items.length <= 10) return Fn.conditionOr(...items);
-    const chunks: ICfnConditionExpression[] = [];
-    for (let i = 0; i < items.length; i += 10) chunks.push(group(items.slice(i, i + 10)));
-    return group(chunks);
-  };
-  return group(equals);
+  return { map, condition: regionCondition(stack, 'CdkDjangoElbAccountRegion', Object.keys(accounts)) };
 }
 
 /** A regional WAFv2 web ACL with AWS managed rule groups, associated with the load balancer. */
