@@ -738,7 +738,10 @@ describe('5. the lifecycle checks fail on deliberately broken templates', () => 
   });
 
   test('a condition the evaluator cannot read throws rather than passing', () => {
-    const t: CfnTemplate = { Conditions: { Odd: { 'Fn::Equals': [{ Ref: 'SomeParameter' }, 'x'] } }, Resources: { Thing: { Type: 'AWS::SNS::Topic', Condition: 'Odd' } } };
+    const t: CfnTemplate = {
+      Conditions: { Odd: { 'Fn::Equals': [{ Ref: 'SomeParameter' }, 'x'] } },
+      Resources: { Thing: { Type: 'AWS::SNS::Topic', Condition: 'Odd', Properties: { DisplayName: { 'Fn::FindInMap': ['Names', region, 'name'] } } } },
+    };
     expect(() => regionMapGaps(t)).toThrow(/cannot evaluate/);
   });
 

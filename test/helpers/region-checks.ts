@@ -60,18 +60,32 @@ export function inRegion(t: CfnTemplate, value: any, region: string): any {
   return value;
 }
 
-/** The resources created in `region` (their Condition holds), with their properties as seen there. */
-function resourcesIn(t: CfnTemplate, region: string): Array<[string, any]> {
-  return Object.entries(t.Resources)
-    .filter(([, r]) => r.Condition === undefined || conditionHolds(t, r.Condition, region))
-    .map(([id, r]) => [id, { ...r, Properties: inRegion(t, r.Properties ?? {}, region) }]);
+/** One branch taken on the way to a value: the `Fn::If` condition and whether it must hold. */
+interface Guard { readonly condition: any; readonly holds: boolean }
+
+/**
+ * Every object node of a value with its path and the `Fn::If` branches on the way to it, in one walk;
+ * a node is there in a region when every guard agrees with the region (see `reachedIn`).
+ */
+function guardedNodes(value: any, path = '', guards: Guard[] = []): Array<{ node: any; path: string; guards: Guard[] }> {
+  if (!value || typeof value !== 'object') return [];
+  const out = [{ node: value, path, guards }];
+  const iff = value['Fn::If'];
+  if (Array.isArray(iff) && Object.keys(value).length === 1) {
+    const [condition, whenTrue, whenFalse] = iff;
+    return [...out, ...guardedNodes(whenTrue, `${path}.Fn::If[1]`, [...guards, { condition, holds: true }]),
+      ...guardedNodes(whenFalse, `${path}.Fn::If[2]`, [...guards, { condition, holds: false }])];
+  }
+  for (const [k, v] of Object.entries(value)) {
+    out.push(...guardedNodes(v, Array.isArray(value) ? `${path}[${k}]` : path ? `${path}.${k}` : k, guards));
+  }
+  return out;
 }
 
-function walk(value: any, visit: (node: any, path: string) => void, path = ''): void {
-  if (value && typeof value === 'object') {
-    visit(value, path);
-    for (const [k, v] of Object.entries(value)) walk(v, visit, Array.isArray(value) ? `${path}[${k}]` : path ? `${path}.${k}` : k);
-  }
+/** Whether a resource (its Condition) and a node under it (its guards) exist when created in `region`. */
+function reachedIn(t: CfnTemplate, resource: any, guards: Guard[], region: string): boolean {
+  if (resource.Condition !== undefined && !conditionHolds(t, resource.Condition, region)) return false;
+  return guards.every((g) => conditionHolds(t, g.condition, region) === g.holds);
 }
 
 /**
@@ -80,14 +94,16 @@ function walk(value: any, visit: (node: any, path: string) => void, path = ''): 
  */
 export function regionMapGaps(t: CfnTemplate, regions: string[] = commercialRegionCodes()): string[] {
   const offenders: string[] = [];
-  for (const region of regions) {
-    for (const [id, r] of resourcesIn(t, region)) {
-      walk(r.Properties, (node, path) => {
-        const find = node['Fn::FindInMap'];
-        if (!Array.isArray(find) || find[1]?.Ref !== 'AWS::Region') return;
-        const [map, , key] = find;
-        if (t.Mappings?.[map]?.[region]?.[key] === undefined) offenders.push(`${id}: ${path} looks up ${map}.${region}.${key}, which is missing: the create fails in ${region}`);
-      });
+  for (const [id, r] of Object.entries(t.Resources)) {
+    for (const { node, path, guards } of guardedNodes(r.Properties ?? {})) {
+      const find = node['Fn::FindInMap'];
+      if (!Array.isArray(find) || find[1]?.Ref !== 'AWS::Region') continue;
+      const [map, , key] = find;
+      for (const region of regions) {
+        if (reachedIn(t, r, guards, region) && t.Mappings?.[map]?.[region]?.[key] === undefined) {
+          offenders.push(`${id}: ${path} looks up ${map}.${region}.${key}, which is missing: the create fails in ${region}`);
+        }
+      }
     }
   }
   return offenders;
@@ -102,15 +118,20 @@ export function regionalFeatureGaps(t: CfnTemplate, regions: string[] = commerci
   const offenders: string[] = [];
   const bucketIds = new Set(Object.entries(t.Resources).filter(([, r]) => r.Type === 'AWS::S3::Bucket').map(([id]) => id));
   for (const feature of features) {
-    for (const region of regions.filter((code) => !feature.availableIn.includes(code))) {
-      for (const [id, r] of resourcesIn(t, region)) {
-        if (r.Type === feature.feature) offenders.push(`${id}: ${r.Type} is not offered in ${region} (${feature.source})`);
-        if (feature.feature === CLOUDFRONT_STANDARD_LOGS && r.Type === 'AWS::CloudFront::Distribution') {
-          const bucket = r.Properties.DistributionConfig?.Logging?.Bucket;
-          // A bucket of this stack is in the stack's region; a bucket named from outside is the user's choice.
-          if (bucket !== undefined && bucketIds.has(refId(bucket) ?? '')) {
-            offenders.push(`${id}: standard logs to ${refId(bucket)} in ${region}, where CloudFront does not deliver them (${feature.source})`);
-          }
+    const lacking = regions.filter((code) => !feature.availableIn.includes(code));
+    for (const [id, r] of Object.entries(t.Resources)) {
+      if (r.Type === feature.feature) {
+        for (const region of lacking.filter((code) => reachedIn(t, r, [], code))) {
+          offenders.push(`${id}: ${r.Type} is not offered in ${region} (${feature.source})`);
+        }
+      }
+      if (feature.feature !== CLOUDFRONT_STANDARD_LOGS || r.Type !== 'AWS::CloudFront::Distribution') continue;
+      for (const { node, path, guards } of guardedNodes(r.Properties?.DistributionConfig?.Logging, 'Logging')) {
+        // A bucket of this stack is in the stack's region; a bucket named from outside is the user's choice.
+        const bucket = refId(node.Bucket);
+        if (!path.startsWith('Logging') || bucket === undefined || !bucketIds.has(bucket)) continue;
+        for (const region of lacking.filter((code) => reachedIn(t, r, guards, code))) {
+          offenders.push(`${id}: standard logs to ${bucket} in ${region}, where CloudFront does not deliver them (${feature.source})`);
         }
       }
     }
@@ -148,6 +169,13 @@ export const NAME_PROPERTIES: Record<string, { path: string[]; global?: boolean 
   'AWS::StepFunctions::StateMachine': { path: ['StateMachineName'] },
   'AWS::WAFv2::WebACL': { path: ['Name'] },
 };
+
+function walk(value: any, visit: (node: any) => void): void {
+  if (value && typeof value === 'object') {
+    visit(value);
+    for (const v of Object.values(value)) walk(v, visit);
+  }
+}
 
 /** Whether a value references a pseudo parameter anywhere. */
 function usesPseudo(value: any, name: string): boolean {
