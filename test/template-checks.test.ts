@@ -13,7 +13,7 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { DatabaseEngineKind, DjangoApp, DjangoAppProps, DjangoDaphneService, DjangoGunicornService, DjangoUwsgiService, Proxy } from '../src';
 import { COMMERCIAL_REGIONS, REGIONS_CHECKED, commercialRegionCodes, elbAccounts, regionFacts } from '../src/regions';
-import { inRegion, physicalNameProblems, regionMapGaps, regionalFeatureGaps, vendedLogProblems } from './helpers/region-checks';
+import { NAME_PROPERTIES, inRegion, physicalNameProblems, regionMapGaps, regionalFeatureGaps, vendedLogProblems } from './helpers/region-checks';
 import {
   CfnTemplate, STATEFUL_TYPES, ServiceView, Shape, allContainers, deregistrationDelay, directiveNumber, ecsServices, envOf,
   flagNumber, identityStatements, isResolvedAtDeploy, literalText, loadBalancerIdleTimeout, looksGenerated, optionNumber,
@@ -691,6 +691,26 @@ describe('5. every region, a second stack, destroy and re-create', () => {
 
   test('no physical name is fixed across stacks, across regions for global resources, or across creates when retained', () => {
     expect(overShapes((s) => physicalNameProblems(s.template, s.name, CONCRETE[s.name]))).toEqual([]);
+  });
+
+  test('inventory: the retained resources that carry a name of their own, all named per create', () => {
+    // Everything else retained (buckets, secrets, keys, container and handler log groups) is named by
+    // CloudFormation; no secret has a fixed name and no KMS alias exists. This table changes when that does.
+    const named = LIFECYCLE_SHAPES.flatMap((s) => Object.entries(s.template.Resources)
+      .filter(([, r]) => r.DeletionPolicy === 'Retain' && NAME_PROPERTIES[r.Type]
+        && NAME_PROPERTIES[r.Type].path.reduce((v: any, k) => v?.[k], r.Properties) !== undefined)
+      .map(([id, r]) => `${role(id)} ${r.Type} ${JSON.stringify(r.Properties).includes('AWS::StackId') ? 'per create' : 'FIXED'}`));
+    expect([...new Set(named)].sort()).toEqual([
+      'SiteCacheEngineLog AWS::Logs::LogGroup per create',
+      'SiteCacheSlowLog AWS::Logs::LogGroup per create',
+      'SiteDatabaseBackupVault AWS::Backup::BackupVault per create',
+      'SiteDatabaseLogspostgresql AWS::Logs::LogGroup per create',
+      'SiteDatabaseLogsupgrade AWS::Logs::LogGroup per create',
+      'SiteMigrationsWaiterLogs AWS::Logs::LogGroup per create',
+    ]);
+    expect(LIFECYCLE_SHAPES.flatMap((s) => resourcesOfType(s.template, 'AWS::KMS::Alias'))).toEqual([]);
+    expect(LIFECYCLE_SHAPES.flatMap((s) => resourcesOfType(s.template, 'AWS::SecretsManager::Secret')
+      .filter(([, r]) => r.Properties?.Name !== undefined))).toEqual([]);
   });
 
   test('the names the checks rely on are there (guards against vacuous passes)', () => {
