@@ -671,6 +671,11 @@ describe('5. every region, a second stack, destroy and re-create', () => {
       .Properties.PolicyDocument.Statement.find((s: any) => s.Action === 's3:PutObject').Principal;
     expect(JSON.stringify(concrete('app-us-east-1'))).toContain('127311923021');
     expect(concrete('app-eu-central-2')).toEqual({ Service: 'logdelivery.elasticloadbalancing.amazonaws.com' });
+    // other partitions keep the ELB accounts aws-cdk-lib knows for them (China, GovCloud)
+    const china = synthIn('gunicorn-cn', 'cn-north-1', service('gunicorn', 'none')).template;
+    const chinaPolicy = resourcesOfType(china, 'AWS::S3::BucketPolicy').find(([id]) => id.includes('AccessLogs'))![1];
+    expect(JSON.stringify(chinaPolicy.Properties.PolicyDocument.Statement.find((s: any) => s.Action === 's3:PutObject').Principal)).toContain('638102146993');
+    expect(shapeNamed('app-simple').Mappings.CdkDjangoElbAccounts['us-gov-west-1']).toEqual({ account: '048591011584' });
   });
 
   test('no resource type or feature is used in a region that lacks it (known: rotation from SAR)', () => {

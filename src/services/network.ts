@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { FactName, RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import { acknowledgeInPacks, stackKey } from '../compliance';
 import { regionCondition } from '../conditions';
@@ -106,7 +107,7 @@ export function enableAccessLogs(alb: elbv2.ApplicationLoadBalancer, bucket: s3.
     principals.push(new iam.ArnPrincipal(Fn.conditionIf(condition.logicalId,
       `arn:${Aws.PARTITION}:iam::${map.findInMap(Aws.REGION, 'account')}:root`, Aws.NO_VALUE).toString()));
   } else {
-    const account = regionFacts(stack.region)?.elbAccount;
+    const account = elbAccountOf(stack.region);
     principals.push(account ? new iam.AccountPrincipal(account) : new iam.ServicePrincipal(ELB_LOG_DELIVERY_PRINCIPAL));
   }
   bucket.addToResourcePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], principals, resources: [objects] }));
@@ -117,9 +118,29 @@ export function enableAccessLogs(alb: elbv2.ApplicationLoadBalancer, bucket: s3.
   if (bucket.policy) alb.node.addDependency(bucket.policy);
 }
 
-/** One per stack: the ELB account map (src/regions.ts) and the condition "this region is in the map". */
+/**
+ * The ELB accounts by region: the commercial regions from src/regions.ts, the other partitions (China,
+ * GovCloud, ISO) from aws-cdk-lib's region facts, which src/regions.ts does not cover.
+ */
+function allElbAccounts(): { [region: string]: string } {
+  const others = Object.entries(RegionInfo.regionMap(FactName.ELBV2_ACCOUNT))
+    .filter(([region]) => partitionOf(region) !== 'aws');
+  return { ...Object.fromEntries(others), ...elbAccounts() };
+}
+
+/** The partition of a region code, by its prefix. */
+function partitionOf(region: string): string {
+  return RegionInfo.get(region).partition ?? 'aws';
+}
+
+/** The ELB account of a concrete region, or undefined where the service principal delivers the logs. */
+function elbAccountOf(region: string): string | undefined {
+  return regionFacts(region) ? regionFacts(region)!.elbAccount : allElbAccounts()[region];
+}
+
+/** One per stack: the ELB account map and the condition "this region is in the map". */
 function elbAccountLookup(stack: Stack): { map: CfnMapping; condition: CfnCondition } {
-  const accounts = elbAccounts();
+  const accounts = allElbAccounts();
   const map = (stack.node.tryFindChild('CdkDjangoElbAccounts') as CfnMapping | undefined) ?? new CfnMapping(stack, 'CdkDjangoElbAccounts', {
     mapping: Object.fromEntries(Object.entries(accounts).map(([region, account]) => [region, { account }])),
   });
