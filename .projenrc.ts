@@ -62,6 +62,11 @@ project.addTask('synth:python', {
   receiveArgs: true,
 });
 
+project.addTask('checkov', {
+  description: 'Scan every example template (after synth:examples and synth:python) with checkov; skips only as docs/checkov-skips.md lists',
+  exec: 'tsx scripts/checkov-examples.ts',
+});
+
 project.addTask('fuzz', {
   description: 'Fuzz every construct\'s props with fast-check: more runs, a random seed',
   env: { FUZZ_RUNS: '300', FUZZ_SEED: 'random' },
