@@ -43,7 +43,68 @@ export interface CheckovFinding {
   readonly path: string;
 }
 
-export const SKIPS: CheckovSkip[] = [];
+/** Any construct path prefix: the same library construct under whatever id and parent the app gives it. */
+const ANY = '(?:.+/)?';
+const CDK_VPC_SG_HANDLER = 'Custom::VpcRestrictDefaultSGCustomResourceProvider/Handler';
+const MIGRATION_FUNCTIONS = `${ANY}Migrations/(?:OnEvent|IsComplete|Provider/framework-(?:onEvent|isComplete|onTimeout))/Resource`;
+
+export const SKIPS: CheckovSkip[] = [
+  {
+    check: 'CKV_AWS_260', title: 'Ensure no security groups allow ingress from 0.0.0.0:0 to port 80',
+    type: 'AWS::EC2::SecurityGroup', path: `${ANY}LoadBalancer/SecurityGroup/Resource`,
+    reason: 'The internet-facing load balancer of a public web site: port 80 is open to everyone so that plain HTTP reaches it, and with a certificate its listener only redirects to HTTPS.',
+  },
+  {
+    check: 'CKV_AWS_2', title: 'Ensure ALB protocol is HTTPS',
+    type: 'AWS::ElasticLoadBalancingV2::Listener', path: `${ANY}LoadBalancer/Http/Resource`,
+    reason: 'Only in apps given no certificate (the quickstarts): HTTPS needs a certificate for the user\'s domain. Given `certificate`, the HTTP listener redirects to HTTPS and this check passes.',
+  },
+  {
+    check: 'CKV_AWS_103', title: 'Ensure that Load Balancer Listener is using at least TLS v1.2',
+    type: 'AWS::ElasticLoadBalancingV2::Listener', path: `${ANY}LoadBalancer/Http/Resource`,
+    reason: 'The same plain-HTTP listener of apps given no certificate; the HTTPS listener, when there is one, uses a TLS 1.2+ policy and passes.',
+  },
+  {
+    check: 'CKV_AWS_18', title: 'Ensure the S3 bucket has access logging enabled',
+    type: 'AWS::S3::Bucket', path: `${ANY}(?:AccessLogs|StaticSite/Logs)/Resource`,
+    reason: 'These are the log buckets themselves (the load balancer\'s access logs; the static site\'s S3 server access logs): logging a log bucket into another bucket only moves the question. Every other bucket, the CloudFront log bucket included, logs into them.',
+  },
+  {
+    check: 'CKV_AWS_115', title: 'Ensure that AWS Lambda function is configured for function-level concurrent execution limit',
+    type: 'AWS::Lambda::Function', path: `${MIGRATION_FUNCTIONS}|${CDK_VPC_SG_HANDLER}`,
+    reason: 'Custom resource handlers run a few times per deployment, one call at a time: reserving concurrency for them would take it from the account\'s functions without limiting anything real.',
+  },
+  {
+    check: 'CKV_AWS_116', title: 'Ensure that AWS Lambda function is configured for a Dead Letter Queue(DLQ)',
+    type: 'AWS::Lambda::Function', path: `${MIGRATION_FUNCTIONS}|${CDK_VPC_SG_HANDLER}`,
+    reason: 'Custom resource handlers: a failed call fails the CloudFormation deployment, which reports it and rolls back; there is no lost event a dead-letter queue could keep.',
+  },
+  {
+    check: 'CKV_AWS_117', title: 'Ensure that AWS Lambda function is configured inside a VPC',
+    type: 'AWS::Lambda::Function', path: `${MIGRATION_FUNCTIONS}|${CDK_VPC_SG_HANDLER}`,
+    reason: 'Custom resource handlers call only AWS APIs (ECS RunTask/DescribeTasks, EC2 security group rules) and reach no resource inside the VPC; in the VPC they would need a NAT gateway or endpoints for nothing.',
+  },
+  {
+    check: 'CKV_AWS_173', title: 'Check encryption settings for Lambda environment variable',
+    type: 'AWS::Lambda::Function', path: MIGRATION_FUNCTIONS,
+    reason: 'The migrations handlers\' variables hold no secret (cluster, task definition, subnet and security group identifiers, all in the template anyway); Lambda encrypts them at rest with its AWS managed key.',
+  },
+  {
+    check: 'CKV_AWS_111', title: 'Ensure IAM policies does not allow write access without constraints',
+    type: 'AWS::IAM::Policy', path: `${ANY}Migrations/Provider/waiter-state-machine/Role/DefaultPolicy/Resource`,
+    reason: 'Step Functions log delivery to the waiter\'s log group (logs:CreateLogDelivery, PutResourcePolicy, ...) supports no resource-level permissions; the same statement is acknowledged for cdk-nag (AwsSolutions-IAM5).',
+  },
+  {
+    check: 'CKV_AWS_68', title: 'CloudFront Distribution should have WAF enabled',
+    type: 'AWS::CloudFront::Distribution', path: `${ANY}StaticSite/Distribution/Resource`,
+    reason: 'The distribution serves only collected static and uploaded media files from a private bucket (read through origin access control); the dynamic site sits behind the load balancer, where `waf: true` attaches a web ACL.',
+  },
+  {
+    check: 'CKV_AWS_174', title: 'Verify CloudFront Distribution Viewer Certificate is using TLS v1.2 or higher',
+    type: 'AWS::CloudFront::Distribution', path: `${ANY}StaticSite/Distribution/Resource`,
+    reason: 'The distribution uses its default *.cloudfront.net certificate, for which CloudFront allows no minimum protocol version to be set; a custom domain and certificate on it would bring TLS 1.2.',
+  },
+];
 
 /** The skip that covers a finding, if any. */
 export function skipFor(finding: CheckovFinding, skips: CheckovSkip[] = SKIPS): CheckovSkip | undefined {

@@ -11,9 +11,10 @@ test.each(SKIPS.map((s) => [`${s.check} ${s.type} ${s.path}`, s]))('%s is narrow
   const s = skip as CheckovSkip;
   expect(s.check).toMatch(/^CKV2?_AWS_\d+$/);
   expect(s.type).toMatch(/^AWS::\w+::\w+$/);
-  // a construct path, not a catch-all
-  expect(s.path).toMatch(/^[\w]/);
+  // named constructs, not a catch-all: an unrelated construct's resource does not match
   expect(() => new RegExp(s.path)).not.toThrow();
+  expect(new RegExp(`^(?:${s.path})$`).test('Site/Unrelated/Thing/Resource')).toBe(false);
+  expect(s.path).not.toMatch(/^\.\*|\|\.\*|\.\*$/);
   expect(s.reason.split(/\s+/).length).toBeGreaterThanOrEqual(8);
 });
 
