@@ -177,7 +177,7 @@ export interface DjangoDatabaseOptions {
   /**
    * An AWS Backup plan to add the database to (the cluster for Aurora, the instance for RDS), on top
    * of RDS's automated backups (point-in-time recovery within `backupRetention`).
-   * @default - a new plan: daily backups kept 35 days in a new vault
+   * @default - a new plan: daily backups kept 35 days in a new vault encrypted with `encryptionKey`
    */
   readonly backupPlan?: backup.IBackupPlan;
 
@@ -195,7 +195,7 @@ export interface DjangoDatabaseOptions {
   readonly removalPolicy?: RemovalPolicy;
 
   /**
-   * KMS key for storage, the credentials secret, Performance Insights and the exported logs.
+   * KMS key for storage, the credentials secret, Performance Insights, the exported logs and the default backup vault.
    * The log groups are only encrypted with it if its key policy can be extended here (not for imported keys).
    * @default - a new customer-managed key with yearly automatic rotation
    */
@@ -482,7 +482,6 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
   constructor(scope: Construct, id: string, props: DjangoDatabaseProps) {
     super(scope, id);
     throwIfProblems(this, validate(props));
-    const backupPlan = props.backupPlan ?? this.createBackupPlan();
 
     this.engineKind = props.engine ?? DatabaseEngineKind.AURORA_SERVERLESS_V2;
     const aurora = this.engineKind === DatabaseEngineKind.AURORA_SERVERLESS_V2;
@@ -501,10 +500,11 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
     const { identifier, base: identifierBase } = physicalIdentifier(this);
 
     this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
-      description: `Encrypts the Django PostgreSQL database ${identifierBase}, its secret, logs and Performance Insights`,
+      description: `Encrypts the Django PostgreSQL database ${identifierBase}, its secret, logs, Performance Insights and backup vault`,
       enableKeyRotation: true,
       removalPolicy: helperRemovalPolicy,
     });
+    const backupPlan = props.backupPlan ?? this.createBackupPlan(this.encryptionKey);
 
     // No egress: RDS needs none, and the ingress side is opened only by allowFrom (and rotation/proxy).
     const dbSecurityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
@@ -722,13 +722,15 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
   }
 
   /**
-   * Daily backups kept 35 days (`BackupPlanRule.daily()`), in a vault of its own. The vault is retained (it holds the recovery
-   * points) and so named per create (`perCreateName`): the next create of the stack after `cdk destroy`
-   * makes a new vault instead of failing on the old name.
+   * Daily backups kept 35 days (`BackupPlanRule.daily()`), in a vault of its own, encrypted with the
+   * database's key rather than AWS Backup's own. The vault is retained (it holds the recovery points)
+   * and so named per create (`perCreateName`): the next create of the stack after `cdk destroy` makes a
+   * new vault instead of failing on the old name.
    */
-  private createBackupPlan(): backup.BackupPlan {
+  private createBackupPlan(encryptionKey: kms.IKey): backup.BackupPlan {
     const vault = new backup.BackupVault(this, 'BackupVault', {
       backupVaultName: perCreateName(this, { maxLength: 50, allowed: '-_' }),
+      encryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     // Plan names are unique per account and region (daily35DayRetention would name it 'BackupPlan').
