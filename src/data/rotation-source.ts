@@ -270,7 +270,10 @@ def set_secret(arn, token, stages):
         pass
     db = connect(secret_value(arn))
     try:
-        db.query('ALTER ROLE CURRENT_USER WITH PASSWORD %s' % lit(scram_verifier(pending['password'])))
+        # A user whose sessions act as an owner role changes its own password as itself (RESET ROLE would
+        # return to the owner role, the per-user default).
+        db.query('SET ROLE NONE')
+        db.query('ALTER ROLE SESSION_USER WITH PASSWORD %s' % lit(scram_verifier(pending['password'])))
     finally:
         db.close()
 
