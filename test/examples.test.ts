@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { unpinnedSharedSecrets } from './helpers/template-checks';
 
 const root = join(__dirname, '..');
 const examples = readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.ts')).map((f) => basename(f, '.ts')).sort();
@@ -111,6 +112,10 @@ describe.each(examples)('examples/%s.ts', (name) => {
   test('shows what it is for', () => {
     expect(EXPECT[name]).toBeDefined();
     for (const t of Object.values(result.templates)) EXPECT[name](t);
+  });
+
+  test('pins each secret read by a resource and by the tasks to one version on every side', () => {
+    expect(Object.values(result.templates).flatMap((t) => unpinnedSharedSecrets(t))).toEqual([]);
   });
 
   test('matches its snapshot', () => {
