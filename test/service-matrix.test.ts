@@ -7,8 +7,8 @@ import {
   DjangoCache, DjangoDaphneService, DjangoGunicornService, DjangoServiceBase, DjangoUwsgiService, Proxy, UwsgiCheaperAlgorithm,
 } from '../src';
 import { formatFindings, nagFindings } from './helpers/compliance';
-import { unpinnedSharedSecrets } from './helpers/template-checks';
 import { IMAGE, container, containers, envOf, flag, newStack, only, text, validationMessage } from './helpers/template';
+import { unpinnedSharedSecrets } from './helpers/template-checks';
 
 type Server = 'gunicorn' | 'uwsgi' | 'daphne';
 type Frontend = 'nginx' | 'apache' | 'none';

@@ -691,12 +691,12 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
     }
 
     if (handlers.rotate) {
-      const days = (props.rotationInterval ?? Duration.days(30)).toDays();
-      for (const [id, secret] of [['AppRotation', appSecret], ['MasterRotation', this.masterSecret]] as const) {
-        const schedule = new secretsmanager.CfnRotationSchedule(this, id, {
+      const intervalDays = (props.rotationInterval ?? Duration.days(30)).toDays();
+      for (const [scheduleId, secret] of [['AppRotation', appSecret], ['MasterRotation', this.masterSecret]] as const) {
+        const schedule = new secretsmanager.CfnRotationSchedule(this, scheduleId, {
           secretId: secret.secretArn,
           rotationLambdaArn: handlers.rotate.functionArn,
-          rotationRules: { scheduleExpression: `rate(${days} days)` },
+          rotationRules: { scheduleExpression: `rate(${intervalDays} days)` },
           // The passwords are fresh; the first rotation comes one interval after create.
           rotateImmediatelyOnUpdate: false,
         });

@@ -10,8 +10,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { DjangoApp } from '../../src';
-import { PYTHON } from './lib/python';
 import { DataServers, startDataServers } from './lib/data-servers';
+import { PYTHON } from './lib/python';
 import { DJANGO_DIR } from './lib/task';
 
 const DB_PASSWORD = 'local-db-password-1';

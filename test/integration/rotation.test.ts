@@ -144,7 +144,11 @@ class Rehearsal {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as any).port;
     const res = await this.invoke('setup', {
-      RequestType: 'Create', ResponseURL: `http://127.0.0.1:${port}/response`, StackId: 'stack', RequestId: 'r1', LogicalResourceId: 'AppUser',
+      RequestType: 'Create',
+      ResponseURL: `http://127.0.0.1:${port}/response`,
+      StackId: 'stack',
+      RequestId: 'r1',
+      LogicalResourceId: 'AppUser',
       ResourceProperties: { AppSecretArn: APP_ARN, MasterSecretArn: MASTER_ARN },
     });
     server.close();
@@ -296,7 +300,11 @@ function get(port: number): Promise<{ status?: number; body: string; error?: str
   inFlight.set(port, (inFlight.get(port) ?? 0) + 1);
   return new Promise<{ status?: number; body: string; error?: string }>((resolve) => {
     const req = http.request({
-      host: '127.0.0.1', port, path: '/dbcheck', agent: false, timeout: 10_000,
+      host: '127.0.0.1',
+      port,
+      path: '/dbcheck',
+      agent: false,
+      timeout: 10_000,
       headers: { 'Host': '127.0.0.1', 'X-Forwarded-Proto': 'https' },
     }, (res) => {
       let body = '';
