@@ -508,7 +508,7 @@ const EXPECTED_STATEFUL: Record<string, Record<string, string>> = {
     'SiteCacheSlowLog AWS::Logs::LogGroup': 'Retain/Retain',
     'SiteCacheTokenVersionLogs AWS::Logs::LogGroup': 'Retain/Retain',
     'SiteDatabaseAppSecret AWS::SecretsManager::Secret': 'Retain/Retain',
-    'SiteDatabaseBackupPlanVault AWS::Backup::BackupVault': 'Retain/Retain',
+    'SiteDatabaseBackupVault AWS::Backup::BackupVault': 'Retain/Retain',
     'SiteDatabaseCluster AWS::RDS::DBCluster': 'Snapshot/Snapshot',
     'SiteDatabaseClusterReader AWS::RDS::DBInstance': 'Delete/Delete',
     'SiteDatabaseClusterWriter AWS::RDS::DBInstance': 'Delete/Delete',
