@@ -37,7 +37,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
 
-  gitignore: ['/cdk.out/', '/test/integration/.run/', '__pycache__/', '*.pyc', '/benchmarks/results/*.tmp', '/.venv-cdk/', '/.venv-checkov/'],
+  gitignore: ['/node_modules', '/cdk.out/', '/test/integration/.run/', '__pycache__/', '*.pyc', '/benchmarks/results/*.tmp', '/.venv-cdk/', '/.venv-checkov/'],
   npmignoreEnabled: true,
 });
 

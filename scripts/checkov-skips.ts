@@ -47,6 +47,9 @@ export interface CheckovFinding {
 const ANY = '(?:.+/)?';
 const CDK_VPC_SG_HANDLER = 'Custom::VpcRestrictDefaultSGCustomResourceProvider/Handler';
 const MIGRATION_FUNCTIONS = `${ANY}Migrations/(?:OnEvent|IsComplete|Provider/framework-(?:onEvent|isComplete|onTimeout))/Resource`;
+/** The database's app-user setup and rotation functions (in the VPC) and the cache token functions (outside it). */
+const DATABASE_FUNCTIONS = `${ANY}Database/(?:SetupFunction|RotationFunction)/Resource`;
+const CACHE_TOKEN_FUNCTIONS = `${ANY}Cache/(?:TokenVersionFunction|RetireTokenFunction)/Resource`;
 
 export const SKIPS: CheckovSkip[] = [
   {
@@ -71,23 +74,23 @@ export const SKIPS: CheckovSkip[] = [
   },
   {
     check: 'CKV_AWS_115', title: 'Ensure that AWS Lambda function is configured for function-level concurrent execution limit',
-    type: 'AWS::Lambda::Function', path: `${MIGRATION_FUNCTIONS}|${CDK_VPC_SG_HANDLER}`,
-    reason: 'Custom resource handlers run a few times per deployment, one call at a time: reserving concurrency for them would take it from the account\'s functions without limiting anything real.',
+    type: 'AWS::Lambda::Function', path: `${MIGRATION_FUNCTIONS}|${CDK_VPC_SG_HANDLER}|${DATABASE_FUNCTIONS}|${CACHE_TOKEN_FUNCTIONS}`,
+    reason: 'Custom resource handlers (and the rotation function, which Secrets Manager calls four times per rotation) run a few times per deployment or rotation, one call at a time: reserving concurrency for them would take it from the account\'s functions without limiting anything real.',
   },
   {
     check: 'CKV_AWS_116', title: 'Ensure that AWS Lambda function is configured for a Dead Letter Queue(DLQ)',
-    type: 'AWS::Lambda::Function', path: `${MIGRATION_FUNCTIONS}|${CDK_VPC_SG_HANDLER}`,
-    reason: 'Custom resource handlers: a failed call fails the CloudFormation deployment, which reports it and rolls back; there is no lost event a dead-letter queue could keep.',
+    type: 'AWS::Lambda::Function', path: `${MIGRATION_FUNCTIONS}|${CDK_VPC_SG_HANDLER}|${DATABASE_FUNCTIONS}|${CACHE_TOKEN_FUNCTIONS}`,
+    reason: 'Custom resource handlers: a failed call fails the CloudFormation deployment, which reports it and rolls back; the rotation function is called synchronously step by step by Secrets Manager, which marks a failed rotation. There is no lost event a dead-letter queue could keep.',
   },
   {
     check: 'CKV_AWS_117', title: 'Ensure that AWS Lambda function is configured inside a VPC',
-    type: 'AWS::Lambda::Function', path: `${MIGRATION_FUNCTIONS}|${CDK_VPC_SG_HANDLER}`,
-    reason: 'Custom resource handlers call only AWS APIs (ECS RunTask/DescribeTasks, EC2 security group rules) and reach no resource inside the VPC; in the VPC they would need a NAT gateway or endpoints for nothing.',
+    type: 'AWS::Lambda::Function', path: `${MIGRATION_FUNCTIONS}|${CDK_VPC_SG_HANDLER}|${CACHE_TOKEN_FUNCTIONS}`,
+    reason: 'Custom resource handlers call only AWS APIs (ECS RunTask/DescribeTasks, EC2 security group rules, Secrets Manager, ElastiCache ModifyReplicationGroup) and reach no resource inside the VPC; in the VPC they would need a NAT gateway or endpoints for nothing.',
   },
   {
     check: 'CKV_AWS_173', title: 'Check encryption settings for Lambda environment variable',
-    type: 'AWS::Lambda::Function', path: MIGRATION_FUNCTIONS,
-    reason: 'The migrations handlers\' variables hold no secret (cluster, task definition, subnet and security group identifiers, all in the template anyway); Lambda encrypts them at rest with its AWS managed key.',
+    type: 'AWS::Lambda::Function', path: `${MIGRATION_FUNCTIONS}|${ANY}Database/RotationFunction/Resource`,
+    reason: 'The migrations handlers\' and the rotation function\'s variables hold no secret (cluster, task definition, service, subnet and security group identifiers, all in the template anyway); Lambda encrypts them at rest with its AWS managed key.',
   },
   {
     check: 'CKV_AWS_111', title: 'Ensure IAM policies does not allow write access without constraints',

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { commercialRegionCodes } from '../src/regions';
 import { physicalNameProblems, regionMapGaps, regionalFeatureGaps, vendedLogProblems } from './helpers/region-checks';
+import { unpinnedSharedSecrets } from './helpers/template-checks';
 
 const root = join(__dirname, '..');
 const examples = readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.ts')).map((f) => basename(f, '.ts')).sort();
@@ -138,12 +139,14 @@ describe.each(examples)('examples/%s.ts', (name) => {
       const region = result.regions[stackName];
       const regions = region ? [region] : commercialRegionCodes();
       expect(regionMapGaps(t, regions)).toEqual([]);
-      // Rotation from the Serverless Application Repository, in the examples with a database, is the one
-      // known gap (it is being replaced); anything else is a failure.
-      expect(regionalFeatureGaps(t, regions).filter((g) => !g.includes('AWS::Serverless::Application is not offered'))).toEqual([]);
+      expect(regionalFeatureGaps(t, regions)).toEqual([]);
       expect(physicalNameProblems(t, stackName, region)).toEqual([]);
       expect(vendedLogProblems(t)).toEqual([]);
     }
+  });
+
+  test('pins each secret read by a resource and by the tasks to one version on every side', () => {
+    expect(Object.values(result.templates).flatMap((t) => unpinnedSharedSecrets(t))).toEqual([]);
   });
 
   test('matches its snapshot', () => {

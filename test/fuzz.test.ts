@@ -104,12 +104,10 @@ function check(build: () => void, stackOf: () => any, options: CheckOptions = {}
   const isAllowed = (f: Finding) => allowed.some((a) => a === f.ruleId || (a.startsWith(`${f.ruleId} on `) && f.resource.startsWith(a.slice(f.ruleId.length + 4))));
   // All three packs (AwsSolutions, NIST 800-53 r5, HIPAA): nagFindings' default.
   expect(formatFindings(nagFindings(stackOf()).filter((f) => !isAllowed(f)))).toBe('');
-  // Every region, a second copy, destroy and re-create. Rotation from the Serverless Application
-  // Repository is the one known regional gap (it is being replaced).
+  // Every region, a second copy, destroy and re-create.
   const stack: Stack = Stack.of(stackOf());
   const chosen = (options.callerNames ?? []).filter((n): n is string => n !== undefined).map((n) => JSON.stringify(n).slice(0, 80));
   expect(lifecycleProblems(Template.fromStack(stack).toJSON() as any, stack.stackName)
-    .filter((p) => !p.includes('AWS::Serverless::Application is not offered'))
     .filter((p) => !chosen.some((n) => p.includes(` name ${n}`)))).toEqual([]);
 }
 

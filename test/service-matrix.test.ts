@@ -4,11 +4,12 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
-  DjangoDaphneService, DjangoGunicornService, DjangoServiceBase, DjangoUwsgiService, Proxy, UwsgiCheaperAlgorithm,
+  DjangoCache, DjangoDaphneService, DjangoGunicornService, DjangoServiceBase, DjangoUwsgiService, Proxy, UwsgiCheaperAlgorithm,
 } from '../src';
 import { formatFindings, nagFindings } from './helpers/compliance';
 import { lifecycleProblems } from './helpers/region-checks';
 import { IMAGE, container, containers, envOf, flag, newStack, only, text, validationMessage } from './helpers/template';
+import { unpinnedSharedSecrets } from './helpers/template-checks';
 
 type Server = 'gunicorn' | 'uwsgi' | 'daphne';
 type Frontend = 'nginx' | 'apache' | 'none';
@@ -82,6 +83,18 @@ describe.each(matrix)('%s behind %s', (server, frontend) => {
 
   test('is cdk-nag AwsSolutions clean', () => {
     expect(formatFindings(nagFindings(stack))).toBe('');
+  });
+
+  test('pins each secret read by a resource and by the tasks to one version (with a DjangoCache as channel layer too)', () => {
+    expect(unpinnedSharedSecrets(t.toJSON() as any)).toEqual([]);
+    const withCache = newStack();
+    const vpc = new ec2.Vpc(withCache, 'Vpc', { maxAzs: 2 });
+    const cache = new DjangoCache(withCache, 'Cache', { vpc });
+    const svc = build(withCache, server, frontend, { vpc, environment: cache.environment, secrets: cache.secrets });
+    cache.allowFrom(svc.service);
+    const template = Template.fromStack(withCache).toJSON() as any;
+    expect(unpinnedSharedSecrets(template)).toEqual([]);
+    expect(JSON.stringify(template)).toMatch(/resolve:secretsmanager:.*SecretString:::/); // the cache token is there to check
   });
 });
 

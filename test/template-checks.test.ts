@@ -17,7 +17,7 @@ import { NAME_PROPERTIES, inRegion, physicalNameProblems, regionMapGaps, regiona
 import {
   CfnTemplate, STATEFUL_TYPES, ServiceView, Shape, allContainers, deregistrationDelay, directiveNumber, ecsServices, envOf,
   flagNumber, identityStatements, isResolvedAtDeploy, literalText, loadBalancerIdleTimeout, looksGenerated, optionNumber,
-  propertiesIn, proxyConf, resourcesOfType, role, statefulTable, stringsIn, uwsgiIni,
+  propertiesIn, proxyConf, resourcesOfType, role, secretReads, statefulTable, stringsIn, unpinnedSharedSecrets, uwsgiIni,
 } from './helpers/template-checks';
 
 const IMAGE = ecs.ContainerImage.fromRegistry('example/mysite:1');
@@ -352,6 +352,10 @@ const RESOURCE_STAR_ALLOWED: Array<{ actions: string[]; condition?: string; why:
     why: 'the ECR login token is account-wide; the action supports no resource ARN (image pulls themselves are scoped to the repository)',
   },
   {
+    actions: ['secretsmanager:GetRandomPassword'],
+    why: 'the database rotation and cache token functions ask Secrets Manager for a random password, which acts on no resource',
+  },
+  {
     actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
     condition: 'ecs:cluster',
     why: 'the migrations isComplete handler polls and stops the task it started, whose ARN is unknown at synth; the ecs:cluster condition pins it to the app cluster',
@@ -488,7 +492,9 @@ const EXPECTED_STATEFUL: Record<string, Record<string, string>> = {
     'SiteCacheAuthToken AWS::SecretsManager::Secret': 'Delete/Delete',
     'SiteCacheEngineLog AWS::Logs::LogGroup': 'Retain/Retain',
     'SiteCacheKey AWS::KMS::Key': 'Retain/Retain',
+    'SiteCacheRetireTokenLogs AWS::Logs::LogGroup': 'Retain/Retain',
     'SiteCacheSlowLog AWS::Logs::LogGroup': 'Retain/Retain',
+    'SiteCacheTokenVersionLogs AWS::Logs::LogGroup': 'Retain/Retain',
     'SiteFlowLogsGroup AWS::Logs::LogGroup': 'Retain/Retain',
     ...serviceTable('SiteWeb'),
     'SiteWebSocketsLogs AWS::Logs::LogGroup': 'Retain/Retain',
@@ -500,14 +506,19 @@ const EXPECTED_STATEFUL: Record<string, Record<string, string>> = {
     'SiteCacheAuthToken AWS::SecretsManager::Secret': 'Delete/Delete',
     'SiteCacheEngineLog AWS::Logs::LogGroup': 'Retain/Retain',
     'SiteCacheKey AWS::KMS::Key': 'Retain/Retain',
+    'SiteCacheRetireTokenLogs AWS::Logs::LogGroup': 'Retain/Retain',
     'SiteCacheSlowLog AWS::Logs::LogGroup': 'Retain/Retain',
+    'SiteCacheTokenVersionLogs AWS::Logs::LogGroup': 'Retain/Retain',
+    'SiteDatabaseAppSecret AWS::SecretsManager::Secret': 'Retain/Retain',
     'SiteDatabaseBackupVault AWS::Backup::BackupVault': 'Retain/Retain',
     'SiteDatabaseCluster AWS::RDS::DBCluster': 'Snapshot/Snapshot',
     'SiteDatabaseClusterReader AWS::RDS::DBInstance': 'Delete/Delete',
     'SiteDatabaseClusterWriter AWS::RDS::DBInstance': 'Delete/Delete',
     'SiteDatabaseKey AWS::KMS::Key': 'Retain/Retain',
     'SiteDatabaseLogspostgresql AWS::Logs::LogGroup': 'Retain/Retain',
+    'SiteDatabaseRotationFunctionLogs AWS::Logs::LogGroup': 'Retain/Retain',
     'SiteDatabaseSecret AWS::SecretsManager::Secret': 'Retain/Retain',
+    'SiteDatabaseSetupFunctionLogs AWS::Logs::LogGroup': 'Retain/Retain',
     'SiteFlowLogsGroup AWS::Logs::LogGroup': 'Retain/Retain',
     'SiteMigrationsIsCompleteLogs AWS::Logs::LogGroup': 'Retain/Retain',
     'SiteMigrationsOnEventLogs AWS::Logs::LogGroup': 'Retain/Retain',
@@ -632,12 +643,6 @@ function overShapes(check: (s: Shape, regions: string[]) => string[]): string[] 
   return LIFECYCLE_SHAPES.flatMap((s) => check(s, regionsOf(s)).map((p) => `${s.name}/${p}`));
 }
 
-/**
- * Rotation from the Serverless Application Repository (the master password's single-user rotation)
- * is the one use of a resource type some regions lack, in every shape with a database. Replacing it is
- * tracked on its own; this list must shrink to [] then, and grows if anything else is found.
- */
-const KNOWN_REGIONAL_GAPS = ['app-full', 'app-proxy', 'app-eu-central-2'];
 
 describe('5. every region, a second stack, destroy and re-create', () => {
   test('the region list is complete and sane: 34 commercial regions, ELB accounts only for regions before August 2022', () => {
@@ -678,10 +683,8 @@ describe('5. every region, a second stack, destroy and re-create', () => {
     expect(shapeNamed('app-simple').Mappings.CdkDjangoElbAccounts['us-gov-west-1']).toEqual({ account: '048591011584' });
   });
 
-  test('no resource type or feature is used in a region that lacks it (known: rotation from SAR)', () => {
-    const offenders = overShapes((s, regions) => regionalFeatureGaps(s.template, regions));
-    expect([...new Set(offenders.map((o) => o.split('/')[0]))].sort()).toEqual([...KNOWN_REGIONAL_GAPS].sort());
-    expect(offenders.filter((o) => !o.includes('AWS::Serverless::Application is not offered'))).toEqual([]);
+  test('no resource type or feature is used in a region that lacks it', () => {
+    expect(overShapes((s, regions) => regionalFeatureGaps(s.template, regions))).toEqual([]);
   });
 
   test('CloudFront standard logs: on where delivered, off by condition in opt-in regions, absent in a concrete opt-in region', () => {
@@ -826,5 +829,54 @@ describe('5. the lifecycle checks fail on deliberately broken templates', () => 
       },
     };
     expect(vendedLogProblems(t).map((p) => p.split(':')[0])).toEqual(['Waiter', 'Cache']);
+  });
+});
+
+
+describe('6. secrets read by a resource and by the tasks are pinned to one version', () => {
+  const shared = (t: CfnTemplate) => {
+    const reads = secretReads(t);
+    return [...new Set(reads.map((r) => r.secret))].filter((s) => reads.some((r) => r.secret === s && r.reader.startsWith('task '))
+      && reads.some((r) => r.secret === s && !r.reader.startsWith('task ')));
+  };
+
+  test('on every shape, each side names the same version (the check has something to check: the cache token)', () => {
+    expect(SHAPES.flatMap((s) => unpinnedSharedSecrets(s.template).map((o) => `${s.name}: ${o}`))).toEqual([]);
+    const websockets = APP_SHAPES.find((s) => s.name === 'app-websockets')!.template;
+    expect(shared(websockets)).toEqual([expect.stringMatching(/^SiteCacheAuthToken/)]);
+    const reads = secretReads(websockets).filter((r) => r.secret === shared(websockets)[0]);
+    expect(reads.map((r) => r.reader.split(' ')[0]).sort()).toEqual(['AWS::ElastiCache::ReplicationGroup', 'task', 'task']);
+    expect(new Set(reads.map((r) => r.version))).toEqual(new Set([expect.stringMatching(/^:<GetAtt=SiteCacheTokenVersion[0-9A-F]+\.VersionId>$/)]));
+  });
+
+  /** The app-websockets template with the cache token read the way it used to be: versionless on the given sides. */
+  function versionless(sides: { resource: boolean; tasks: boolean }): CfnTemplate {
+    const t = JSON.parse(JSON.stringify(APP_SHAPES.find((s) => s.name === 'app-websockets')!.template));
+    const [secretId] = shared(t);
+    for (const r of Object.values<any>(t.Resources)) {
+      if (sides.resource && r.Type === 'AWS::ElastiCache::ReplicationGroup') {
+        r.Properties.AuthToken = { 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: secretId }, ':SecretString:::}}']] };
+      }
+      if (sides.tasks && r.Type === 'AWS::ECS::TaskDefinition') {
+        for (const c of r.Properties.ContainerDefinitions) {
+          for (const s of c.Secrets ?? []) if (s.Name === 'REDIS_PASSWORD') s.ValueFrom = { Ref: secretId };
+        }
+      }
+    }
+    return t;
+  }
+
+  test('fails on the versionless token (as the cache had it): the cache and both services are named', () => {
+    const offenders = unpinnedSharedSecrets(versionless({ resource: true, tasks: true }));
+    expect(offenders.filter((o) => o.includes('names no version'))).toHaveLength(3);
+    expect(offenders.join('\n')).toMatch(/AWS::ElastiCache::ReplicationGroup .* names no version/);
+  });
+
+  test('fails when only one side is pinned: the resource and the tasks would read different versions', () => {
+    expect(unpinnedSharedSecrets(versionless({ resource: true, tasks: false }))).toEqual([
+      expect.stringMatching(/ReplicationGroup .* names no version/),
+      expect.stringMatching(/readers name different versions/),
+    ]);
+    expect(unpinnedSharedSecrets(versionless({ resource: false, tasks: true })).join('\n')).toMatch(/task .* REDIS_PASSWORD names no version[\s\S]*different versions/);
   });
 });

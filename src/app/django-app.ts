@@ -289,6 +289,18 @@ export class DjangoApp extends Construct {
       // Only the ECS::Service resource waits: its security group is an input of the run.
       for (const s of this.services) s.service.node.defaultChild!.node.addDependency(this.migrations.customResource);
     }
+    if (this.database instanceof DjangoDatabase) {
+      // Nothing connects as the app before its user exists; every task holding its credentials is
+      // replaced after each rotation (while the previous user still works).
+      const appUser = this.database.appUser;
+      this.migrations?.customResource.node.addDependency(appUser);
+      for (const s of this.services) s.service.node.defaultChild!.node.addDependency(appUser);
+      this.database.redeployOnRotation(...this.services.map((s) => s.service));
+    }
+    if (this.cache instanceof DjangoCache) {
+      // A new token generation: ROTATE (by CloudFormation), the tasks roll, then SET retires the previous token.
+      this.cache.retirePreviousTokenAfter(...this.services.map((s) => s.service));
+    }
 
     const alarms = props.alarms ?? {};
     if (alarms.enabled ?? true) {

@@ -1,13 +1,14 @@
-import { Aws, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Aws, CustomResource, Duration, RemovalPolicy, SecretValue, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { acknowledgeInPacks } from '../compliance';
+import { acknowledgeInPacks, stackKey } from '../compliance';
 import { Problem, throwIfProblems } from '../errors';
 import { acknowledgeFinding } from '../nag';
 import { perCreateName } from '../names';
@@ -124,6 +125,14 @@ export interface DjangoCacheOptions {
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * The generation of the AUTH token, a positive integer: raise it to get a new token. The cache and every
+   * task read one version of the secret, the one of this generation, so they change together in one deploy:
+   * the cache first (CloudFormation changes the token with ElastiCache's ROTATE: the previous one keeps
+   * working), then the tasks, then (with `retirePreviousTokenAfter`) SET drops the previous token.
+   * @default 1
+   */
+  readonly authTokenGeneration?: number;
 }
 
 /** How to reach a Redis cache that already exists. */
@@ -234,6 +243,13 @@ export class DjangoCache extends Construct implements IDjangoCache {
   public readonly encryptionKey: kms.IKey;
   /** The L1 replication group, for what the props do not cover. */
   public readonly replicationGroup: elasticache.CfnReplicationGroup;
+  /**
+   * The version of `authSecret` that holds the token of `authTokenGeneration`: the cache and the tasks
+   * read exactly this version, never AWSCURRENT, so changing the secret outside the stack changes neither.
+   */
+  public readonly authTokenVersionId: string;
+
+  private retireToken?: CustomResource;
 
   constructor(scope: Construct, id: string, props: DjangoCacheProps) {
     super(scope, id);
@@ -261,9 +277,10 @@ export class DjangoCache extends Construct implements IDjangoCache {
       // without punctuation is safe to put in a URL or a shell.
       generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
     });
-    const noRotation = 'Secrets Manager has no rotation function for ElastiCache AUTH tokens (only for RBAC users); the token is rotated by regenerating the secret and redeploying.';
+    const noRotation = 'Secrets Manager has no rotation function for ElastiCache AUTH tokens (only for RBAC users); the token is rotated by raising authTokenGeneration, which rolls the cache (ROTATE: both tokens work) and then the tasks in one deploy.';
     acknowledgeFinding(this.authSecret, 'AwsSolutions-SMG4', noRotation);
     acknowledgeInPacks(this.authSecret, 'SecretsManagerRotationEnabled', noRotation);
+    this.authTokenVersionId = this.createTokenVersion(props.authTokenGeneration ?? 1);
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -297,9 +314,11 @@ export class DjangoCache extends Construct implements IDjangoCache {
       // A new group with TLS on accepts TLS connections only ('required'). TransitEncryptionMode is left out:
       // it exists to migrate existing groups through 'preferred', and the API may refuse it on create.
       transitEncryptionEnabled: true,
-      // A {{resolve:secretsmanager:...}} dynamic reference: CloudFormation reads the value at deploy time,
-      // the template never holds it. Changing the secret later does not update the cluster.
-      authToken: this.authSecret.secretValue.unsafeUnwrap(),
+      // A {{resolve:secretsmanager:<arn>:SecretString:::<version id>}} dynamic reference: CloudFormation reads
+      // the value at deploy time, the template never holds it. CloudFormation re-reads a reference only when
+      // its text changes, so it names the version: a new generation changes the text, and the tasks'
+      // secret reference names the same version, so both move together.
+      authToken: SecretValue.secretsManager(this.authSecret.secretArn, { versionId: this.authTokenVersionId }).unsafeUnwrap(),
       snapshotRetentionLimit: retention,
       autoMinorVersionUpgrade: true,
       logDeliveryConfigurations: [
@@ -311,7 +330,7 @@ export class DjangoCache extends Construct implements IDjangoCache {
 
     this.endpointAddress = this.replicationGroup.attrPrimaryEndPointAddress;
     this.environment = { REDIS_URL: redisUrl(true, this.endpointAddress, this.port) };
-    this.secrets = { REDIS_PASSWORD: ecs.Secret.fromSecretsManager(this.authSecret) };
+    this.secrets = { REDIS_PASSWORD: ecs.Secret.fromSecretsManagerVersion(this.authSecret, { versionId: this.authTokenVersionId }) };
   }
 
   /** Admits `peer` (e.g. an ECS service) to the cache port. */
@@ -322,6 +341,102 @@ export class DjangoCache extends Construct implements IDjangoCache {
   /** The cache as this library's Channels layer (`DjangoDaphneService` `channelLayer`). */
   public channelLayer(): ChannelLayerOptions {
     return layerOf(this);
+  }
+
+  /**
+   * After a deploy that raised `authTokenGeneration` has rolled out `services` (every task holds the new
+   * token), retire the previous token: ElastiCache's SET, the step after the ROTATE CloudFormation made.
+   * Give every service whose tasks hold `secrets`; DjangoApp gives its own. Tasks outside these services
+   * that hold the previous token lose the cache at that moment.
+   */
+  public retirePreviousTokenAfter(...services: ecs.IBaseService[]): void {
+    if (!this.retireToken) {
+      const logGroup = new logs.LogGroup(this, 'RetireTokenLogs', { retention: logs.RetentionDays.ONE_YEAR, encryptionKey: stackKey(this) });
+      const policy = new iam.ManagedPolicy(this, 'RetireTokenPolicy', {
+        description: 'cdk-django: retires the previous AUTH token of the cache',
+        statements: [
+          new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [this.authSecret.secretArn] }),
+          new iam.PolicyStatement({
+            actions: ['kms:Decrypt'],
+            resources: [this.encryptionKey.keyArn],
+            conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
+          }),
+          new iam.PolicyStatement({
+            actions: ['elasticache:ModifyReplicationGroup'],
+            resources: [`arn:${Aws.PARTITION}:elasticache:${Aws.REGION}:${Aws.ACCOUNT_ID}:replicationgroup:${this.replicationGroup.ref}`],
+          }),
+          new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
+        ],
+      });
+      const fn = this.tokenFunction('RetireToken', 'retire', policy, logGroup, 'retires the previous AUTH token after a new one rolled out');
+      this.retireToken = new CustomResource(this, 'RetirePreviousToken', {
+        serviceToken: fn.functionArn,
+        resourceType: 'Custom::DjangoCacheRetireAuthToken',
+        properties: {
+          SecretArn: this.authSecret.secretArn,
+          VersionId: this.authTokenVersionId,
+          ReplicationGroupId: this.replicationGroup.ref,
+        },
+      });
+      this.retireToken.node.addDependency(policy, this.replicationGroup);
+    }
+    for (const s of services) this.retireToken.node.addDependency(s);
+  }
+
+  /**
+   * A custom resource that writes the token of a generation as a new version of the secret and returns its
+   * id. The version id is derived from the stack, the resource and the generation, so an update that rolls
+   * back finds the previous generation's version again instead of minting a third token.
+   */
+  private createTokenVersion(generation: number): string {
+    const logGroup = new logs.LogGroup(this, 'TokenVersionLogs', { retention: logs.RetentionDays.ONE_YEAR, encryptionKey: stackKey(this) });
+    const policy = new iam.ManagedPolicy(this, 'TokenVersionPolicy', {
+      description: 'cdk-django: writes a new AUTH token version',
+      statements: [
+        new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'], resources: [this.authSecret.secretArn] }),
+        new iam.PolicyStatement({ actions: ['secretsmanager:GetRandomPassword'], resources: ['*'] }),
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+          resources: [this.encryptionKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
+        }),
+        new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
+      ],
+    });
+    acknowledgeFinding(policy, 'AwsSolutions-IAM5[Resource::*]',
+      'secretsmanager:GetRandomPassword acts on no resource (it returns a random string); the other actions name the token secret and its key.');
+    const fn = this.tokenFunction('TokenVersion', 'version', policy, logGroup, 'writes the AUTH token of each generation');
+    const version = new CustomResource(this, 'TokenVersion', {
+      serviceToken: fn.functionArn,
+      resourceType: 'Custom::DjangoCacheAuthTokenVersion',
+      properties: { SecretArn: this.authSecret.secretArn, Generation: generation },
+    });
+    version.node.addDependency(policy);
+    return version.getAttString('VersionId');
+  }
+
+  /** A handler of the token source, outside the VPC (it calls only AWS APIs), its rights in `policy`. */
+  private tokenFunction(id: string, handler: string, policy: iam.ManagedPolicy, logGroup: logs.ILogGroup, what: string): lambda.Function {
+    const role = new iam.Role(this, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `cdk-django: ${what}`,
+      managedPolicies: [policy],
+    });
+    const fn = new lambda.Function(this, `${id}Function`, {
+      code: lambda.Code.fromInline(TOKEN_SOURCE),
+      handler: `index.${handler}`,
+      runtime: lambda.Runtime.PYTHON_3_14,
+      timeout: Duration.minutes(1),
+      memorySize: 128,
+      role: role.withoutPolicyUpdates(),
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      description: `cdk-django: ${what} (${this.node.path})`.slice(0, 256),
+    });
+    acknowledgeInPacks(fn, 'LambdaConcurrency', 'CloudFormation invokes it once per token generation.');
+    acknowledgeInPacks(fn, 'LambdaDLQ', 'A failure is reported to CloudFormation (the deployment fails); there is nothing to dead-letter.');
+    acknowledgeInPacks(fn, 'LambdaInsideVPC', 'It calls only AWS APIs (Secrets Manager, ElastiCache) and the CloudFormation response URL, and reaches nothing in the VPC.');
+    return fn;
   }
 
   /**
@@ -407,8 +522,62 @@ export function cacheOptionsProblems(props: DjangoCacheOptions): Problem[] {
   } else if (r.multiAz && r.numNodes < 2) {
     problems.push({ prop: 'numNodes', message: 'multi-AZ failover needs a replica to fail over to; give numNodes of 2 or more, or multiAz: false' });
   }
+  if (props.authTokenGeneration !== undefined && (!Number.isInteger(props.authTokenGeneration) || props.authTokenGeneration < 1)) {
+    problems.push({ prop: 'authTokenGeneration', message: `${props.authTokenGeneration} is not a generation; give a positive integer, one more than the last, to get a new token` });
+  }
   if (!Number.isInteger(r.retention) || r.retention < 0 || r.retention > 35) {
     problems.push({ prop: 'snapshotRetentionLimit', message: `${r.retention} days: ElastiCache keeps 0 (no snapshots) to 35 days` });
   }
   return problems;
 }
+
+/**
+ * The custom resource handlers of the AUTH token (inline Python, boto3 only).
+ * `version`: Create and Update write a random token as the version whose id is derived from the stack,
+ * the logical id and the generation (reused if it exists); Delete leaves the secret alone.
+ * `retire`: an Update that changed the version sets the token with ElastiCache's SET strategy, dropping
+ * the previous one (Create has no previous token; a rollback returns to a token that still works).
+ */
+const TOKEN_SOURCE = String.raw`import json, urllib.request, uuid
+
+import boto3
+
+
+def version(event, context):
+    def run(props):
+        sm = boto3.client('secretsmanager')
+        arn = props['SecretArn']
+        vid = str(uuid.uuid5(uuid.NAMESPACE_URL, '%s/%s/%s' % (event['StackId'], event['LogicalResourceId'], props['Generation'])))
+        try:
+            sm.get_secret_value(SecretId=arn, VersionId=vid)
+        except sm.exceptions.ResourceNotFoundException:
+            token = sm.get_random_password(PasswordLength=64, ExcludePunctuation=True, IncludeSpace=False)['RandomPassword']
+            sm.put_secret_value(SecretId=arn, ClientRequestToken=vid, SecretString=token)
+        return vid, {'VersionId': vid}
+    respond(event, context, run)
+
+
+def retire(event, context):
+    def run(props):
+        old = event.get('OldResourceProperties') or {}
+        if event['RequestType'] == 'Update' and old.get('VersionId') not in (None, props['VersionId']):
+            token = boto3.client('secretsmanager').get_secret_value(SecretId=props['SecretArn'], VersionId=props['VersionId'])['SecretString']
+            boto3.client('elasticache').modify_replication_group(
+                ReplicationGroupId=props['ReplicationGroupId'], AuthToken=token, AuthTokenUpdateStrategy='SET', ApplyImmediately=True)
+        return 'retire-' + props['ReplicationGroupId'], {}
+    respond(event, context, run)
+
+
+def respond(event, context, run):
+    status, reason, physical, data = 'SUCCESS', '', event.get('PhysicalResourceId', 'none'), {}
+    try:
+        if event['RequestType'] in ('Create', 'Update'):
+            physical, data = run(event['ResourceProperties'])
+    except Exception as e:  # reported to CloudFormation, which otherwise waits an hour
+        status, reason = 'FAILED', ('%s: %s' % (type(e).__name__, e))[:1000]
+    body = json.dumps({
+        'Status': status, 'Reason': reason or 'see the function log', 'PhysicalResourceId': physical, 'Data': data,
+        'StackId': event['StackId'], 'RequestId': event['RequestId'], 'LogicalResourceId': event['LogicalResourceId'],
+    }).encode()
+    urllib.request.urlopen(urllib.request.Request(event['ResponseURL'], data=body, method='PUT', headers={'Content-Type': ''}), timeout=30).read()
+`;

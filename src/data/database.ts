@@ -1,18 +1,20 @@
-import { Aws, Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
+import { Aws, CustomResource, Duration, Lazy, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { acknowledgeInPacks } from '../compliance';
+import { acknowledgeInPacks, stackKey } from '../compliance';
 import { Problem, throwIfProblems } from '../errors';
 import { acknowledgeFinding } from '../nag';
 import { admitOnDefaultPort } from './access';
 import { perCreateName, stackUuidBlock, uniqueName } from '../names';
+import { ROTATION_HANDLER_SOURCE } from './rotation-source';
 import { secondsOf } from '../services/validation';
 
 /** The default PostgreSQL version, available both as Aurora PostgreSQL and RDS for PostgreSQL in aws-cdk-lib 2.262. */
@@ -22,6 +24,14 @@ const DEFAULT_PORT = 5433;
 /** RDS Proxy always listens on the engine's default port, whatever port the database uses. */
 const PROXY_PORT = 5432;
 const MASTER_USERNAME = 'django';
+/**
+ * The app's own credentials: two login users that take turns (alternating-users rotation), both members of
+ * a NOLOGIN role that owns the tables, so either one sees and migrates the same schema.
+ */
+const APP_OWNER_ROLE = 'django_app';
+const APP_FIRST_USER = 'django_app_a';
+/** Characters generated passwords leave out (the rotation function's list): what URLs, shells and the RDS secret format trip on. */
+const PASSWORD_EXCLUDE = ' %+~\'"\\/@:;?#[]{}<>|,=&$';
 
 /**
  * Auto-pause (0 ACU) needs at least these Aurora PostgreSQL minor versions (by major version);
@@ -48,10 +58,10 @@ export interface IDjangoDatabase extends ec2.IConnectable {
    */
   readonly environment: { [name: string]: string };
 
-  /** `DATABASE_USER` and `DATABASE_PASSWORD`, read by ECS from the `username`/`password` fields of the secret. */
+  /** `DATABASE_USER` and `DATABASE_PASSWORD`, read by ECS from the `username`/`password` fields of the secret (the app's own user, not the master). */
   readonly secrets: { [name: string]: ecs.Secret };
 
-  /** The Secrets Manager secret holding the credentials (RDS JSON format: username, password, host, port, dbname). */
+  /** The Secrets Manager secret holding the app's credentials (RDS JSON format: username, password, host, port, dbname). */
   readonly secret: secretsmanager.ISecret;
 
   /** The host name the app connects to (the RDS Proxy endpoint when there is one). */
@@ -209,15 +219,17 @@ export interface DjangoDatabaseOptions {
   readonly iamAuthentication?: boolean;
 
   /**
-   * Rotate the master password on a schedule (single-user rotation by the Secrets Manager
-   * rotation function in the VPC). Running tasks keep the password they started with, so
-   * restart the service after a rotation (or use IAM authentication) before connections fail.
+   * Rotate the credentials on a schedule, with the library's own rotation function in the VPC (no
+   * Serverless Application Repository, so every region): the app's credentials with alternating users
+   * (the user running tasks hold keeps working until the rotation after next, and every service given
+   * to `redeployOnRotation` is redeployed right after each rotation), the master's single-user (only
+   * the rotation and setup functions use it, reading it anew each time).
    * @default true
    */
   readonly rotation?: boolean;
 
   /**
-   * How often the password is rotated, 1 to 1000 days.
+   * How often the passwords are rotated, 1 to 1000 days.
    * @default Duration.days(30)
    */
   readonly rotationInterval?: Duration;
@@ -475,6 +487,20 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
   public readonly instance?: rds.DatabaseInstance;
   /** The RDS Proxy, when `proxy` is on. */
   public readonly proxy?: rds.DatabaseProxy;
+  /** The master user's secret (attached to the database). Only the setup and rotation functions read it; the app never does. */
+  public readonly masterSecret: secretsmanager.ISecret;
+  /**
+   * Creates the app's owner role and first login user on the first deploy (and checks them on every update).
+   * Whatever connects as the app (migrations, services) must depend on it; DjangoApp does.
+   */
+  public readonly appUser: CustomResource;
+  /** The function behind `appUser`. */
+  public readonly setupFunction: lambda.IFunction;
+  /** The rotation function of both secrets, when `rotation` is on. */
+  public readonly rotationFunction?: lambda.IFunction;
+
+  private readonly redeployServices: ecs.IBaseService[] = [];
+  private readonly redeployPolicy?: iam.ManagedPolicy;
 
   private readonly iamAuthentication: boolean;
   private readonly proxyRequireIam: boolean;
@@ -614,7 +640,49 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
     }
     // RDS creates the log groups itself as soon as it exports; ours must exist first.
     this.logGroups.forEach((g) => target.node.addDependency(g));
-    this.secret = target.secret!; // the attached secret: host, port and engine filled in by RDS
+    this.masterSecret = target.secret!; // the attached secret: host, port and engine filled in by RDS
+
+    // The app's own user, not the master: tasks hold this secret's AWSCURRENT from their start, and
+    // alternating-users rotation keeps that user's password valid for a whole interval after it is
+    // superseded, while the redeploy replaces every task holding it. Weighed and not taken:
+    // single-user rotation (every new connection fails from setSecret until a redeploy); a redeploy
+    // on rotation alone (the same gap, only shorter); RDS-managed master passwords (single-user, for
+    // the master only); IAM authentication (a token per connection needs code in the user's Django
+    // project, and boto3 in its image).
+    const appSecret = new secretsmanager.Secret(this, 'AppSecret', {
+      description: `The Django app's own PostgreSQL user of ${identifier} (alternating users; rotation replaces the one not in use)`,
+      encryptionKey: this.encryptionKey,
+      generateSecretString: {
+        secretStringTemplate: Stack.of(this).toJsonString({
+          engine: 'postgres',
+          host: dbHost,
+          port: this.databasePort,
+          dbname: databaseName,
+          username: APP_FIRST_USER,
+          role: APP_OWNER_ROLE,
+          masterarn: this.masterSecret.secretArn,
+        }),
+        generateStringKey: 'password',
+        passwordLength: 32,
+        excludeCharacters: PASSWORD_EXCLUDE,
+      },
+    });
+    appSecret.applyRemovalPolicy(helperRemovalPolicy);
+    this.secret = appSecret;
+
+    const rotation = props.rotation ?? true;
+    const handlers = this.createCredentialHandlers(props.vpc, vpcSubnets, dbSecurityGroup, rotation);
+    this.setupFunction = handlers.setup;
+    this.rotationFunction = handlers.rotate;
+    this.redeployPolicy = handlers.redeployPolicy;
+    this.appUser = new CustomResource(this, 'AppUser', {
+      serviceToken: handlers.setup.functionArn,
+      resourceType: 'Custom::DjangoDatabaseAppUser',
+      properties: { AppSecretArn: appSecret.secretArn, MasterSecretArn: this.masterSecret.secretArn },
+    });
+    // Users can only be created once the database (every instance: the writer) accepts connections,
+    // its master secret is attached, and the function may reach it.
+    this.appUser.node.addDependency(target, this.masterSecret, handlers.securityGroup, dbSecurityGroup);
 
     new backup.BackupSelection(this, 'BackupSelection', {
       backupPlan,
@@ -628,8 +696,19 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
         'AWS Backup runs the selection with the service\'s own managed backup policy; the selection limits it to this database.');
     }
 
-    if (props.rotation ?? true) {
-      this.addRotation(target, props.vpc, vpcSubnets, props.rotationInterval ?? Duration.days(30));
+    if (handlers.rotate) {
+      const intervalDays = (props.rotationInterval ?? Duration.days(30)).toDays();
+      for (const [scheduleId, secret] of [['AppRotation', appSecret], ['MasterRotation', this.masterSecret]] as const) {
+        const schedule = new secretsmanager.CfnRotationSchedule(this, scheduleId, {
+          secretId: secret.secretArn,
+          rotationLambdaArn: handlers.rotate.functionArn,
+          rotationRules: { scheduleExpression: `rate(${intervalDays} days)` },
+          // The passwords are fresh; the first rotation comes one interval after create.
+          rotateImmediatelyOnUpdate: false,
+        });
+        // A rotation needs its users in place, and may only run once it may invoke the function.
+        schedule.node.addDependency(this.appUser, handlers.permission!);
+      }
     }
 
     if (props.proxy) {
@@ -668,6 +747,20 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
     const settings = djangoSettings(this.host, this.port, databaseName, props.connMaxAge ?? Duration.seconds(60), this.secret);
     this.environment = settings.environment;
     this.secrets = settings.secrets;
+  }
+
+  /**
+   * Redeploys `services` (a new deployment, the same task definition) right after each rotation of the
+   * app's credentials, so no task keeps the previous user until the rotation after next changes its
+   * password. Give every service that holds `secrets`; DjangoApp gives its own. Does nothing without rotation.
+   */
+  public redeployOnRotation(...services: ecs.IBaseService[]): void {
+    if (!this.redeployPolicy) return;
+    this.redeployServices.push(...services);
+    this.redeployPolicy.addStatements(new iam.PolicyStatement({
+      actions: ['ecs:UpdateService'],
+      resources: services.map((s) => s.serviceArn),
+    }));
   }
 
   /** Admits `peer` on the port the app connects to (the proxy's, when there is one). */
@@ -775,18 +868,108 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
     return role;
   }
 
-  private addRotation(target: rds.DatabaseCluster | rds.DatabaseInstance, vpc: ec2.IVpc, dbSubnets: ec2.SubnetSelection, interval: Duration) {
-    // The rotation function calls the Secrets Manager API: run it where there is a route out,
-    // falling back to the database subnets (which then need a Secrets Manager VPC endpoint).
+  /**
+   * The setup and rotation functions: the library's inline Python (no Serverless Application Repository,
+   * no transform), in the VPC next to the database, each with its own role, so the rotation function's
+   * redeploy rights (which name the services) are no input of the setup the services wait for.
+   */
+  private createCredentialHandlers(vpc: ec2.IVpc, dbSubnets: ec2.SubnetSelection, dbSecurityGroup: ec2.SecurityGroup, rotation: boolean) {
+    // The functions call AWS APIs (Secrets Manager, ECS, and the custom resource response to S3): run
+    // them where there is a route out, falling back to the database subnets (which then need endpoints).
     const withEgress = vpc.privateSubnets.length > 0;
     if (!withEgress) {
       Validations.of(this).addWarning('cdk-django:database-rotation-endpoint',
-        'The VPC has no subnets with egress: the password rotation function needs a Secrets Manager interface endpoint in the database subnets.');
+        'The VPC has no subnets with egress: the database setup and rotation functions need Secrets Manager and ECS interface endpoints and an S3 gateway endpoint in the database subnets.');
     }
-    target.addRotationSingleUser({
-      automaticallyAfter: interval,
-      vpcSubnets: withEgress ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : dbSubnets,
+    const subnets = withEgress ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : dbSubnets;
+    const securityGroup = new ec2.SecurityGroup(this, 'CredentialsSecurityGroup', {
+      vpc,
+      description: 'cdk-django database setup and rotation functions: PostgreSQL and AWS APIs (HTTPS) out',
+      allowAllOutbound: false,
     });
+    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs (Secrets Manager, ECS, the CloudFormation response)');
+    dbSecurityGroup.connections.allowFrom(securityGroup, ec2.Port.tcp(this.databasePort), 'Credentials setup and rotation to PostgreSQL');
+
+    const secretArns = [this.masterSecret.secretArn, Lazy.string({ produce: () => this.secret.secretArn })];
+    const kmsStatement = (actions: string[]) => new iam.PolicyStatement({
+      actions,
+      resources: [this.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
+    });
+    /** A role with its rights in a customer-managed policy (no inline policy), and the log group its function writes. */
+    const role = (id: string, description: string, statements: iam.PolicyStatement[], extra: iam.IManagedPolicy[] = []) => {
+      const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: logs.RetentionDays.ONE_YEAR, encryptionKey: stackKey(this) });
+      const policy = new iam.ManagedPolicy(this, `${id}Policy`, {
+        description,
+        statements: [...statements, new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] })],
+      });
+      const r = new iam.Role(this, `${id}Role`, {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description,
+        managedPolicies: [policy, ...extra, iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole')],
+      });
+      acknowledgeFinding(r, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        'The AWS-managed policy that lets a function in a VPC create and delete its network interfaces; it grants nothing else.');
+      return { role: r.withoutPolicyUpdates(), logGroup, policy };
+    };
+    const fn = (id: string, handler: string, r: { role: iam.IRole; logGroup: logs.ILogGroup }, environment?: { [k: string]: string }) => {
+      const f = new lambda.Function(this, id, {
+        code: lambda.Code.fromInline(ROTATION_HANDLER_SOURCE),
+        handler: `index.${handler}`,
+        runtime: lambda.Runtime.PYTHON_3_14,
+        timeout: Duration.minutes(2),
+        memorySize: 256,
+        role: r.role,
+        vpc,
+        vpcSubnets: subnets,
+        securityGroups: [securityGroup],
+        logGroup: r.logGroup,
+        loggingFormat: lambda.LoggingFormat.JSON,
+        environment,
+        description: `cdk-django: ${handler === 'setup' ? 'creates the app user of' : 'rotates the credentials of'} ${this.node.path}`.slice(0, 256),
+      });
+      acknowledgeInPacks(f, 'LambdaConcurrency',
+        handler === 'setup' ? 'CloudFormation invokes it once per deployment of the app user resource.' : 'Secrets Manager invokes it four times per rotation, one secret at a time.');
+      acknowledgeInPacks(f, 'LambdaDLQ',
+        handler === 'setup' ? 'A failure is reported to CloudFormation (the deployment fails); there is nothing to dead-letter.'
+          : 'Secrets Manager invokes it synchronously, step by step, and marks a failed rotation (RotationFailed event); there is nothing to dead-letter.');
+      return f;
+    };
+
+    const setupRole = role('SetupFunction', 'cdk-django: reads the database credentials to create the app user', [
+      new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: secretArns }),
+      kmsStatement(['kms:Decrypt']),
+    ]);
+    const setup = fn('SetupFunction', 'setup', setupRole);
+    if (!rotation) return { setup, securityGroup };
+
+    const redeployPolicy = new iam.ManagedPolicy(this, 'RedeployPolicy', {
+      description: 'cdk-django: redeploys the services holding the app credentials after a rotation',
+      // A placeholder until redeployOnRotation names services: a policy needs a statement.
+      statements: [new iam.PolicyStatement({ actions: ['ecs:DescribeServices'], resources: [`arn:${Aws.PARTITION}:ecs:${Aws.REGION}:${Aws.ACCOUNT_ID}:service/none/none`] })],
+    });
+    const rotateRole = role('RotationFunction', 'cdk-django: rotates the database credentials', [
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+        resources: secretArns,
+      }),
+      new iam.PolicyStatement({ actions: ['secretsmanager:GetRandomPassword'], resources: ['*'] }),
+      kmsStatement(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']),
+    ], [redeployPolicy]);
+    acknowledgeFinding(rotateRole.policy, 'AwsSolutions-IAM5[Resource::*]',
+      'secretsmanager:GetRandomPassword acts on no resource (it returns a random string); every other action names the two secrets.');
+    const rotate = fn('RotationFunction', 'rotate', rotateRole, {
+      REDEPLOY_SERVICES: Lazy.string({
+        produce: () => Stack.of(this).toJsonString(this.redeployServices.map((s) => [s.cluster.clusterArn, s.serviceArn])),
+      }),
+    });
+    const permission = new lambda.CfnPermission(this, 'RotationInvoke', {
+      action: 'lambda:InvokeFunction',
+      functionName: rotate.functionArn,
+      principal: 'secretsmanager.amazonaws.com',
+      sourceAccount: Aws.ACCOUNT_ID,
+    });
+    return { setup, rotate, redeployPolicy, permission, securityGroup };
   }
 }
 

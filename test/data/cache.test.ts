@@ -6,6 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CacheEngine, DjangoCache, DjangoCacheProps } from '../../src/data/cache';
 import { DjangoDaphneService } from '../../src/services/daphne-service';
+import { DjangoGunicornService } from '../../src/services/gunicorn-service';
 import { createVpc } from '../../src/services/network';
 import { Finding, formatFindings, nagFindings } from '../helpers/compliance';
 import { IMAGE, container, envOf, newStack, only } from '../helpers/template';
@@ -75,9 +76,11 @@ describe('DjangoCache defaults', () => {
     expect(generate).toMatchObject({ PasswordLength: 64, ExcludePunctuation: true });
     expect(generate.PasswordLength).toBeGreaterThanOrEqual(16);
     expect(generate.PasswordLength).toBeLessThanOrEqual(128);
-    expect(JSON.stringify(group.AuthToken)).toBe(JSON.stringify({
-      'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: secretId }, ':SecretString:::}}']],
-    }));
+    // pinned to the version of the token's generation, the same one the tasks read
+    const versionId = { 'Fn::GetAtt': [expect.stringMatching(/^CacheTokenVersion/), 'VersionId'] };
+    expect(group.AuthToken).toEqual({
+      'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: secretId }, ':SecretString:::', versionId, '}}']],
+    });
     // the only place the token appears is that reference: no SecretString literal anywhere
     expect(JSON.stringify(quick.template.toJSON())).not.toMatch(/"SecretString"\s*:/);
   });
@@ -123,10 +126,38 @@ describe('DjangoCache defaults', () => {
     expect(Object.keys(quick.cache.environment)).toEqual(['REDIS_URL']);
   });
 
-  test('secrets: REDIS_PASSWORD is the AUTH token secret', () => {
+  test('secrets: REDIS_PASSWORD is the AUTH token secret, at the version of the token generation', () => {
     expect(Object.keys(quick.cache.secrets)).toEqual(['REDIS_PASSWORD']);
-    const arn = Stack.of(quick.stack).resolve(quick.cache.secrets.REDIS_PASSWORD.arn);
-    expect(arn).toEqual(Stack.of(quick.stack).resolve(quick.cache.authSecret.secretArn));
+    const resolve = (v: any) => Stack.of(quick.stack).resolve(v);
+    expect(resolve(quick.cache.secrets.REDIS_PASSWORD.arn)).toEqual({
+      'Fn::Join': ['', [resolve(quick.cache.authSecret.secretArn), ':::', resolve(quick.cache.authTokenVersionId)]],
+    });
+  });
+
+  test('the version comes from a custom resource of the generation: raising authTokenGeneration changes the cache and the tasks together', () => {
+    const version = Object.values(quick.template.findResources('Custom::DjangoCacheAuthTokenVersion')) as any[];
+    expect(version).toHaveLength(1);
+    expect(version[0].Properties).toMatchObject({ Generation: 1, SecretArn: Stack.of(quick.stack).resolve(quick.cache.authSecret.secretArn) });
+    const stack = newStack();
+    const cache = new DjangoCache(stack, 'Cache', { vpc: createVpc(stack), authTokenGeneration: 2 });
+    const t = Template.fromStack(stack);
+    expect(Object.values(t.findResources('Custom::DjangoCacheAuthTokenVersion')).map((r: any) => r.Properties.Generation)).toEqual([2]);
+    expect(JSON.stringify(Stack.of(stack).resolve(cache.secrets.REDIS_PASSWORD.arn))).toContain('TokenVersion');
+    const bad = newStack();
+    expect(() => new DjangoCache(bad, 'Cache', { vpc: createVpc(bad), authTokenGeneration: 1.5 })).toThrow(/authTokenGeneration/);
+  });
+
+  test('retirePreviousTokenAfter: SET runs after the services have rolled, on the pinned version', () => {
+    const stack = newStack();
+    const vpc = createVpc(stack);
+    const cache = new DjangoCache(stack, 'Cache', { vpc });
+    const service = new DjangoGunicornService(stack, 'Web', { image: IMAGE, vpc, environment: cache.environment, secrets: cache.secrets });
+    cache.retirePreviousTokenAfter(service.service);
+    const t = Template.fromStack(stack).toJSON();
+    const [retire] = Object.values<any>(t.Resources).filter((r) => r.Type === 'Custom::DjangoCacheRetireAuthToken');
+    expect(retire.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^WebService/), expect.stringMatching(/^Cache[0-9A-F]{8}$/)]));
+    expect(retire.Properties.VersionId).toEqual(Stack.of(stack).resolve(cache.authTokenVersionId));
+    expect(JSON.stringify(t)).toContain('elasticache:ModifyReplicationGroup');
   });
 });
 
@@ -169,7 +200,10 @@ describe('DjangoCache access', () => {
     const t = Template.fromStack(stack);
     const app = container(t, 'app');
     expect(envOf(app).REDIS_URL).toEqual(stack.resolve(cache.environment.REDIS_URL));
-    expect(app.Secrets).toEqual(expect.arrayContaining([{ Name: 'REDIS_PASSWORD', ValueFrom: stack.resolve(cache.authSecret.secretArn) }]));
+    expect(app.Secrets).toEqual(expect.arrayContaining([{
+      Name: 'REDIS_PASSWORD',
+      ValueFrom: { 'Fn::Join': ['', [stack.resolve(cache.authSecret.secretArn), ':::', stack.resolve(cache.authTokenVersionId)]] },
+    }]));
     t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
       FromPort: 6380, ToPort: 6380, GroupId: stack.resolve(cache.securityGroup.securityGroupId),
     });
@@ -326,6 +360,13 @@ describe('DjangoCache compliance', () => {
       'Test/Cache/AuthToken AwsSolutions-SMG4',
       'Test/Cache/AuthToken NIST.800.53.R5-SecretsManagerRotationEnabled',
       'Test/Cache/AuthToken HIPAA.Security-SecretsManagerRotationEnabled',
+      'Test/Cache/TokenVersionPolicy AwsSolutions-IAM5[Resource::*]',
+      'Test/Cache/TokenVersionFunction NIST.800.53.R5-LambdaConcurrency',
+      'Test/Cache/TokenVersionFunction HIPAA.Security-LambdaConcurrency',
+      'Test/Cache/TokenVersionFunction NIST.800.53.R5-LambdaDLQ',
+      'Test/Cache/TokenVersionFunction HIPAA.Security-LambdaDLQ',
+      'Test/Cache/TokenVersionFunction NIST.800.53.R5-LambdaInsideVPC',
+      'Test/Cache/TokenVersionFunction HIPAA.Security-LambdaInsideVPC',
     ]);
   });
 

@@ -274,3 +274,89 @@ export function statefulTable(t: CfnTemplate): Record<string, string> {
     .sort(([a], [b]) => a.localeCompare(b));
   return Object.fromEntries(rows);
 }
+
+/** A value rendered to text with each token as `<Ref=Id>` or `<GetAtt=Id.Attr>` (no colon: ARN-like texts split on it). */
+export function renderTokens(value: any): string | undefined {
+  if (typeof value === 'string' || typeof value === 'number') return String(value);
+  const join = value?.['Fn::Join'];
+  if (Array.isArray(join)) {
+    const parts = (join[1] as any[]).map(renderTokens);
+    return parts.some((p) => p === undefined) ? undefined : parts.join(join[0]);
+  }
+  if (typeof value?.Ref === 'string') return `<Ref=${value.Ref}>`;
+  const att = value?.['Fn::GetAtt'];
+  if (Array.isArray(att)) return `<GetAtt=${att.join('.')}>`;
+  return undefined;
+}
+
+/** One read of a Secrets Manager secret by the template: the secret's logical id and the version it names. */
+export interface SecretRead {
+  /** `Type/LogicalId` of the reader (a resource property, or a task definition container). */
+  readonly reader: string;
+  readonly secret: string;
+  /** `stage:versionId` as written; `:` when no version is named (AWSCURRENT at each read). */
+  readonly version: string;
+}
+
+const DYNAMIC_REFERENCE = /\{\{resolve:secretsmanager:<Ref=([^>]+)>((?::[^:}]*)*)\}\}/g;
+
+/**
+ * Every read of a secret of this template: `{{resolve:secretsmanager:...}}` dynamic references in any
+ * resource property, and the `Secrets` of ECS task definition containers (`arn:json-key:stage:version-id`).
+ */
+export function secretReads(t: CfnTemplate): SecretRead[] {
+  const reads: SecretRead[] = [];
+  for (const [id, r] of Object.entries(t.Resources)) {
+    if (r.Type === 'AWS::ECS::TaskDefinition') {
+      for (const c of r.Properties?.ContainerDefinitions ?? []) {
+        for (const s of c.Secrets ?? []) {
+          const text = renderTokens(s.ValueFrom) ?? '';
+          const m = /^<Ref=([^>]+)>(.*)$/.exec(text);
+          if (!m || t.Resources[m[1]]?.Type !== 'AWS::SecretsManager::Secret') continue;
+          const [, , stage = '', version = ''] = m[2].split(':'); // '', json-key, stage, version
+          reads.push({ reader: `task ${id}/${c.Name} ${s.Name}`, secret: m[1], version: `${stage}:${version}` });
+        }
+      }
+      continue;
+    }
+    for (const { value } of stringsInTokens(r.Properties)) {
+      for (const m of value.matchAll(DYNAMIC_REFERENCE)) {
+        const [, , stage = '', version = ''] = m[2].split(':').slice(1); // SecretString, json-key, stage, version
+        reads.push({ reader: `${r.Type} ${id}`, secret: m[1], version: `${stage}:${version}` });
+      }
+    }
+  }
+  return reads;
+}
+
+/** Every string (joins rendered with their tokens) under a value. */
+function stringsInTokens(value: any): Array<{ value: string }> {
+  if (value === null || value === undefined) return [];
+  if (value['Fn::Join']) {
+    const text = renderTokens(value);
+    if (text !== undefined) return [{ value: text }];
+  }
+  if (typeof value === 'string') return [{ value }];
+  if (typeof value !== 'object') return [];
+  return Object.values(value).flatMap(stringsInTokens);
+}
+
+/**
+ * Secrets read both by a resource property (a dynamic reference, resolved when that resource deploys) and by
+ * tasks (resolved when each task starts) must name one and the same version on every side: otherwise a
+ * changed secret reaches new tasks and not the resource (or the reverse), and they disagree.
+ */
+export function unpinnedSharedSecrets(t: CfnTemplate): string[] {
+  const reads = secretReads(t);
+  const offenders: string[] = [];
+  for (const secret of new Set(reads.map((r) => r.secret))) {
+    const all = reads.filter((r) => r.secret === secret);
+    if (!all.some((r) => r.reader.startsWith('task ')) || all.every((r) => r.reader.startsWith('task '))) continue;
+    const versions = new Set(all.map((r) => r.version));
+    for (const r of all) {
+      if (r.version === ':') offenders.push(`${secret}: ${r.reader} names no version (reads AWSCURRENT whenever it resolves)`);
+    }
+    if (versions.size > 1) offenders.push(`${secret}: readers name different versions (${[...versions].sort().join(' / ')})`);
+  }
+  return offenders;
+}

@@ -8,4 +8,5 @@ urlpatterns = [
     path("slow", views.slow),
     path("upload", views.upload),
     path("whoami", views.whoami),
+    path("dbcheck", views.dbcheck),
 ]

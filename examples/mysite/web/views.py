@@ -33,3 +33,20 @@ def upload(request):
 
 def whoami(request):
     return _response(json.dumps({"host": request.get_host(), "secure": request.is_secure(), "remote": request.META.get("REMOTE_ADDR")}))
+
+
+def dbcheck(request):
+    """One query and one cache round trip: fails (500) when the credentials the process holds are refused."""
+    import os
+
+    from django.core.cache import cache
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT session_user, current_user, pg_backend_pid()")
+        session_user, current_user, backend = cursor.fetchone()
+    cache.set("dbcheck", session_user, 60)
+    return _response(json.dumps({
+        "db_user": session_user, "db_role": current_user, "db_backend": backend,
+        "cache": cache.get("dbcheck"), "pid": os.getpid(),
+    }))
