@@ -275,8 +275,22 @@ export abstract class DjangoServiceBase extends Construct {
       return props.listener;
     }
     const lb = this.loadBalancer!;
+    // Port 80 is one listener whatever it does: with a certificate it redirects, without one it
+    // forwards. Adding or removing a certificate then updates its default action in place; two
+    // construct ids would make CloudFormation create the new port-80 listener before deleting the old
+    // one, and the load balancer refuses a second listener on a port (DuplicateListener).
+    const http = lb.addListener('Http', {
+      port: 80,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      ...(props.certificate
+        ? { defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }) }
+        : { defaultTargetGroups: [targetGroup] }),
+      open: true,
+    });
     if (props.certificate) {
-      const https = lb.addListener('Https', {
+      acknowledgeInPacks(http, 'ELBv2ACMCertificateRequired', 'This port-80 listener only redirects to HTTPS (301); it serves no content and needs no certificate.');
+      // Port 443 exists only with a certificate: adding one creates it, removing one deletes it; nothing else holds the port.
+      return lb.addListener('Https', {
         port: 443,
         protocol: elbv2.ApplicationProtocol.HTTPS,
         certificates: [props.certificate],
@@ -284,21 +298,7 @@ export abstract class DjangoServiceBase extends Construct {
         defaultTargetGroups: [targetGroup],
         open: true,
       });
-      const redirect = lb.addListener('HttpRedirect', {
-        port: 80,
-        protocol: elbv2.ApplicationProtocol.HTTP,
-        defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
-        open: true,
-      });
-      acknowledgeInPacks(redirect, 'ELBv2ACMCertificateRequired', 'This port-80 listener only redirects to HTTPS (301); it serves no content and needs no certificate.');
-      return https;
     }
-    const http = lb.addListener('Http', {
-      port: 80,
-      protocol: elbv2.ApplicationProtocol.HTTP,
-      defaultTargetGroups: [targetGroup],
-      open: true,
-    });
     const httpOnly = 'No certificate was given: the site is served over HTTP, with the cdk-django:http-only warning at synth until certificate and domainNames are set.';
     acknowledgeInPacks(http, 'ELBv2ACMCertificateRequired', httpOnly);
     acknowledgeInPacks(http, 'ALBHttpToHttpsRedirection', httpOnly);
