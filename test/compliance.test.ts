@@ -44,6 +44,9 @@ describe('AwsSolutions, NIST 800-53 r5 and HIPAA: every shape of DjangoGunicornS
     ['ALB-direct', () => ({ proxy: Proxy.none(), domainNames: ['example.com'] })],
     ['sync worker, big task', () => ({ workerClass: GunicornWorkerClass.SYNC, cpu: 4096, memoryLimitMiB: 8192 })],
     ['uvicorn worker, long idle timeout', () => ({ workerClass: GunicornWorkerClass.UVICORN, idleTimeout: Duration.seconds(120) })],
+    // the web ACL logs (NIST/HIPAA WAFv2LoggingEnabled) to an encrypted group with retention
+    ['a new web ACL', () => ({ waf: true })],
+    ['an existing web ACL', () => ({ webAclArn: 'arn:aws:wafv2:eu-west-1:111111111111:regional/webacl/site/0123abcd' })],
   ];
 
   test.each(shapes)('%s', (_name, props) => {
@@ -104,8 +107,8 @@ describe('acknowledgements', () => {
       'AccessLogs S3DefaultEncryptionKMS',
       // no web ACL unless `waf: true`; deletion protection is on by default, so ELBDeletionProtectionEnabled is not acknowledged
       'LoadBalancer ALBWAFEnabled',
-      // the HTTP listener only redirects to HTTPS
-      'LoadBalancer/HttpRedirect ELBv2ACMCertificateRequired',
+      // the port-80 listener only redirects to HTTPS
+      'LoadBalancer/Http ELBv2ACMCertificateRequired',
       'SecretKey SecretsManagerRotationEnabled',
       'Task IAMNoInlinePolicy',
       'Vpc/FlowLogs IAMNoInlinePolicy',
@@ -135,6 +138,7 @@ describe('acknowledgements that depend on the options', () => {
 
   test('waf: true drops the ALBWAFEnabled acknowledgement; loadBalancerDeletionProtection: false adds ELBDeletionProtectionEnabled', () => {
     expect(albAcks({ waf: true })).not.toContain('LoadBalancer ALBWAFEnabled');
+    expect(albAcks({ webAclArn: 'arn:aws:wafv2:eu-west-1:111111111111:regional/webacl/site/0123abcd' })).not.toContain('LoadBalancer ALBWAFEnabled');
     expect(albAcks({ loadBalancerDeletionProtection: false })).toContain('LoadBalancer ELBDeletionProtectionEnabled');
   });
 });

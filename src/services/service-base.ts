@@ -6,13 +6,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { acknowledgeInPacks, stackKey } from '../compliance';
 import { Defaults } from '../defaults';
 import { throwIfProblems } from '../errors';
 import { acknowledgeFinding } from '../nag';
 import { appStopTimeoutSeconds, ResolvedService, resolveService, serverContextOf, serviceProblems } from './resolve';
-import { addProxySidecar } from '../proxy/sidecar';
+import { addProxySidecar, bodyLimitKiB } from '../proxy/sidecar';
 import { csrfTrustedOrigins, renderHealthProbe, SettingsEnv } from '../settings';
 import { StaticFilesMode } from '../static-files';
 import { createLoadBalancer, createVpc } from './network';
@@ -52,6 +53,10 @@ export abstract class DjangoServiceBase extends Construct {
   public readonly secretKey: secretsmanager.ISecret;
   /** The bucket receiving load balancer access logs (when the load balancer was created here). */
   public readonly accessLogsBucket?: s3.IBucket;
+  /** The web ACL created with `waf: true`. @default - none */
+  public readonly webAcl?: wafv2.CfnWebACL;
+  /** The log group of the web ACL created with `waf: true`. @default - none */
+  public readonly webAclLogGroup?: logs.ILogGroup;
   /** The app server command line, as rendered for the container. */
   public readonly command: string[];
   /** Host names Django accepts (`DJANGO_ALLOWED_HOSTS`). */
@@ -77,13 +82,19 @@ export abstract class DjangoServiceBase extends Construct {
     if (props.loadBalancer) {
       this.loadBalancer = props.loadBalancer;
     } else if (!props.listener) {
-      const { alb, bucket } = createLoadBalancer(this, this.vpc, {
+      const { alb, bucket, waf } = createLoadBalancer(this, this.vpc, {
         idleTimeoutSeconds: r.idleTimeoutSeconds,
         deletionProtection: props.loadBalancerDeletionProtection ?? true,
         waf: props.waf ?? false,
+        webAclArn: props.webAclArn,
+        // The web ACL refuses what the proxy would refuse; without a proxy, nothing else limits a body: the default.
+        maxBodyBytes: bodyLimitKiB(r.hasProxy ? r.proxy.options.clientMaxBodySize : undefined) * 1024,
+        logRetention: props.logRetention,
       });
       this.loadBalancer = alb;
       this.accessLogsBucket = bucket;
+      this.webAcl = waf.webAcl;
+      this.webAclLogGroup = waf.logGroup;
     }
     this.allowedHosts = props.domainNames ?? [this.loadBalancer!.loadBalancerDnsName];
     this.addWarnings(props, r, server);

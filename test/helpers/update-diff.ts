@@ -65,25 +65,31 @@ export const ALWAYS_REPLACED: readonly string[] = ['AWS::ECS::TaskDefinition'];
  * literal physical name. Values are canonical JSON with references by logical id.
  */
 function slotsOf(r: CfnResource): string[] {
+  return slotsWithParents(r).map((s) => s.slot);
+}
+
+/** Each slot with the logical ids of the resources it lives in (the load balancer of a listener's port). */
+function slotsWithParents(r: CfnResource): Array<{ slot: string; parents: Set<string> }> {
   const p = r.Properties ?? {};
-  const slots: string[] = [];
+  const slots: Array<{ slot: string; parents: Set<string> }> = [];
+  const inside = (parent: any, slot: string) => slots.push({ slot, parents: referencedIds(parent) });
   const j = (v: any) => JSON.stringify(v);
   switch (r.Type) {
     case 'AWS::ElasticLoadBalancingV2::Listener':
-      slots.push(`listener on ${j(p.LoadBalancerArn)} port ${p.Port}`);
+      inside(p.LoadBalancerArn, `listener on ${j(p.LoadBalancerArn)} port ${p.Port}`);
       break;
     case 'AWS::ElasticLoadBalancingV2::ListenerRule':
-      slots.push(`rule on ${j(p.ListenerArn)} priority ${p.Priority}`);
+      inside(p.ListenerArn, `rule on ${j(p.ListenerArn)} priority ${p.Priority}`);
       break;
     case 'AWS::WAFv2::WebACLAssociation':
-      slots.push(`web ACL of ${j(p.ResourceArn)}`);
+      inside(p.ResourceArn, `web ACL of ${j(p.ResourceArn)}`);
       break;
     case 'AWS::WAFv2::LoggingConfiguration':
-      slots.push(`logging of ${j(p.ResourceArn)}`);
+      inside(p.ResourceArn, `logging of ${j(p.ResourceArn)}`);
       break;
   }
   for (const name of NAME_PROPERTIES[r.Type] ?? []) {
-    if (p[name] !== undefined) slots.push(`${r.Type} ${name} ${j(p[name])}`);
+    if (p[name] !== undefined) slots.push({ slot: `${r.Type} ${name} ${j(p[name])}`, parents: new Set() });
   }
   return slots;
 }
@@ -202,8 +208,8 @@ export function slotCollisions(before: CfnTemplate, after: CfnTemplate, plan: Up
   const replacedIds = new Set(plan.modified.filter((m) => m.replaced).map((m) => m.id));
   const removedIds = new Set(plan.removed);
   // A slot names its load balancer or listener by logical id; once that one is replaced, the slot is a new one.
-  const slotsAfter = (id: string) => slotsOf(after.Resources[id])
-    .filter((s) => ![...referencedIdsOfSlot(after.Resources[id])].some((r) => replacedIds.has(r)));
+  const slotsAfter = (id: string) => slotsWithParents(after.Resources[id])
+    .filter((s) => ![...s.parents].some((r) => replacedIds.has(r))).map((s) => s.slot);
   const holders = new Map<string, string[]>();
   for (const [id, r] of Object.entries(before.Resources)) {
     for (const s of slotsOf(r)) holders.set(s, [...(holders.get(s) ?? []), id]);
@@ -222,11 +228,6 @@ export function slotCollisions(before: CfnTemplate, after: CfnTemplate, plan: Up
     }
   }
   return out.sort();
-}
-
-function referencedIdsOfSlot(r: CfnResource): Set<string> {
-  const p = r.Properties ?? {};
-  return referencedIds([p.LoadBalancerArn, p.ListenerArn, p.ResourceArn]);
 }
 
 /** Stateful resources (data, keys, secrets, logs) the update replaces: each loses what it holds. */
