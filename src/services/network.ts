@@ -9,6 +9,7 @@ import { FactName } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import { acknowledgeInPacks, stackKey } from '../compliance';
 import { acknowledgeFinding } from '../nag';
+import { protectAfterCreate } from '../deletion-protection';
 import { contentLengthAboveRegex } from './body-limit';
 
 /** A VPC over 2 AZs, one NAT gateway per AZ, no public IPs on launch, flow logs to CloudWatch. */
@@ -68,8 +69,10 @@ export function createLoadBalancer(scope: Construct, vpc: ec2.IVpc, options: Loa
     dropInvalidHeaderFields: true,
     idleTimeout: Duration.seconds(options.idleTimeoutSeconds),
     http2Enabled: true,
-    deletionProtection: options.deletionProtection,
   });
+  // Not in the template: set once the stack's create succeeded, so a failed create rolls back (see protectAfterCreate).
+  alb.removeAttribute('deletion_protection.enabled');
+  protectAfterCreate(alb, 'LoadBalancer', alb.loadBalancerArn, alb.loadBalancerArn, options.deletionProtection);
   let waf: WebAclParts = {};
   if (options.waf) {
     waf = attachWebAcl(scope, alb, options.maxBodyBytes, options.logRetention);
@@ -80,9 +83,9 @@ export function createLoadBalancer(scope: Construct, vpc: ec2.IVpc, options: Loa
     acknowledgeInPacks(alb, 'ALBWAFEnabled',
       'No web ACL by default (about 10 USD a month); set waf: true for AWS managed rules (common, known bad inputs, IP reputation) on this load balancer.');
   }
-  if (!options.deletionProtection) {
-    acknowledgeInPacks(alb, 'ELBDeletionProtectionEnabled', 'loadBalancerDeletionProtection was turned off explicitly (e.g. a short-lived environment).');
-  }
+  acknowledgeInPacks(alb, 'ELBDeletionProtectionEnabled', options.deletionProtection
+    ? 'Deletion protection is switched on by Custom::DjangoDeletionProtection once the load balancer exists, not in the template, so that the rollback of a failed first create can delete it.'
+    : 'loadBalancerDeletionProtection was turned off explicitly (e.g. a short-lived environment).');
   acknowledgeFinding(alb.connections.securityGroups[0], 'AwsSolutions-EC23',
     'The internet-facing load balancer accepts HTTP/HTTPS from anywhere by design; the tasks admit only this load balancer.');
   const bucket = new s3.Bucket(scope, 'AccessLogs', {

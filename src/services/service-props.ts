@@ -22,7 +22,9 @@ export interface DjangoSiteProps {
    */
   readonly vpc?: ec2.IVpc;
   /**
-   * Deletion protection on the load balancer created here (turn it off to destroy the stack).
+   * Deletion protection on the load balancer created here, switched on once the stack's create succeeded
+   * (never in the template: a failed first create must be able to roll back). Turn it off, and deploy,
+   * before destroying the stack.
    * @default true
    */
   readonly loadBalancerDeletionProtection?: boolean;
