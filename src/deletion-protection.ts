@@ -48,12 +48,28 @@ export function protectAfterCreate(scope: Construct, kind: ProtectedKind, target
   return resource;
 }
 
-/** The stack's one handler function, with its own role, log group and the acknowledgements they need. */
+/**
+ * The stack's one handler (`CdkDjangoDeletionProtection`): the function, its role and log group, and the
+ * acknowledgements they need. At the stack's root, so its logical ids (and every custom resource's
+ * ServiceToken, which CloudFormation refuses to change) stay the same whichever construct needs it first.
+ */
+export class DeletionProtectionHandler extends Construct {
+  /** The handler function. */
+  public readonly function: lambda.Function;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.function = createHandler(this);
+  }
+}
+
 function handlerOf(scope: Construct): lambda.Function {
   const stack = Stack.of(scope);
-  const existing = stack.node.tryFindChild(SINGLETON_ID) as Construct | undefined;
-  if (existing) return existing.node.findChild('Handler') as lambda.Function;
-  const home = new Construct(stack, SINGLETON_ID);
+  const existing = stack.node.tryFindChild(SINGLETON_ID) as DeletionProtectionHandler | undefined;
+  return (existing ?? new DeletionProtectionHandler(stack, SINGLETON_ID)).function;
+}
+
+function createHandler(home: Construct): lambda.Function {
   const logGroup = new logs.LogGroup(home, 'Logs', { retention: logs.RetentionDays.ONE_YEAR, encryptionKey: stackKey(home) });
   const role = new iam.Role(home, 'Role', {
     assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),

@@ -462,7 +462,11 @@ function serviceTable(prefix: string): Record<string, string> {
 }
 
 /** The per-stack customer-managed key (src/compliance.ts stackKey) of log groups and the SECRET_KEY: in every shape. */
-const STACK_KEY = { 'CdkDjangoKey AWS::KMS::Key': 'Retain/Retain' };
+const STACK_KEY = {
+  'CdkDjangoKey AWS::KMS::Key': 'Retain/Retain',
+  // the log group of the stack's deletion-protection handler (every shape has a load balancer)
+  'CdkDjangoDeletionProtectionLogs AWS::Logs::LogGroup': 'Retain/Retain',
+};
 
 /** `<logical id without hash> <type>`: `<DeletionPolicy>/<UpdateReplacePolicy>` for every shape. */
 const EXPECTED_STATEFUL: Record<string, Record<string, string>> = {
@@ -542,6 +546,13 @@ const STATEFUL = SHAPES.flatMap((s) => Object.entries(s.template.Resources)
   .filter(([, r]) => STATEFUL_TYPES.includes(r.Type))
   .map(([id, r]) => ({ name: `${s.name}/${id}`, id, r, policies: [r.DeletionPolicy ?? 'Delete', r.UpdateReplacePolicy ?? 'Delete'] })));
 
+/** Whether `shape/LogicalId` is the target of a Custom::DjangoDeletionProtection with Enabled 'true'. */
+function protectedAfterCreate(name: string): boolean {
+  const [shape, id] = name.split('/');
+  const t = SHAPES.find((x) => x.name === shape)!.template;
+  return resourcesOfType(t, 'Custom::DjangoDeletionProtection').some(([, r]) => r.Properties.Target?.Ref === id && r.Properties.Enabled === 'true');
+}
+
 function keeps(policies: string[], allowed: string[]): boolean {
   return policies.every((p) => allowed.includes(p));
 }
@@ -552,13 +563,15 @@ describe('4. data safety', () => {
     expect(actual).toEqual(EXPECTED_STATEFUL);
   });
 
-  test('databases are Snapshot or Retain with DeletionProtection; cluster instances belong to such a cluster', () => {
+  test('databases are Snapshot or Retain with deletion protection switched on after create (not in the template); cluster instances belong to such a cluster', () => {
     const offenders = STATEFUL.flatMap(({ name, r, policies }) => {
       const clustered = r.Type === 'AWS::RDS::DBInstance' && r.Properties?.DBClusterIdentifier !== undefined;
       if (r.Type === 'AWS::RDS::DBCluster' || (r.Type === 'AWS::RDS::DBInstance' && !clustered)) {
         return [
           !keeps(policies, ['Snapshot', 'Retain']) && `${name}: ${policies.join('/')}`,
-          r.Properties?.DeletionProtection !== true && `${name}: DeletionProtection not true`,
+          // in the template it would block the rollback of a failed first create (ROLLBACK_FAILED)
+          r.Properties?.DeletionProtection !== undefined && `${name}: DeletionProtection in the template`,
+          !protectedAfterCreate(name) && `${name}: no Custom::DjangoDeletionProtection turns protection on`,
         ].filter((p): p is string => typeof p === 'string');
       }
       if (clustered) {

@@ -5,16 +5,17 @@
  * No resource may take a port or a name that an old one still holds (CloudFormation creates before it
  * deletes), and no resource that holds data may be replaced or removed.
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { App, CustomResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DjangoApp, DjangoAppProps, DjangoDaphneService, DjangoGunicornService, DjangoUwsgiService, Proxy } from '../src';
 import { DjangoServiceBaseProps } from '../src/services/service-props';
 import { CfnTemplate, resourcesOfType } from './helpers/template-checks';
-import { describePlan, planUpdate, slotCollisions, statefulRemovals, statefulReplacements, UpdatePlan } from './helpers/update-diff';
+import { describePlan, planUpdate, refusedChanges, slotCollisions, statefulRemovals, statefulReplacements, UpdatePlan } from './helpers/update-diff';
 
 const IMAGE = ecs.ContainerImage.fromRegistry('example/mysite:1');
 const CERT_ARN = 'arn:aws:acm:us-east-1:111111111111:certificate/abc';
@@ -133,6 +134,22 @@ const CHANGES: Change[] = [
     },
   },
   {
+    name: 'app: attach an existing web ACL',
+    before: app(() => site),
+    after: app(() => ({ ...site, webAclArn: 'arn:aws:wafv2:eu-west-1:111111111111:regional/webacl/site/0123abcd' })),
+    expect: (plan, _b, after) => expect(plan.added.map((id) => after.Resources[id].Type)).toEqual(['AWS::WAFv2::WebACLAssociation']),
+  },
+  {
+    name: 'app: turn deletion protection off before destroying the stack',
+    before: app(() => ({ ...site, database: {} })),
+    after: app(() => ({ ...site, database: { deletionProtection: false }, loadBalancerDeletionProtection: false })),
+    expect: (plan) => {
+      expect(plan.added).toEqual([]);
+      expect(plan.modified.filter((m) => m.type === 'Custom::DjangoDeletionProtection').map((m) => [m.changed, m.replaced]))
+        .toEqual([[['Enabled'], false], [['Enabled'], false]]);
+    },
+  },
+  {
     name: 'app: add a database',
     before: app(() => site),
     after: app(() => ({ ...site, database: {} })),
@@ -175,6 +192,10 @@ describe.each(CHANGES)('$name', (change) => {
   test('nothing that holds data is replaced or removed', () => {
     expect([...statefulReplacements(plan), ...statefulRemovals(before, plan)]).toEqual([]);
   });
+
+  test('no change CloudFormation refuses (a custom resource\'s ServiceToken)', () => {
+    expect(refusedChanges(plan)).toEqual([]);
+  });
 });
 
 describe('the checks fail on updates that break', () => {
@@ -214,6 +235,22 @@ describe('the checks fail on updates that break', () => {
     };
     expect(slotCollisions(synth(rules('Django')), synth(rules('WebSockets')))).toEqual([
       expect.stringMatching(/^LoadBalancerHttpWebSocketsRule\w+ .* priority 10 before LoadBalancerHttpDjangoRule\w+ is deleted at cleanup$/),
+    ]);
+  });
+
+  test('switching from waf: true straight to webAclArn replaces the association of the load balancer (README: two deploys)', () => {
+    const collisions = slotCollisions(synth(app(() => ({ ...site, waf: true }))),
+      synth(app(() => ({ ...site, webAclArn: 'arn:aws:wafv2:eu-west-1:111111111111:regional/webacl/site/0123abcd' }))));
+    expect(collisions).toEqual([expect.stringMatching(/^SiteWebWebAclAssociation\w+ .* takes web ACL of .* before its old physical resource is deleted at cleanup$/)]);
+  });
+
+  test('a custom resource whose handler moves to another logical id (its ServiceToken changes)', () => {
+    const handlerUnder = (id: string) => (stack: Stack) => {
+      const fn = new lambda.Function(stack, id, { code: lambda.Code.fromInline('exports.handler = 1'), handler: 'index.handler', runtime: lambda.Runtime.NODEJS_24_X });
+      new CustomResource(stack, 'Protection', { serviceToken: fn.functionArn, resourceType: 'Custom::DjangoDeletionProtection' });
+    };
+    expect(refusedChanges(planUpdate(synth(handlerUnder('Handler')), synth(handlerUnder('Moved'))))).toEqual([
+      expect.stringMatching(/^Protection \(Custom::DjangoDeletionProtection\): ServiceToken changes$/),
     ]);
   });
 

@@ -242,6 +242,17 @@ export function statefulRemovals(before: CfnTemplate, plan: UpdatePlan): string[
     .map((id) => `${id} (${before.Resources[id].Type}) is removed (DeletionPolicy ${before.Resources[id].DeletionPolicy ?? 'Delete'})`);
 }
 
+/**
+ * Changes CloudFormation refuses outright: a custom resource's ServiceToken cannot be modified
+ * ("Modifying service token is not allowed"), so a handler that moves to another logical id fails the
+ * update of every custom resource it serves.
+ */
+export function refusedChanges(plan: UpdatePlan): string[] {
+  return plan.modified
+    .filter((m) => (m.type.startsWith('Custom::') || m.type === 'AWS::CloudFormation::CustomResource') && m.changed.includes('ServiceToken'))
+    .map((m) => `${m.id} (${m.type}): ServiceToken changes`);
+}
+
 /** A one-screen summary of a plan, for failure messages. */
 export function describePlan(plan: UpdatePlan): string {
   return [
