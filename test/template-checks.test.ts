@@ -503,12 +503,14 @@ const EXPECTED_STATEFUL: Record<string, Record<string, string>> = {
     'SiteCacheEngineLog AWS::Logs::LogGroup': 'Retain/Retain',
     'SiteCacheKey AWS::KMS::Key': 'Retain/Retain',
     'SiteCacheSlowLog AWS::Logs::LogGroup': 'Retain/Retain',
-    'SiteDatabaseBackupPlanVault AWS::Backup::BackupVault': 'Retain/Retain',
+    // a fixed name and the recovery points: deleted only by the rollback of a failed create (none there yet)
+    'SiteDatabaseBackupPlanVault AWS::Backup::BackupVault': 'RetainExceptOnCreate/Retain',
     'SiteDatabaseCluster AWS::RDS::DBCluster': 'Snapshot/Snapshot',
     'SiteDatabaseClusterReader AWS::RDS::DBInstance': 'Delete/Delete',
     'SiteDatabaseClusterWriter AWS::RDS::DBInstance': 'Delete/Delete',
     'SiteDatabaseKey AWS::KMS::Key': 'Retain/Retain',
-    'SiteDatabaseLogspostgresql AWS::Logs::LogGroup': 'Retain/Retain',
+    // a fixed name: deleted by the rollback of a failed create, so the retry does not collide with it
+    'SiteDatabaseLogspostgresql AWS::Logs::LogGroup': 'RetainExceptOnCreate/Retain',
     'SiteDatabaseSecret AWS::SecretsManager::Secret': 'Retain/Retain',
     'SiteFlowLogsGroup AWS::Logs::LogGroup': 'Retain/Retain',
     'SiteMigrationsIsCompleteLogs AWS::Logs::LogGroup': 'Retain/Retain',

@@ -5,17 +5,18 @@
  * No resource may take a port or a name that an old one still holds (CloudFormation creates before it
  * deletes), and no resource that holds data may be replaced or removed.
  */
-import { App, CustomResource, Stack } from 'aws-cdk-lib';
+import { App, CustomResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { DjangoApp, DjangoAppProps, DjangoDaphneService, DjangoGunicornService, DjangoUwsgiService, Proxy } from '../src';
 import { DjangoServiceBaseProps } from '../src/services/service-props';
 import { CfnTemplate, resourcesOfType } from './helpers/template-checks';
-import { describePlan, planUpdate, refusedChanges, slotCollisions, statefulRemovals, statefulReplacements, UpdatePlan } from './helpers/update-diff';
+import { describePlan, fixedNamesKeptByFailedCreate, planUpdate, refusedChanges, slotCollisions, statefulRemovals, statefulReplacements, UpdatePlan } from './helpers/update-diff';
 
 const IMAGE = ecs.ContainerImage.fromRegistry('example/mysite:1');
 const CERT_ARN = 'arn:aws:acm:us-east-1:111111111111:certificate/abc';
@@ -196,6 +197,10 @@ describe.each(CHANGES)('$name', (change) => {
   test('no change CloudFormation refuses (a custom resource\'s ServiceToken)', () => {
     expect(refusedChanges(plan)).toEqual([]);
   });
+
+  test('a failed create (of this update\'s new resources too) leaves nothing with a fixed name that a retry would collide with', () => {
+    expect(fixedNamesKeptByFailedCreate(after)).toEqual([]);
+  });
 });
 
 describe('the checks fail on updates that break', () => {
@@ -242,6 +247,15 @@ describe('the checks fail on updates that break', () => {
     const collisions = slotCollisions(synth(app(() => ({ ...site, waf: true }))),
       synth(app(() => ({ ...site, webAclArn: 'arn:aws:wafv2:eu-west-1:111111111111:regional/webacl/site/0123abcd' }))));
     expect(collisions).toEqual([expect.stringMatching(/^SiteWebWebAclAssociation\w+ .* takes web ACL of .* before its old physical resource is deleted at cleanup$/)]);
+  });
+
+  test('a retained log group with a fixed name is what a failed create leaves in the retry\'s way', () => {
+    const kept = synth((stack) => {
+      new logs.LogGroup(stack, 'Fixed', { logGroupName: '/aws/rds/cluster/site/postgresql', removalPolicy: RemovalPolicy.RETAIN });
+      new logs.LogGroup(stack, 'OnlyOnceCreated', { logGroupName: '/aws/rds/cluster/site/upgrade', removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE });
+      new logs.LogGroup(stack, 'Unnamed', { removalPolicy: RemovalPolicy.RETAIN });
+    });
+    expect(fixedNamesKeptByFailedCreate(kept)).toEqual([expect.stringMatching(/^Fixed\w+ \(AWS::Logs::LogGroup\) keeps LogGroupName "\/aws\/rds\/cluster\/site\/postgresql"$/)]);
   });
 
   test('a custom resource whose handler moves to another logical id (its ServiceToken changes)', () => {

@@ -479,7 +479,7 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
   constructor(scope: Construct, id: string, props: DjangoDatabaseProps) {
     super(scope, id);
     throwIfProblems(this, validate(props));
-    const backupPlan = props.backupPlan ?? backup.BackupPlan.daily35DayRetention(this, 'BackupPlan');
+    const backupPlan = props.backupPlan ?? this.createBackupPlan();
 
     this.engineKind = props.engine ?? DatabaseEngineKind.AURORA_SERVERLESS_V2;
     const aurora = this.engineKind === DatabaseEngineKind.AURORA_SERVERLESS_V2;
@@ -520,7 +520,11 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
     masterSecret.applyRemovalPolicy(helperRemovalPolicy);
 
     const logTypes = aurora ? ['postgresql'] : ['postgresql', 'upgrade'];
-    this.logGroups = this.createLogGroups(aurora ? 'cluster' : 'instance', identifier, logTypes, props.logRetention, helperRemovalPolicy);
+    // The log groups have fixed names (RDS writes to /aws/rds/<kind>/<identifier>/<type>): a group kept after
+    // the rollback of a failed first create would make the retry fail (AlreadyExists), so a failed create
+    // deletes them (RetainExceptOnCreate); once created, they are kept like the key and the secret.
+    const logsRemovalPolicy = helperRemovalPolicy === RemovalPolicy.RETAIN ? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE : helperRemovalPolicy;
+    this.logGroups = this.createLogGroups(aurora ? 'cluster' : 'instance', identifier, logTypes, props.logRetention, logsRemovalPolicy);
 
     const monitoringInterval = props.monitoringInterval ?? Duration.seconds(60);
     const monitoringRole = monitoringInterval.toSeconds() > 0 ? this.createMonitoringRole() : undefined;
@@ -678,6 +682,17 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
     const settings = djangoSettings(this.host, this.port, databaseName, props.connMaxAge ?? Duration.seconds(60), this.secret);
     this.environment = settings.environment;
     this.secrets = settings.secrets;
+  }
+
+  /**
+   * Daily backups kept 35 days in a new vault. The vault has a fixed name and holds the recovery points, so
+   * it is kept once created; the rollback of a failed first create (no recovery point yet) deletes it, or
+   * the retry would collide with its name (RetainExceptOnCreate).
+   */
+  private createBackupPlan(): backup.BackupPlan {
+    const plan = backup.BackupPlan.daily35DayRetention(this, 'BackupPlan');
+    (plan.node.findChild('Vault') as backup.BackupVault).applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
+    return plan;
   }
 
   /** Admits `peer` on the port the app connects to (the proxy's, when there is one). */

@@ -253,6 +253,23 @@ export function refusedChanges(plan: UpdatePlan): string[] {
     .map((m) => `${m.id} (${m.type}): ServiceToken changes`);
 }
 
+/**
+ * Resources the rollback of a failed first create would leave behind (DeletionPolicy Retain) that carry
+ * a fixed physical name: the retry's create of the same name fails (AlreadyExists). RetainExceptOnCreate
+ * deletes on that rollback and retains afterwards; Snapshot deletes the resource itself.
+ */
+export function fixedNamesKeptByFailedCreate(t: CfnTemplate): string[] {
+  return Object.entries(t.Resources)
+    .filter(([, r]) => r.DeletionPolicy === 'Retain')
+    .flatMap(([id, r]) => (NAME_PROPERTIES[r.Type] ?? []).filter((p) => r.Properties?.[p] !== undefined && !mentionsStackId(r.Properties[p]))
+      .map((p) => `${id} (${r.Type}) keeps ${p} ${JSON.stringify(r.Properties[p])}`));
+}
+
+/** A name made unique per stack creation by the stack's id (its UUID) cannot collide with a retained one. */
+function mentionsStackId(value: any): boolean {
+  return JSON.stringify(value).includes('"Ref":"AWS::StackId"');
+}
+
 /** A one-screen summary of a plan, for failure messages. */
 export function describePlan(plan: UpdatePlan): string {
   return [
