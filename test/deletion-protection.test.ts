@@ -63,8 +63,13 @@ function load(answers: { [command: string]: Array<any | Error> }) {
 }
 
 const event = (type: string, props: any, extra: any = {}) => ({
-  RequestType: type, ResourceProperties: props, StackId: STACK_ID, RequestId: 'r1', LogicalResourceId: 'Protection',
-  ResponseURL: 'https://cloudformation-custom-resource-response.example/x', ...extra,
+  RequestType: type,
+  ResourceProperties: props,
+  StackId: STACK_ID,
+  RequestId: 'r1',
+  LogicalResourceId: 'Protection',
+  ResponseURL: 'https://cloudformation-custom-resource-response.example/x',
+  ...extra,
 });
 const named = (name: string, message = name) => Object.assign(new Error(message), { name });
 

@@ -14,9 +14,9 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { DjangoApp, DjangoAppProps, DjangoDaphneService, DjangoGunicornService, DjangoUwsgiService, Proxy } from '../src';
-import { DjangoServiceBaseProps } from '../src/services/service-props';
 import { CfnTemplate, resourcesOfType } from './helpers/template-checks';
 import { describePlan, fixedNamesKeptByFailedCreate, planUpdate, refusedChanges, slotCollisions, statefulRemovals, statefulReplacements, UpdatePlan } from './helpers/update-diff';
+import { DjangoServiceBaseProps } from '../src/services/service-props';
 
 const IMAGE = ecs.ContainerImage.fromRegistry('example/mysite:1');
 const CERT_ARN = 'arn:aws:acm:us-east-1:111111111111:certificate/abc';

@@ -8,8 +8,8 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { FactName } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import { acknowledgeInPacks, stackKey } from '../compliance';
-import { acknowledgeFinding } from '../nag';
 import { protectAfterCreate } from '../deletion-protection';
+import { acknowledgeFinding } from '../nag';
 import { contentLengthAboveRegex } from './body-limit';
 
 /** A VPC over 2 AZs, one NAT gateway per AZ, no public IPs on launch, flow logs to CloudWatch. */
