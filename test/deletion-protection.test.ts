@@ -4,10 +4,12 @@
  * template gives it.
  */
 import * as vm from 'vm';
+import { CfnElement, CfnResource } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { DjangoGunicornService } from '../src';
+import { DjangoDatabase, DjangoGunicornService } from '../src';
 import { DELETION_PROTECTION_HANDLER_SOURCE } from '../src/deletion-protection-handler';
 import { IMAGE, newStack } from './helpers/template';
+import { CfnTemplate, deletionProtectionProblems } from './helpers/template-checks';
 
 const ALB = 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:loadbalancer/app/site/0123';
 const STACK_ID = 'arn:aws:cloudformation:eu-west-1:111111111111:stack/Site/uuid';
@@ -128,6 +130,38 @@ describe('the handler', () => {
     const h = load({ ModifyLoadBalancerAttributes: [named('AccessDenied', 'not allowed')] });
     await h.handler(event('Create', { Kind: 'LoadBalancer', Target: ALB, Enabled: 'true' }));
     expect(h.responses[0].Status).toBe('FAILED');
+  });
+});
+
+describe('the template check', () => {
+  const build = (breakIt: boolean) => {
+    const stack = newStack();
+    const web = new DjangoGunicornService(stack, 'Web', { image: IMAGE });
+    const db = new DjangoDatabase(stack, 'Db', { vpc: web.vpc });
+    if (breakIt) {
+      // the template before this change: protection in the template, nothing switching it on
+      (db.cluster!.node.defaultChild as CfnResource).addPropertyOverride('DeletionProtection', true);
+      (db.cluster!.node.findChild('DeletionProtection').node.defaultChild as CfnResource).addPropertyOverride('Enabled', 'false');
+      (web.loadBalancer!.node.defaultChild as CfnResource).addPropertyOverride('LoadBalancerAttributes.99', { Key: 'deletion_protection.enabled', Value: 'true' });
+    }
+    const t = Template.fromStack(stack).toJSON() as CfnTemplate;
+    const lb = stack.getLogicalId(web.loadBalancer!.node.defaultChild as CfnElement);
+    const cluster = stack.getLogicalId(db.cluster!.node.defaultChild as CfnElement);
+    return { lb: deletionProtectionProblems(t, lb), cluster: deletionProtectionProblems(t, cluster) };
+  };
+
+  test('passes the library\'s database and load balancer', () => {
+    expect(build(false)).toEqual({ lb: [], cluster: [] });
+  });
+
+  test('fails protection in the template, and a database nothing switches it on for', () => {
+    expect(build(true)).toEqual({
+      lb: ['deletion protection in the template (a failed first create could not roll back)'],
+      cluster: [
+        'deletion protection in the template (a failed first create could not roll back)',
+        'no Custom::DjangoDeletionProtection switches deletion protection on',
+      ],
+    });
   });
 });
 

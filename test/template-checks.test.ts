@@ -15,7 +15,7 @@ import { DjangoApp, DjangoAppProps, DjangoDaphneService, DjangoGunicornService, 
 import {
   CfnTemplate, STATEFUL_TYPES, ServiceView, Shape, allContainers, deregistrationDelay, directiveNumber, ecsServices, envOf,
   flagNumber, identityStatements, isResolvedAtDeploy, literalText, loadBalancerIdleTimeout, looksGenerated, optionNumber,
-  propertiesIn, proxyConf, resourcesOfType, role, statefulTable, stringsIn, uwsgiIni,
+  propertiesIn, proxyConf, resourcesOfType, role, statefulTable, stringsIn, uwsgiIni, deletionProtectionProblems,
 } from './helpers/template-checks';
 
 const IMAGE = ecs.ContainerImage.fromRegistry('example/mysite:1');
@@ -548,12 +548,6 @@ const STATEFUL = SHAPES.flatMap((s) => Object.entries(s.template.Resources)
   .filter(([, r]) => STATEFUL_TYPES.includes(r.Type))
   .map(([id, r]) => ({ name: `${s.name}/${id}`, id, r, policies: [r.DeletionPolicy ?? 'Delete', r.UpdateReplacePolicy ?? 'Delete'] })));
 
-/** Whether `shape/LogicalId` is the target of a Custom::DjangoDeletionProtection with Enabled 'true'. */
-function protectedAfterCreate(name: string): boolean {
-  const [shape, id] = name.split('/');
-  const t = SHAPES.find((x) => x.name === shape)!.template;
-  return resourcesOfType(t, 'Custom::DjangoDeletionProtection').some(([, r]) => r.Properties.Target?.Ref === id && r.Properties.Enabled === 'true');
-}
 
 function keeps(policies: string[], allowed: string[]): boolean {
   return policies.every((p) => allowed.includes(p));
@@ -565,15 +559,19 @@ describe('4. data safety', () => {
     expect(actual).toEqual(EXPECTED_STATEFUL);
   });
 
+  test('every load balancer\'s deletion protection is switched on after create, not in the template', () => {
+    const lbs = SHAPES.flatMap((sh) => resourcesOfType(sh.template, 'AWS::ElasticLoadBalancingV2::LoadBalancer').map(([id]) => ({ sh, id })));
+    expect(lbs.length).toBe(SHAPES.length);
+    expect(lbs.flatMap(({ sh, id }) => deletionProtectionProblems(sh.template, id).map((p) => `${sh.name}/${id}: ${p}`))).toEqual([]);
+  });
+
   test('databases are Snapshot or Retain with deletion protection switched on after create (not in the template); cluster instances belong to such a cluster', () => {
     const offenders = STATEFUL.flatMap(({ name, r, policies }) => {
       const clustered = r.Type === 'AWS::RDS::DBInstance' && r.Properties?.DBClusterIdentifier !== undefined;
       if (r.Type === 'AWS::RDS::DBCluster' || (r.Type === 'AWS::RDS::DBInstance' && !clustered)) {
         return [
           !keeps(policies, ['Snapshot', 'Retain']) && `${name}: ${policies.join('/')}`,
-          // in the template it would block the rollback of a failed first create (ROLLBACK_FAILED)
-          r.Properties?.DeletionProtection !== undefined && `${name}: DeletionProtection in the template`,
-          !protectedAfterCreate(name) && `${name}: no Custom::DjangoDeletionProtection turns protection on`,
+          ...deletionProtectionProblems(SHAPES.find((x) => x.name === name.split('/')[0])!.template, name.split('/')[1]).map((p) => `${name}: ${p}`),
         ].filter((p): p is string => typeof p === 'string');
       }
       if (clustered) {
