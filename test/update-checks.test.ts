@@ -13,7 +13,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { DjangoApp, DjangoAppProps, DjangoDaphneService, DjangoGunicornService, DjangoUwsgiService, Proxy } from '../src';
+import { DatabaseEngineKind, DjangoApp, DjangoAppProps, DjangoDaphneService, DjangoGunicornService, DjangoUwsgiService, Proxy } from '../src';
 import { CfnTemplate, resourcesOfType } from './helpers/template-checks';
 import { describePlan, fixedNamesKeptByFailedCreate, planUpdate, refusedChanges, slotCollisions, statefulRemovals, statefulReplacements, UpdatePlan } from './helpers/update-diff';
 import { DjangoServiceBaseProps } from '../src/services/service-props';
@@ -167,6 +167,14 @@ const CHANGES: Change[] = [
       const types = plan.modified.map((m) => m.type);
       expect(types).toEqual(expect.arrayContaining(['AWS::ApplicationAutoScaling::ScalableTarget', 'AWS::RDS::DBCluster', 'AWS::ECS::TaskDefinition']));
       expect(plan.modified.find((m) => m.type === 'AWS::RDS::DBCluster')).toMatchObject({ replaced: false });
+    },
+  },
+  {
+    name: 'app with an RDS instance behind an RDS Proxy: a bigger instance and more storage',
+    before: app(() => ({ ...site, database: { engine: DatabaseEngineKind.RDS_INSTANCE, proxy: true } })),
+    after: app(() => ({ ...site, database: { engine: DatabaseEngineKind.RDS_INSTANCE, proxy: true, instanceType: new ec2.InstanceType('m6g.xlarge'), allocatedStorage: 50 } })),
+    expect: (plan) => {
+      expect(plan.modified.find((m) => m.type === 'AWS::RDS::DBInstance')).toMatchObject({ changed: expect.arrayContaining(['DBInstanceClass', 'AllocatedStorage']), replaced: false });
     },
   },
   {
