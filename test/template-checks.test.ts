@@ -504,7 +504,7 @@ const EXPECTED_STATEFUL: Record<string, Record<string, string>> = {
     'SiteCacheKey AWS::KMS::Key': 'Retain/Retain',
     'SiteCacheSlowLog AWS::Logs::LogGroup': 'Retain/Retain',
     // a fixed name and the recovery points: deleted only by the rollback of a failed create (none there yet)
-    'SiteDatabaseBackupPlanVault AWS::Backup::BackupVault': 'RetainExceptOnCreate/Retain',
+    'SiteDatabaseBackupVault AWS::Backup::BackupVault': 'RetainExceptOnCreate/Retain',
     'SiteDatabaseCluster AWS::RDS::DBCluster': 'Snapshot/Snapshot',
     'SiteDatabaseClusterReader AWS::RDS::DBInstance': 'Delete/Delete',
     'SiteDatabaseClusterWriter AWS::RDS::DBInstance': 'Delete/Delete',

@@ -177,7 +177,7 @@ export interface DjangoDatabaseOptions {
   /**
    * An AWS Backup plan to add the database to (the cluster for Aurora, the instance for RDS), on top
    * of RDS's automated backups (point-in-time recovery within `backupRetention`).
-   * @default - a new plan: daily backups kept 35 days in a new vault
+   * @default - a new plan: daily backups kept 35 days in a new vault encrypted with `encryptionKey`
    */
   readonly backupPlan?: backup.IBackupPlan;
 
@@ -197,7 +197,7 @@ export interface DjangoDatabaseOptions {
   readonly removalPolicy?: RemovalPolicy;
 
   /**
-   * KMS key for storage, the credentials secret, Performance Insights and the exported logs.
+   * KMS key for storage, the credentials secret, Performance Insights, the exported logs and the default backup vault.
    * The log groups are only encrypted with it if its key policy can be extended here (not for imported keys).
    * @default - a new customer-managed key with yearly automatic rotation
    */
@@ -479,7 +479,6 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
   constructor(scope: Construct, id: string, props: DjangoDatabaseProps) {
     super(scope, id);
     throwIfProblems(this, validate(props));
-    const backupPlan = props.backupPlan ?? this.createBackupPlan();
 
     this.engineKind = props.engine ?? DatabaseEngineKind.AURORA_SERVERLESS_V2;
     const aurora = this.engineKind === DatabaseEngineKind.AURORA_SERVERLESS_V2;
@@ -498,10 +497,15 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
     const identifier = physicalIdentifier(this);
 
     this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
-      description: `Encrypts the Django PostgreSQL database ${identifier}, its secret, logs and Performance Insights`,
+      description: `Encrypts the Django PostgreSQL database ${identifier}, its secret, logs, Performance Insights and backup vault`,
       enableKeyRotation: true,
       removalPolicy: helperRemovalPolicy,
     });
+    // The default plan's vault is encrypted with the database's key rather than AWS Backup's own.
+    // The vault has a fixed name and holds the recovery points: kept once created, but deleted by the rollback
+    // of a failed first create (no recovery point yet), or the retry would collide with its name.
+    const backupPlan = props.backupPlan ?? backup.BackupPlan.daily35DayRetention(this, 'BackupPlan',
+      new backup.BackupVault(this, 'BackupVault', { encryptionKey: this.encryptionKey, removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE }));
 
     // No egress: RDS needs none, and the ingress side is opened only by allowFrom (and rotation/proxy).
     const dbSecurityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
@@ -682,17 +686,6 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
     const settings = djangoSettings(this.host, this.port, databaseName, props.connMaxAge ?? Duration.seconds(60), this.secret);
     this.environment = settings.environment;
     this.secrets = settings.secrets;
-  }
-
-  /**
-   * Daily backups kept 35 days in a new vault. The vault has a fixed name and holds the recovery points, so
-   * it is kept once created; the rollback of a failed first create (no recovery point yet) deletes it, or
-   * the retry would collide with its name (RetainExceptOnCreate).
-   */
-  private createBackupPlan(): backup.BackupPlan {
-    const plan = backup.BackupPlan.daily35DayRetention(this, 'BackupPlan');
-    (plan.node.findChild('Vault') as backup.BackupVault).applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
-    return plan;
   }
 
   /** Admits `peer` on the port the app connects to (the proxy's, when there is one). */
