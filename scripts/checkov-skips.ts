@@ -47,6 +47,8 @@ export interface CheckovFinding {
 const ANY = '(?:.+/)?';
 const CDK_VPC_SG_HANDLER = 'Custom::VpcRestrictDefaultSGCustomResourceProvider/Handler';
 const MIGRATION_FUNCTIONS = `${ANY}Migrations/(?:OnEvent|IsComplete|Provider/framework-(?:onEvent|isComplete|onTimeout))/Resource`;
+/** The stack's Custom::DjangoDeletionProtection handler (one per stack, at its root). */
+const DELETION_PROTECTION_HANDLER = 'CdkDjangoDeletionProtection/Handler/Resource';
 
 export const SKIPS: CheckovSkip[] = [
   {
@@ -71,18 +73,18 @@ export const SKIPS: CheckovSkip[] = [
   },
   {
     check: 'CKV_AWS_115', title: 'Ensure that AWS Lambda function is configured for function-level concurrent execution limit',
-    type: 'AWS::Lambda::Function', path: `${MIGRATION_FUNCTIONS}|${CDK_VPC_SG_HANDLER}`,
+    type: 'AWS::Lambda::Function', path: `${MIGRATION_FUNCTIONS}|${CDK_VPC_SG_HANDLER}|${DELETION_PROTECTION_HANDLER}`,
     reason: 'Custom resource handlers run a few times per deployment, one call at a time: reserving concurrency for them would take it from the account\'s functions without limiting anything real.',
   },
   {
     check: 'CKV_AWS_116', title: 'Ensure that AWS Lambda function is configured for a Dead Letter Queue(DLQ)',
-    type: 'AWS::Lambda::Function', path: `${MIGRATION_FUNCTIONS}|${CDK_VPC_SG_HANDLER}`,
+    type: 'AWS::Lambda::Function', path: `${MIGRATION_FUNCTIONS}|${CDK_VPC_SG_HANDLER}|${DELETION_PROTECTION_HANDLER}`,
     reason: 'Custom resource handlers: a failed call fails the CloudFormation deployment, which reports it and rolls back; there is no lost event a dead-letter queue could keep.',
   },
   {
     check: 'CKV_AWS_117', title: 'Ensure that AWS Lambda function is configured inside a VPC',
-    type: 'AWS::Lambda::Function', path: `${MIGRATION_FUNCTIONS}|${CDK_VPC_SG_HANDLER}`,
-    reason: 'Custom resource handlers call only AWS APIs (ECS RunTask/DescribeTasks, EC2 security group rules) and reach no resource inside the VPC; in the VPC they would need a NAT gateway or endpoints for nothing.',
+    type: 'AWS::Lambda::Function', path: `${MIGRATION_FUNCTIONS}|${CDK_VPC_SG_HANDLER}|${DELETION_PROTECTION_HANDLER}`,
+    reason: 'Custom resource handlers call only AWS APIs (ECS RunTask/DescribeTasks, EC2 security group rules, the load balancer\'s and the database\'s deletion protection, DescribeStacks) and reach no resource inside the VPC; in the VPC they would need a NAT gateway or endpoints for nothing.',
   },
   {
     check: 'CKV_AWS_173', title: 'Check encryption settings for Lambda environment variable',
