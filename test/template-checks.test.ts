@@ -511,8 +511,7 @@ const EXPECTED_STATEFUL: Record<string, Record<string, string>> = {
     'SiteDatabaseClusterReader AWS::RDS::DBInstance': 'Delete/Delete',
     'SiteDatabaseClusterWriter AWS::RDS::DBInstance': 'Delete/Delete',
     'SiteDatabaseKey AWS::KMS::Key': 'Retain/Retain',
-    // kept once created, deleted by the rollback of a failed create: nothing is left behind by a failed first create
-    'SiteDatabaseLogspostgresql AWS::Logs::LogGroup': 'RetainExceptOnCreate/Retain',
+    'SiteDatabaseLogspostgresql AWS::Logs::LogGroup': 'Retain/Retain',
     'SiteDatabaseSecret AWS::SecretsManager::Secret': 'Retain/Retain',
     'SiteFlowLogsGroup AWS::Logs::LogGroup': 'Retain/Retain',
     'SiteMigrationsIsCompleteLogs AWS::Logs::LogGroup': 'Retain/Retain',

@@ -526,10 +526,7 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
     masterSecret.applyRemovalPolicy(helperRemovalPolicy);
 
     const logTypes = aurora ? ['postgresql'] : ['postgresql', 'upgrade'];
-    // RDS writes to /aws/rds/<kind>/<identifier>/<type>: kept once created like the key and the secret, but
-    // deleted by the rollback of a failed first create (RetainExceptOnCreate), which leaves nothing behind.
-    const logsRemovalPolicy = helperRemovalPolicy === RemovalPolicy.RETAIN ? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE : helperRemovalPolicy;
-    this.logGroups = this.createLogGroups(aurora ? 'cluster' : 'instance', identifier, logTypes, props.logRetention, logsRemovalPolicy);
+    this.logGroups = this.createLogGroups(aurora ? 'cluster' : 'instance', identifier, logTypes, props.logRetention, helperRemovalPolicy);
 
     const monitoringInterval = props.monitoringInterval ?? Duration.seconds(60);
     const monitoringRole = monitoringInterval.toSeconds() > 0 ? this.createMonitoringRole() : undefined;
