@@ -50,6 +50,8 @@ const MIGRATION_FUNCTIONS = `${ANY}Migrations/(?:OnEvent|IsComplete|Provider/fra
 /** The database's app-user setup and rotation functions (in the VPC) and the cache token functions (outside it). */
 const DATABASE_FUNCTIONS = `${ANY}Database/(?:SetupFunction|RotationFunction)/Resource`;
 const CACHE_TOKEN_FUNCTIONS = `${ANY}Cache/(?:TokenVersionFunction|RetireTokenFunction)/Resource`;
+/** The stack's Custom::DjangoDeletionProtection handler (one per stack, at its root). */
+const DELETION_PROTECTION_HANDLER = 'CdkDjangoDeletionProtection/Handler/Resource';
 
 export const SKIPS: CheckovSkip[] = [
   {
@@ -74,18 +76,18 @@ export const SKIPS: CheckovSkip[] = [
   },
   {
     check: 'CKV_AWS_115', title: 'Ensure that AWS Lambda function is configured for function-level concurrent execution limit',
-    type: 'AWS::Lambda::Function', path: `${MIGRATION_FUNCTIONS}|${CDK_VPC_SG_HANDLER}|${DATABASE_FUNCTIONS}|${CACHE_TOKEN_FUNCTIONS}`,
+    type: 'AWS::Lambda::Function', path: `${MIGRATION_FUNCTIONS}|${CDK_VPC_SG_HANDLER}|${DATABASE_FUNCTIONS}|${CACHE_TOKEN_FUNCTIONS}|${DELETION_PROTECTION_HANDLER}`,
     reason: 'Custom resource handlers (and the rotation function, which Secrets Manager calls four times per rotation) run a few times per deployment or rotation, one call at a time: reserving concurrency for them would take it from the account\'s functions without limiting anything real.',
   },
   {
     check: 'CKV_AWS_116', title: 'Ensure that AWS Lambda function is configured for a Dead Letter Queue(DLQ)',
-    type: 'AWS::Lambda::Function', path: `${MIGRATION_FUNCTIONS}|${CDK_VPC_SG_HANDLER}|${DATABASE_FUNCTIONS}|${CACHE_TOKEN_FUNCTIONS}`,
+    type: 'AWS::Lambda::Function', path: `${MIGRATION_FUNCTIONS}|${CDK_VPC_SG_HANDLER}|${DATABASE_FUNCTIONS}|${CACHE_TOKEN_FUNCTIONS}|${DELETION_PROTECTION_HANDLER}`,
     reason: 'Custom resource handlers: a failed call fails the CloudFormation deployment, which reports it and rolls back; the rotation function is called synchronously step by step by Secrets Manager, which marks a failed rotation. There is no lost event a dead-letter queue could keep.',
   },
   {
     check: 'CKV_AWS_117', title: 'Ensure that AWS Lambda function is configured inside a VPC',
-    type: 'AWS::Lambda::Function', path: `${MIGRATION_FUNCTIONS}|${CDK_VPC_SG_HANDLER}|${CACHE_TOKEN_FUNCTIONS}`,
-    reason: 'Custom resource handlers call only AWS APIs (ECS RunTask/DescribeTasks, EC2 security group rules, Secrets Manager, ElastiCache ModifyReplicationGroup) and reach no resource inside the VPC; in the VPC they would need a NAT gateway or endpoints for nothing.',
+    type: 'AWS::Lambda::Function', path: `${MIGRATION_FUNCTIONS}|${CDK_VPC_SG_HANDLER}|${CACHE_TOKEN_FUNCTIONS}|${DELETION_PROTECTION_HANDLER}`,
+    reason: 'Custom resource handlers call only AWS APIs (ECS RunTask/DescribeTasks, EC2 security group rules, Secrets Manager, ElastiCache ModifyReplicationGroup, the load balancer\'s and the database\'s deletion protection, DescribeStacks) and reach no resource inside the VPC; in the VPC they would need a NAT gateway or endpoints for nothing.',
   },
   {
     check: 'CKV_AWS_173', title: 'Check encryption settings for Lambda environment variable',

@@ -18,6 +18,7 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct, IConstruct } from 'constructs';
 import * as lib from '../src';
+import { DeletionProtectionHandler } from '../src/deletion-protection';
 import { NAG_V2_METADATA_KEY } from '../src/nag';
 
 /** Where the markdown goes. */
@@ -61,9 +62,11 @@ export interface AcknowledgementRow {
 const CERT_ARN = 'arn:aws:acm:us-east-1:111111111111:certificate/00000000-0000-0000-0000-000000000000';
 
 /** The exported library classes that are constructs (DjangoApp, DjangoGunicornService, DjangoDatabase, ...). */
-const LIBRARY_CLASSES = new Set<Function>(
-  Object.values(lib as Record<string, unknown>).filter((v): v is Function => typeof v === 'function' && v.prototype instanceof Construct),
-);
+const LIBRARY_CLASSES = new Set<Function>([
+  ...Object.values(lib as Record<string, unknown>).filter((v): v is Function => typeof v === 'function' && v.prototype instanceof Construct),
+  // the stack-level handler of Custom::DjangoDeletionProtection, shared by every construct that needs it
+  DeletionProtectionHandler,
+]);
 
 function ecrImage(scope: Construct): ecs.ContainerImage {
   // An ECR image (as fromAsset and fromEcrRepository give) is the case with the image-pull acknowledgement.

@@ -44,6 +44,9 @@ describe('AwsSolutions, NIST 800-53 r5 and HIPAA: every shape of DjangoGunicornS
     ['ALB-direct', () => ({ proxy: Proxy.none(), domainNames: ['example.com'] })],
     ['sync worker, big task', () => ({ workerClass: GunicornWorkerClass.SYNC, cpu: 4096, memoryLimitMiB: 8192 })],
     ['uvicorn worker, long idle timeout', () => ({ workerClass: GunicornWorkerClass.UVICORN, idleTimeout: Duration.seconds(120) })],
+    // the web ACL logs (NIST/HIPAA WAFv2LoggingEnabled) to an encrypted group with retention
+    ['a new web ACL', () => ({ waf: true })],
+    ['an existing web ACL', () => ({ webAclArn: 'arn:aws:wafv2:eu-west-1:111111111111:regional/webacl/site/0123abcd' })],
   ];
 
   test.each(shapes)('%s', (_name, props) => {
@@ -102,12 +105,19 @@ describe('acknowledgements', () => {
       'AccessLogs S3BucketLoggingEnabled',
       'AccessLogs S3BucketReplicationEnabled',
       'AccessLogs S3DefaultEncryptionKMS',
-      // no web ACL unless `waf: true`; deletion protection is on by default, so ELBDeletionProtectionEnabled is not acknowledged
+      // no web ACL unless `waf: true`
       'LoadBalancer ALBWAFEnabled',
-      // the HTTP listener only redirects to HTTPS
-      'LoadBalancer/HttpRedirect ELBv2ACMCertificateRequired',
+      // deletion protection is switched on after create, not in the template
+      'LoadBalancer ELBDeletionProtectionEnabled',
+      // the port-80 listener only redirects to HTTPS
+      'LoadBalancer/Http ELBv2ACMCertificateRequired',
       'SecretKey SecretsManagerRotationEnabled',
       'Task IAMNoInlinePolicy',
+      // the stack's deletion-protection handler
+      'Test/CdkDjangoDeletionProtection IAMNoInlinePolicy',
+      'Test/CdkDjangoDeletionProtection LambdaConcurrency',
+      'Test/CdkDjangoDeletionProtection LambdaDLQ',
+      'Test/CdkDjangoDeletionProtection LambdaInsideVPC',
       'Vpc/FlowLogs IAMNoInlinePolicy',
       'Vpc/publicSubnet1 VPCNoUnrestrictedRouteToIGW',
       'Vpc/publicSubnet2 VPCNoUnrestrictedRouteToIGW',
@@ -128,13 +138,15 @@ describe('acknowledgements that depend on the options', () => {
   test('without a certificate the HTTP listener serves the site: its missing certificate and redirect are acknowledged', () => {
     expect(albAcks({})).toEqual([
       'LoadBalancer ALBWAFEnabled',
+      'LoadBalancer ELBDeletionProtectionEnabled',
       'LoadBalancer/Http ALBHttpToHttpsRedirection',
       'LoadBalancer/Http ELBv2ACMCertificateRequired',
     ]);
   });
 
-  test('waf: true drops the ALBWAFEnabled acknowledgement; loadBalancerDeletionProtection: false adds ELBDeletionProtectionEnabled', () => {
+  test('waf: true drops the ALBWAFEnabled acknowledgement; ELBDeletionProtectionEnabled says why either way', () => {
     expect(albAcks({ waf: true })).not.toContain('LoadBalancer ALBWAFEnabled');
+    expect(albAcks({ webAclArn: 'arn:aws:wafv2:eu-west-1:111111111111:regional/webacl/site/0123abcd' })).not.toContain('LoadBalancer ALBWAFEnabled');
     expect(albAcks({ loadBalancerDeletionProtection: false })).toContain('LoadBalancer ELBDeletionProtectionEnabled');
   });
 });

@@ -90,7 +90,9 @@ const EXPECT: Record<string, (t: any) => void> = {
     // mixed: Gunicorn + Daphne, HTTPS, database, cache, CDN, migrations + collectstatic, alarms to a topic
     const apps = resourcesOf(t, 'AWS::ECS::TaskDefinition').map((td) => td.ContainerDefinitions.find((c: any) => c.Name === 'app'));
     expect(apps.map((c: any) => c.Command[0]).sort()).toEqual(['daphne', 'gunicorn']);
-    expect(resourcesOf(t, 'AWS::RDS::DBCluster')[0]).toMatchObject({ StorageEncrypted: true, DeletionProtection: true, Port: 5433 });
+    expect(resourcesOf(t, 'AWS::RDS::DBCluster')[0]).toMatchObject({ StorageEncrypted: true, Port: 5433 });
+    // deletion protection is switched on once created, for the database and the load balancer
+    expect(resourcesOf(t, 'Custom::DjangoDeletionProtection').map((p) => `${p.Kind} ${p.Enabled}`).sort()).toEqual(['DBCluster true', 'LoadBalancer true']);
     expect(resourcesOf(t, 'AWS::RDS::DBCluster')[0].ServerlessV2ScalingConfiguration).toEqual({ MinCapacity: 0.5, MaxCapacity: 8 });
     expect(resourcesOf(t, 'AWS::ElastiCache::ReplicationGroup')[0]).toMatchObject({ TransitEncryptionEnabled: true, AtRestEncryptionEnabled: true });
     expect(resourcesOf(t, 'AWS::CloudFront::Distribution')).toHaveLength(1);
@@ -108,7 +110,8 @@ const EXPECT: Record<string, (t: any) => void> = {
     const app = resourcesOf(t, 'AWS::ECS::TaskDefinition')[0].ContainerDefinitions.find((c: any) => c.Name === 'app');
     expect(app.Command[0]).toBe('sh'); // uWSGI started by the rendered-ini script
     expect(JSON.stringify(app.Environment)).toContain('cache2 = name=default');
-    expect(resourcesOf(t, 'AWS::RDS::DBInstance')[0]).toMatchObject({ MultiAZ: true, StorageEncrypted: true, DeletionProtection: true });
+    expect(resourcesOf(t, 'AWS::RDS::DBInstance')[0]).toMatchObject({ MultiAZ: true, StorageEncrypted: true });
+    expect(resourcesOf(t, 'Custom::DjangoDeletionProtection').map((p) => p.Kind)).toContain('DBInstance');
   },
   'gunicorn-alb-direct': (t) => {
     expect(resourcesOf(t, 'AWS::ECS::Service')[0].LoadBalancers[0]).toMatchObject({ ContainerName: 'app', ContainerPort: 8000 });

@@ -38,6 +38,9 @@ const baseProps = fc.record({
   stopTimeout: seconds(5, 150),
   domainNames: fc.option(fc.constantFrom(['example.com'], ['.example.org', 'www.example.org'], ['*'], ['bad host']).map((d) => [...d]), { nil: undefined }),
   staticFiles: fc.option(fc.constantFrom(StaticFiles.fromImage('/app/static'), StaticFiles.appServed()), { nil: undefined }),
+  waf: fc.option(fc.boolean(), { nil: undefined }),
+  webAclArn: fc.option(fc.constantFrom('arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/site/abc', 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/site/abc'), { nil: undefined }),
+  loadBalancerDeletionProtection: fc.option(fc.boolean(), { nil: undefined }),
 }, { requiredKeys: [] });
 
 /**

@@ -380,6 +380,72 @@ describe('props', () => {
   });
 });
 
+const ACL_ARN = 'arn:aws:wafv2:eu-west-1:111111111111:regional/webacl/site/0123abcd';
+
+describe('waf: a web ACL that allows what the proxy allows, and logs', () => {
+  const build = (props: Partial<DjangoGunicornServiceProps>) => {
+    const stack = newStack();
+    const web = new DjangoGunicornService(stack, 'Web', { image: IMAGE, ...props });
+    return { web, t: Template.fromStack(stack) };
+  };
+  const { web, t } = build({ waf: true, proxy: Proxy.nginx({ clientMaxBodySize: Size.mebibytes(25) }) });
+  const acl = only(t, 'AWS::WAFv2::WebACL');
+
+  test('the common rule set counts bodies over 8 KB instead of blocking them', () => {
+    const common = acl.Rules.find((r: any) => r.Name === 'AWSManagedRulesCommonRuleSet');
+    expect(common.Statement.ManagedRuleGroupStatement.RuleActionOverrides).toEqual([{ Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } }]);
+    expect(common.OverrideAction).toEqual({ None: {} });
+  });
+
+  test('a body declared larger than the proxy\'s clientMaxBodySize is refused with 413, first', () => {
+    const rule = acl.Rules.find((r: any) => r.Name === 'BodyLargerThanProxyAllows');
+    expect(rule.Priority).toBe(0);
+    expect(Math.min(...acl.Rules.map((r: any) => r.Priority))).toBe(0);
+    expect(rule.Action).toEqual({ Block: { CustomResponse: { ResponseCode: 413 } } });
+    const m = rule.Statement.RegexMatchStatement;
+    expect(m.FieldToMatch).toEqual({ SingleHeader: { Name: 'content-length' } });
+    const re = new RegExp(m.RegexString);
+    expect(re.test(String(25 * 1024 * 1024))).toBe(false);
+    expect(re.test(String(25 * 1024 * 1024 + 1))).toBe(true);
+  });
+
+  test('the limit follows the proxy: 10 MiB by default, and without a proxy', () => {
+    for (const props of [{}, { proxy: Proxy.none() }]) {
+      const rule = only(build({ waf: true, ...props }).t, 'AWS::WAFv2::WebACL').Rules.find((r: any) => r.Name === 'BodyLargerThanProxyAllows');
+      const re = new RegExp(rule.Statement.RegexMatchStatement.RegexString);
+      expect([re.test('10485760'), re.test('10485761')]).toEqual([false, true]);
+    }
+  });
+
+  test('logs go to an encrypted aws-waf-logs- group with retention, unique per stack creation, without cookies or credentials', () => {
+    const group = only(t, 'AWS::WAFv2::LoggingConfiguration');
+    expect(group.RedactedFields).toEqual([{ SingleHeader: { Name: 'cookie' } }, { SingleHeader: { Name: 'authorization' } }]);
+    const logs = Object.values<any>(t.findResources('AWS::Logs::LogGroup')).find((g) => JSON.stringify(g.Properties.LogGroupName ?? '').includes('aws-waf-logs-'));
+    expect(logs.Properties.RetentionInDays).toBe(365);
+    expect(logs.Properties.KmsKeyId).toBeDefined();
+    expect(logs.DeletionPolicy).toBe('Retain');
+    const name = logs.Properties.LogGroupName['Fn::Join'];
+    expect(name[1][0]).toMatch(/^aws-waf-logs-/);
+    expect(JSON.stringify(name[1])).toContain('AWS::StackId');
+    // the destination is the group's ARN without the ':*' of logGroupArn
+    expect(JSON.stringify(group.LogDestinationConfigs)).not.toContain(':*');
+    expect(JSON.stringify(group.ResourceArn)).toContain('Arn');
+  });
+
+  test('webAclArn associates an existing web ACL and creates none', () => {
+    const existing = build({ webAclArn: ACL_ARN }).t;
+    expect(existing.findResources('AWS::WAFv2::WebACL')).toEqual({});
+    expect(only(existing, 'AWS::WAFv2::WebACLAssociation').WebACLArn).toBe(ACL_ARN);
+    expect(existing.findResources('AWS::WAFv2::LoggingConfiguration')).toEqual({});
+  });
+
+  test('the web ACL and its log group are fields', () => {
+    expect(web.webAcl).toBeDefined();
+    expect(web.webAclLogGroup).toBeDefined();
+    expect(build({}).web.webAcl).toBeUndefined();
+  });
+});
+
 describe('bad props throw a ValidationError naming the prop', () => {
   const cases: Array<[string, (scope: Stack) => Partial<DjangoGunicornServiceProps>, RegExp]> = [
     ['stopTimeout over the ECS limit', () => ({ stopTimeout: Duration.seconds(300) }), /stopTimeout: .*at most 120/],
@@ -407,6 +473,9 @@ describe('bad props throw a ValidationError naming the prop', () => {
     ['a path pattern without a slash', (s) => ({ listener: listenerIn(s), listenerRulePriority: 5, domainNames: ['a.example.com'], listenerPathPatterns: ['ws/*'] }), /listenerPathPatterns: must be ALB path patterns/],
     ['more than 5 rule values', (s) => ({ listener: listenerIn(s), listenerRulePriority: 5, domainNames: ['a.example.com', 'b.example.com'], listenerPathPatterns: ['/a/*', '/b/*', '/c/*', '/d/*'] }), /at most 5 host names and path patterns together, got 6/],
     ['a health path without a slash', () => ({ healthCheckPath: 'healthz' }), /healthCheckPath: /],
+    ['waf and webAclArn together', () => ({ waf: true, webAclArn: ACL_ARN }), /webAclArn: give either waf: true .* or webAclArn/],
+    ['a web ACL ARN of another kind', () => ({ webAclArn: 'arn:aws:wafv2:us-east-1:111111111111:global/webacl/site/1' }), /webAclArn: .*REGIONAL/],
+    ['waf with an existing listener', (s) => ({ listener: listenerIn(s), listenerRulePriority: 5, domainNames: ['a.example.com'], waf: true }), /waf: applies to the load balancer created here/],
     ['a body size that is not whole KiB', () => ({ proxy: Proxy.nginx({ clientMaxBodySize: Size.bytes(1500) }) }), /proxy\.clientMaxBodySize: /],
   ];
 

@@ -17,7 +17,7 @@ import { NAME_PROPERTIES, inRegion, physicalNameProblems, regionMapGaps, regiona
 import {
   CfnTemplate, STATEFUL_TYPES, ServiceView, Shape, allContainers, deregistrationDelay, directiveNumber, ecsServices, envOf,
   flagNumber, identityStatements, isResolvedAtDeploy, literalText, loadBalancerIdleTimeout, looksGenerated, optionNumber,
-  propertiesIn, proxyConf, resourcesOfType, role, secretReads, statefulTable, stringsIn, unpinnedSharedSecrets, uwsgiIni,
+  propertiesIn, proxyConf, resourcesOfType, role, secretReads, statefulTable, stringsIn, unpinnedSharedSecrets, uwsgiIni, deletionProtectionProblems,
 } from './helpers/template-checks';
 
 const IMAGE = ecs.ContainerImage.fromRegistry('example/mysite:1');
@@ -468,7 +468,11 @@ function serviceTable(prefix: string): Record<string, string> {
 }
 
 /** The per-stack customer-managed key (src/compliance.ts stackKey) of log groups and the SECRET_KEY: in every shape. */
-const STACK_KEY = { 'CdkDjangoKey AWS::KMS::Key': 'Retain/Retain' };
+const STACK_KEY = {
+  'CdkDjangoKey AWS::KMS::Key': 'Retain/Retain',
+  // the log group of the stack's deletion-protection handler (every shape has a load balancer)
+  'CdkDjangoDeletionProtectionLogs AWS::Logs::LogGroup': 'Retain/Retain',
+};
 
 /** `<logical id without hash> <type>`: `<DeletionPolicy>/<UpdateReplacePolicy>` for every shape. */
 const EXPECTED_STATEFUL: Record<string, Record<string, string>> = {
@@ -509,6 +513,7 @@ const EXPECTED_STATEFUL: Record<string, Record<string, string>> = {
     'SiteCacheRetireTokenLogs AWS::Logs::LogGroup': 'Retain/Retain',
     'SiteCacheSlowLog AWS::Logs::LogGroup': 'Retain/Retain',
     'SiteCacheTokenVersionLogs AWS::Logs::LogGroup': 'Retain/Retain',
+    // named per create (the stack id): kept, and the next create does not collide with it
     'SiteDatabaseAppSecret AWS::SecretsManager::Secret': 'Retain/Retain',
     'SiteDatabaseBackupVault AWS::Backup::BackupVault': 'Retain/Retain',
     'SiteDatabaseCluster AWS::RDS::DBCluster': 'Snapshot/Snapshot',
@@ -555,6 +560,7 @@ const STATEFUL = SHAPES.flatMap((s) => Object.entries(s.template.Resources)
   .filter(([, r]) => STATEFUL_TYPES.includes(r.Type))
   .map(([id, r]) => ({ name: `${s.name}/${id}`, id, r, policies: [r.DeletionPolicy ?? 'Delete', r.UpdateReplacePolicy ?? 'Delete'] })));
 
+
 function keeps(policies: string[], allowed: string[]): boolean {
   return policies.every((p) => allowed.includes(p));
 }
@@ -565,13 +571,19 @@ describe('4. data safety', () => {
     expect(actual).toEqual(EXPECTED_STATEFUL);
   });
 
-  test('databases are Snapshot or Retain with DeletionProtection; cluster instances belong to such a cluster', () => {
+  test('every load balancer\'s deletion protection is switched on after create, not in the template', () => {
+    const lbs = SHAPES.flatMap((sh) => resourcesOfType(sh.template, 'AWS::ElasticLoadBalancingV2::LoadBalancer').map(([id]) => ({ sh, id })));
+    expect(lbs.length).toBe(SHAPES.length);
+    expect(lbs.flatMap(({ sh, id }) => deletionProtectionProblems(sh.template, id).map((p) => `${sh.name}/${id}: ${p}`))).toEqual([]);
+  });
+
+  test('databases are Snapshot or Retain with deletion protection switched on after create (not in the template); cluster instances belong to such a cluster', () => {
     const offenders = STATEFUL.flatMap(({ name, r, policies }) => {
       const clustered = r.Type === 'AWS::RDS::DBInstance' && r.Properties?.DBClusterIdentifier !== undefined;
       if (r.Type === 'AWS::RDS::DBCluster' || (r.Type === 'AWS::RDS::DBInstance' && !clustered)) {
         return [
           !keeps(policies, ['Snapshot', 'Retain']) && `${name}: ${policies.join('/')}`,
-          r.Properties?.DeletionProtection !== true && `${name}: DeletionProtection not true`,
+          ...deletionProtectionProblems(SHAPES.find((x) => x.name === name.split('/')[0])!.template, name.split('/')[1]).map((p) => `${name}: ${p}`),
         ].filter((p): p is string => typeof p === 'string');
       }
       if (clustered) {

@@ -228,6 +228,7 @@ export class DjangoApp extends Construct {
       logRetention: props.logRetention,
       loadBalancerDeletionProtection: props.loadBalancerDeletionProtection,
       waf: props.waf,
+      webAclArn: props.webAclArn,
     };
 
     const mixed = d.websocketServer !== undefined;
@@ -237,8 +238,10 @@ export class DjangoApp extends Construct {
       const http = this.httpService;
       const ws = new DjangoDaphneService(this, 'WebSockets', {
         ...common,
-        // The same load balancer and host names; only the WebSocket paths come here.
+        // The same load balancer (with its web ACL) and host names; only the WebSocket paths come here.
         certificate: undefined,
+        waf: undefined,
+        webAclArn: undefined,
         listener: http.listener,
         listenerRulePriority: props.websocketRulePriority ?? DEFAULT_WEBSOCKET_RULE_PRIORITY,
         listenerPathPatterns: d.websocketPaths.map((p) => `${p.replace(/\/$/, '')}/*`),

@@ -13,6 +13,7 @@ import { acknowledgeInPacks, stackKey } from '../compliance';
 import { Problem, throwIfProblems } from '../errors';
 import { acknowledgeFinding } from '../nag';
 import { admitOnDefaultPort } from './access';
+import { protectAfterCreate } from '../deletion-protection';
 import { perCreateName, stackUuidBlock, uniqueName } from '../names';
 import { ROTATION_HANDLER_SOURCE } from './rotation-source';
 import { secondsOf } from '../services/validation';
@@ -192,7 +193,9 @@ export interface DjangoDatabaseOptions {
   readonly backupPlan?: backup.IBackupPlan;
 
   /**
-   * Refuse deletion of the database through the API and CloudFormation.
+   * Refuse deletion of the database through the API and CloudFormation, switched on once the stack's create
+   * succeeded (never in the template: a failed first create must be able to roll back). Turn it off, and
+   * deploy, before destroying the stack; a snapshot is taken then (`removalPolicy`).
    * @default true
    */
   readonly deletionProtection?: boolean;
@@ -562,7 +565,8 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
       securityGroups: [dbSecurityGroup],
       port: this.databasePort,
       credentials: rds.Credentials.fromSecret(masterSecret),
-      deletionProtection: props.deletionProtection ?? true,
+      // Left out of the template, set by protectAfterCreate below.
+      deletionProtection: false,
       removalPolicy,
       iamAuthentication: this.iamAuthentication,
       cloudwatchLogsExports: logTypes,
@@ -637,6 +641,20 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
       });
       target = this.instance;
       dbHost = this.instance.dbInstanceEndpointAddress;
+    }
+    const protection = props.deletionProtection ?? true;
+    const cfnTarget = target.node.defaultChild as rds.CfnDBCluster | rds.CfnDBInstance;
+    cfnTarget.addPropertyDeletionOverride('DeletionProtection');
+    if (this.cluster) {
+      protectAfterCreate(this.cluster, 'DBCluster', this.cluster.clusterIdentifier, this.cluster.clusterArn, protection,
+        this.cluster.node.children.filter((c) => c.node.defaultChild instanceof rds.CfnDBInstance));
+    } else {
+      protectAfterCreate(this.instance!, 'DBInstance', this.instance!.instanceIdentifier, this.instance!.instanceArn, protection);
+    }
+    if (protection) {
+      const reason = 'Deletion protection is switched on by Custom::DjangoDeletionProtection once the database exists, not in the template, so that the rollback of a failed first create can delete it.';
+      acknowledgeFinding(cfnTarget, 'AwsSolutions-RDS10', reason);
+      acknowledgeInPacks(cfnTarget, 'RDSInstanceDeletionProtectionEnabled', reason);
     }
     // RDS creates the log groups itself as soon as it exports; ours must exist first.
     this.logGroups.forEach((g) => target.node.addDependency(g));

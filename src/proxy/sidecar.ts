@@ -29,7 +29,7 @@ export function proxyReadTimeoutSeconds(options: ProxyOptions, workerTimeoutSeco
   return options.readTimeout ? options.readTimeout.toMilliseconds() / 1000 : workerTimeoutSeconds + Defaults.proxyReadTimeoutMargin;
 }
 
-function bodyLimitKiB(size: Size | undefined): number {
+export function bodyLimitKiB(size: Size | undefined): number {
   return size ? size.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) : Defaults.clientMaxBodySizeKiB;
 }
 

@@ -1,4 +1,4 @@
-import { Aws, CfnCondition, CfnMapping, Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Aws, CfnCondition, CfnMapping, Duration, Fn, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,8 +9,10 @@ import { FactName, RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import { acknowledgeInPacks, stackKey } from '../compliance';
 import { regionCondition } from '../conditions';
+import { protectAfterCreate } from '../deletion-protection';
 import { acknowledgeFinding } from '../nag';
 import { ELB_LOG_DELIVERY_PRINCIPAL, elbAccounts, regionFacts } from '../regions';
+import { contentLengthAboveRegex } from './body-limit';
 
 /** A VPC over 2 AZs, one NAT gateway per AZ, no public IPs on launch, flow logs to CloudWatch. */
 export function createVpc(scope: Construct): ec2.Vpc {
@@ -44,12 +46,24 @@ export function createVpc(scope: Construct): ec2.Vpc {
 export interface LoadBalancerOptions {
   readonly idleTimeoutSeconds: number;
   readonly deletionProtection: boolean;
+  /** A new web ACL (see `attachWebAcl`). */
   readonly waf: boolean;
+  /** An existing web ACL to associate instead. */
+  readonly webAclArn?: string;
+  /** The largest request body the proxy accepts, in bytes: the web ACL refuses larger declared bodies. */
+  readonly maxBodyBytes: number;
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** What the web ACL option created. */
+export interface WebAclParts {
+  readonly webAcl?: wafv2.CfnWebACL;
+  readonly logGroup?: logs.LogGroup;
 }
 
 /** An internet-facing ALB that drops invalid headers, with access logs to a new bucket. */
 export function createLoadBalancer(scope: Construct, vpc: ec2.IVpc, options: LoadBalancerOptions): {
-  alb: elbv2.ApplicationLoadBalancer; bucket: s3.Bucket;
+  alb: elbv2.ApplicationLoadBalancer; bucket: s3.Bucket; waf: WebAclParts;
 } {
   const alb = new elbv2.ApplicationLoadBalancer(scope, 'LoadBalancer', {
     vpc,
@@ -57,17 +71,23 @@ export function createLoadBalancer(scope: Construct, vpc: ec2.IVpc, options: Loa
     dropInvalidHeaderFields: true,
     idleTimeout: Duration.seconds(options.idleTimeoutSeconds),
     http2Enabled: true,
-    deletionProtection: options.deletionProtection,
   });
+  // Not in the template: set once the stack's create succeeded, so a failed create rolls back (see protectAfterCreate).
+  alb.removeAttribute('deletion_protection.enabled');
+  protectAfterCreate(alb, 'LoadBalancer', alb.loadBalancerArn, alb.loadBalancerArn, options.deletionProtection);
+  let waf: WebAclParts = {};
   if (options.waf) {
-    attachWebAcl(scope, alb);
+    waf = attachWebAcl(scope, alb, options.maxBodyBytes, options.logRetention);
+  } else if (options.webAclArn) {
+    // The same construct id as a new ACL's association: switching between the two updates it.
+    new wafv2.CfnWebACLAssociation(scope, 'WebAclAssociation', { resourceArn: alb.loadBalancerArn, webAclArn: options.webAclArn });
   } else {
     acknowledgeInPacks(alb, 'ALBWAFEnabled',
       'No web ACL by default (about 10 USD a month); set waf: true for AWS managed rules (common, known bad inputs, IP reputation) on this load balancer.');
   }
-  if (!options.deletionProtection) {
-    acknowledgeInPacks(alb, 'ELBDeletionProtectionEnabled', 'loadBalancerDeletionProtection was turned off explicitly (e.g. a short-lived environment).');
-  }
+  acknowledgeInPacks(alb, 'ELBDeletionProtectionEnabled', options.deletionProtection
+    ? 'Deletion protection is switched on by Custom::DjangoDeletionProtection once the load balancer exists, not in the template, so that the rollback of a failed first create can delete it.'
+    : 'loadBalancerDeletionProtection was turned off explicitly (e.g. a short-lived environment).');
   acknowledgeFinding(alb.connections.securityGroups[0], 'AwsSolutions-EC23',
     'The internet-facing load balancer accepts HTTP/HTTPS from anywhere by design; the tasks admit only this load balancer.');
   const bucket = new s3.Bucket(scope, 'AccessLogs', {
@@ -86,7 +106,7 @@ export function createLoadBalancer(scope: Construct, vpc: ec2.IVpc, options: Loa
   acknowledgeInPacks(bucket, 'S3BucketReplicationEnabled',
     'Access logs expire after a year and are not needed to restore service; cross-region replication is a disaster-recovery choice left to the account.');
   enableAccessLogs(alb, bucket, 'alb');
-  return { alb, bucket };
+  return { alb, bucket, waf };
 }
 
 /**
@@ -147,20 +167,78 @@ function elbAccountLookup(stack: Stack): { map: CfnMapping; condition: CfnCondit
   return { map, condition: regionCondition(stack, 'CdkDjangoElbAccountRegion', Object.keys(accounts)) };
 }
 
-/** A regional WAFv2 web ACL with AWS managed rule groups, associated with the load balancer. */
-function attachWebAcl(scope: Construct, alb: elbv2.ApplicationLoadBalancer): void {
+/**
+ * A regional WAFv2 web ACL on the load balancer: AWS managed rule groups (common rule set, known bad
+ * inputs, IP reputation) and a body-size rule that follows the proxy's limit, with logs to an encrypted
+ * log group.
+ *
+ * Request bodies: on an ALB, WAF inspects only the first 8 KB of a body. The common rule set's
+ * SizeRestrictions_BODY blocks every body over 8 KB, far below what the proxy allows (10 MiB by
+ * default): it is set to count. Instead a rule of our own blocks (413) a request whose Content-Length
+ * declares more than the proxy's limit, before it reaches a task; bodies without Content-Length
+ * (chunked) are limited by the proxy itself, which enforces the limit on every body. The managed rules'
+ * body checks (SQL injection, XSS) see the first 8 KB of every body.
+ */
+function attachWebAcl(scope: Construct, alb: elbv2.ApplicationLoadBalancer, maxBodyBytes: number, retention?: logs.RetentionDays): WebAclParts {
   const managed = ['AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet', 'AWSManagedRulesAmazonIpReputationList'];
+  const visibility = (metricName: string) => ({ cloudWatchMetricsEnabled: true, metricName, sampledRequestsEnabled: true });
+  const bodyRule: wafv2.CfnWebACL.RuleProperty = {
+    name: 'BodyLargerThanProxyAllows',
+    priority: 0,
+    action: { block: { customResponse: { responseCode: 413 } } },
+    statement: {
+      regexMatchStatement: {
+        fieldToMatch: { singleHeader: { Name: 'content-length' } },
+        regexString: contentLengthAboveRegex(maxBodyBytes),
+        textTransformations: [{ priority: 0, type: 'NONE' }],
+      },
+    },
+    visibilityConfig: visibility('BodyLargerThanProxyAllows'),
+  };
   const acl = new wafv2.CfnWebACL(scope, 'WebAcl', {
     scope: 'REGIONAL',
     defaultAction: { allow: {} },
-    visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'cdk-django', sampledRequestsEnabled: true },
-    rules: managed.map((name, priority) => ({
+    visibilityConfig: visibility('cdk-django'),
+    rules: [bodyRule, ...managed.map((name, i): wafv2.CfnWebACL.RuleProperty => ({
       name,
-      priority,
+      priority: i + 1,
       overrideAction: { none: {} },
-      statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
-      visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: name, sampledRequestsEnabled: true },
-    })),
+      statement: {
+        managedRuleGroupStatement: {
+          vendorName: 'AWS',
+          name,
+          ...(name === 'AWSManagedRulesCommonRuleSet'
+            ? { ruleActionOverrides: [{ name: 'SizeRestrictions_BODY', actionToUse: { count: {} } }] }
+            : {}),
+        },
+      },
+      visibilityConfig: visibility(name),
+    }))],
   });
   new wafv2.CfnWebACLAssociation(scope, 'WebAclAssociation', { resourceArn: alb.loadBalancerArn, webAclArn: acl.attrArn });
+
+  // WAF requires the aws-waf-logs- prefix (so not /aws/vendedlogs/). The stack id's UUID makes the name
+  // unique per stack creation: the retained group of a destroyed stack never collides with the next one.
+  const stackUuid = Fn.select(2, Fn.split('/', Aws.STACK_ID));
+  const logGroupName = `aws-waf-logs-${Names.uniqueResourceName(acl, { maxLength: 64, separator: '-' })}-${stackUuid}`;
+  const logGroup = new logs.LogGroup(scope, 'WebAclLogs', {
+    logGroupName,
+    retention: retention ?? logs.RetentionDays.ONE_YEAR,
+    removalPolicy: RemovalPolicy.RETAIN,
+    encryptionKey: stackKey(scope),
+  });
+  // WAF takes the log group ARN without the ':*' suffix of the L2's logGroupArn. When logging is turned on,
+  // WAF adds the delivery permission (delivery.logs.amazonaws.com) as a resource policy on this log group,
+  // which needs the deploying role to hold logs:PutResourcePolicy, logs:DescribeResourcePolicies and
+  // logs:DescribeLogGroups (the CDK bootstrap's execution role does).
+  const logging = new wafv2.CfnLoggingConfiguration(scope, 'WebAclLogging', {
+    resourceArn: acl.attrArn,
+    logDestinationConfigs: [Stack.of(scope).formatArn({
+      service: 'logs', resource: 'log-group', resourceName: logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    })],
+    // Session cookies and credentials stay out of the logs.
+    redactedFields: [{ singleHeader: { Name: 'cookie' } }, { singleHeader: { Name: 'authorization' } }],
+  });
+  logging.node.addDependency(logGroup);
+  return { webAcl: acl, logGroup };
 }

@@ -79,6 +79,18 @@ function listenerProblems(props: DjangoServiceBaseProps): Problem[] {
   if (props.listener && props.loadBalancer) {
     problems.push({ prop: 'listener', message: 'give either an existing listener or an existing loadBalancer, not both' });
   }
+  if (props.waf && props.webAclArn !== undefined) {
+    problems.push({ prop: 'webAclArn', message: 'give either waf: true (a new web ACL) or webAclArn (an existing one), not both' });
+  }
+  const acl = props.webAclArn;
+  if (acl !== undefined && !Token.isUnresolved(acl) && !/^arn:aws[\w-]*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/[\w-]+\/[\w-]+$/.test(acl)) {
+    problems.push({ prop: 'webAclArn', message: `'${acl}' is not the ARN of a regional WAFv2 web ACL (arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>); a load balancer takes only a REGIONAL one` });
+  }
+  for (const prop of ['waf', 'webAclArn'] as const) {
+    if ((prop === 'waf' ? props.waf : props.webAclArn !== undefined) && (props.listener || props.loadBalancer)) {
+      problems.push({ prop, message: `applies to the load balancer created here; with an existing ${props.listener ? 'listener' : 'loadBalancer'}, associate the web ACL with that load balancer where it is defined` });
+    }
+  }
   if (props.listener && props.certificate) {
     problems.push({ prop: 'certificate', message: 'an existing listener already has its certificates; remove certificate or give loadBalancer instead of listener' });
   }

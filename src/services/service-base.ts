@@ -6,13 +6,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { acknowledgeInPacks, stackKey } from '../compliance';
 import { Defaults } from '../defaults';
 import { throwIfProblems } from '../errors';
 import { acknowledgeFinding } from '../nag';
 import { appStopTimeoutSeconds, ResolvedService, resolveService, serverContextOf, serviceProblems } from './resolve';
-import { addProxySidecar } from '../proxy/sidecar';
+import { addProxySidecar, bodyLimitKiB } from '../proxy/sidecar';
 import { csrfTrustedOrigins, renderHealthProbe, SettingsEnv } from '../settings';
 import { StaticFilesMode } from '../static-files';
 import { createLoadBalancer, createVpc } from './network';
@@ -52,6 +53,10 @@ export abstract class DjangoServiceBase extends Construct {
   public readonly secretKey: secretsmanager.ISecret;
   /** The bucket receiving load balancer access logs (when the load balancer was created here). */
   public readonly accessLogsBucket?: s3.IBucket;
+  /** The web ACL created with `waf: true`. @default - none */
+  public readonly webAcl?: wafv2.CfnWebACL;
+  /** The log group of the web ACL created with `waf: true`. @default - none */
+  public readonly webAclLogGroup?: logs.ILogGroup;
   /** The app server command line, as rendered for the container. */
   public readonly command: string[];
   /** Host names Django accepts (`DJANGO_ALLOWED_HOSTS`). */
@@ -77,13 +82,19 @@ export abstract class DjangoServiceBase extends Construct {
     if (props.loadBalancer) {
       this.loadBalancer = props.loadBalancer;
     } else if (!props.listener) {
-      const { alb, bucket } = createLoadBalancer(this, this.vpc, {
+      const { alb, bucket, waf } = createLoadBalancer(this, this.vpc, {
         idleTimeoutSeconds: r.idleTimeoutSeconds,
         deletionProtection: props.loadBalancerDeletionProtection ?? true,
         waf: props.waf ?? false,
+        webAclArn: props.webAclArn,
+        // The web ACL refuses what the proxy would refuse; without a proxy, nothing else limits a body: the default.
+        maxBodyBytes: bodyLimitKiB(r.hasProxy ? r.proxy.options.clientMaxBodySize : undefined) * 1024,
+        logRetention: props.logRetention,
       });
       this.loadBalancer = alb;
       this.accessLogsBucket = bucket;
+      this.webAcl = waf.webAcl;
+      this.webAclLogGroup = waf.logGroup;
     }
     this.allowedHosts = props.domainNames ?? [this.loadBalancer!.loadBalancerDnsName];
     this.addWarnings(props, r, server);
@@ -275,8 +286,22 @@ export abstract class DjangoServiceBase extends Construct {
       return props.listener;
     }
     const lb = this.loadBalancer!;
+    // Port 80 is one listener whatever it does: with a certificate it redirects, without one it
+    // forwards. Adding or removing a certificate then updates its default action in place; two
+    // construct ids would make CloudFormation create the new port-80 listener before deleting the old
+    // one, and the load balancer refuses a second listener on a port (DuplicateListener).
+    const http = lb.addListener('Http', {
+      port: 80,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      ...(props.certificate
+        ? { defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }) }
+        : { defaultTargetGroups: [targetGroup] }),
+      open: true,
+    });
     if (props.certificate) {
-      const https = lb.addListener('Https', {
+      acknowledgeInPacks(http, 'ELBv2ACMCertificateRequired', 'This port-80 listener only redirects to HTTPS (301); it serves no content and needs no certificate.');
+      // Port 443 exists only with a certificate: adding one creates it, removing one deletes it; nothing else holds the port.
+      return lb.addListener('Https', {
         port: 443,
         protocol: elbv2.ApplicationProtocol.HTTPS,
         certificates: [props.certificate],
@@ -284,21 +309,7 @@ export abstract class DjangoServiceBase extends Construct {
         defaultTargetGroups: [targetGroup],
         open: true,
       });
-      const redirect = lb.addListener('HttpRedirect', {
-        port: 80,
-        protocol: elbv2.ApplicationProtocol.HTTP,
-        defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
-        open: true,
-      });
-      acknowledgeInPacks(redirect, 'ELBv2ACMCertificateRequired', 'This port-80 listener only redirects to HTTPS (301); it serves no content and needs no certificate.');
-      return https;
     }
-    const http = lb.addListener('Http', {
-      port: 80,
-      protocol: elbv2.ApplicationProtocol.HTTP,
-      defaultTargetGroups: [targetGroup],
-      open: true,
-    });
     const httpOnly = 'No certificate was given: the site is served over HTTP, with the cdk-django:http-only warning at synth until certificate and domainNames are set.';
     acknowledgeInPacks(http, 'ELBv2ACMCertificateRequired', httpOnly);
     acknowledgeInPacks(http, 'ALBHttpToHttpsRedirection', httpOnly);

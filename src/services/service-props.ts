@@ -22,16 +22,26 @@ export interface DjangoSiteProps {
    */
   readonly vpc?: ec2.IVpc;
   /**
-   * Deletion protection on the load balancer created here (turn it off to destroy the stack).
+   * Deletion protection on the load balancer created here, switched on once the stack's create succeeded
+   * (never in the template: a failed first create must be able to roll back). Turn it off, and deploy,
+   * before destroying the stack.
    * @default true
    */
   readonly loadBalancerDeletionProtection?: boolean;
   /**
-   * A WAFv2 web ACL with AWS managed rules (common rule set, known bad inputs, IP reputation) on the
-   * load balancer created here.
+   * A new WAFv2 web ACL on the load balancer created here: AWS managed rules (common rule set, known bad
+   * inputs, IP reputation) with the common set's 8 KB body limit counted rather than enforced, a rule that
+   * refuses (413) a declared body larger than the proxy's `clientMaxBodySize`, and logs to an encrypted
+   * `aws-waf-logs-` log group kept `logRetention`. Exclusive with `webAclArn`.
    * @default false
    */
   readonly waf?: boolean;
+  /**
+   * The ARN of an existing regional WAFv2 web ACL to associate with the load balancer created here
+   * (its rules and logging are its owner's). Exclusive with `waf`.
+   * @default - no existing web ACL
+   */
+  readonly webAclArn?: string;
   /**
    * TLS certificate: creates an HTTPS listener (TLS 1.2+/1.3 policy, HTTP/2) and redirects HTTP to HTTPS.
    * @default - HTTP only, with a warning at synth

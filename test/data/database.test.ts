@@ -87,8 +87,15 @@ describe('Aurora Serverless v2 defaults', () => {
     expect(dbLogGroups().map(([, g]) => g.Properties.KmsKeyId)).toEqual([keyArn]);
   });
 
-  test('deletion protection on, snapshot on delete and on replacement; key, secret and logs retained', () => {
-    expect(cluster.DeletionProtection).toBe(true);
+  test('deletion protection on once created (not in the template), snapshot on delete and on replacement; key, secret and logs retained', () => {
+    // In the template, protection would turn the rollback of a failed first create into ROLLBACK_FAILED.
+    expect(cluster.DeletionProtection).toBeUndefined();
+    const [clusterId] = Object.keys(template.findResources('AWS::RDS::DBCluster'));
+    const protection = Object.values<any>(template.findResources('Custom::DjangoDeletionProtection'));
+    expect(protection.map((r) => r.Properties)).toEqual([expect.objectContaining({ Kind: 'DBCluster', Target: { Ref: clusterId }, Enabled: 'true' })]);
+    // it waits for the cluster's instances: RDS refuses to modify a cluster while they are added
+    const instanceIds = Object.keys(template.findResources('AWS::RDS::DBInstance'));
+    expect(protection[0].DependsOn).toEqual(expect.arrayContaining(instanceIds));
     template.hasResource('AWS::RDS::DBCluster', { DeletionPolicy: 'Snapshot', UpdateReplacePolicy: 'Snapshot' });
     for (const type of ['AWS::KMS::Key', 'AWS::SecretsManager::Secret', 'AWS::Logs::LogGroup']) {
       template.hasResource(type, { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
@@ -316,6 +323,9 @@ describe('RDS instance', () => {
   const instance = only(template, 'AWS::RDS::DBInstance');
 
   test('multi-AZ m6g.large with gp3 storage autoscaling, encrypted, protected, on 5433', () => {
+    expect(instance.DeletionProtection).toBeUndefined();
+    const [instanceId] = Object.keys(template.findResources('AWS::RDS::DBInstance'));
+    expect(only(template, 'Custom::DjangoDeletionProtection')).toMatchObject({ Kind: 'DBInstance', Target: { Ref: instanceId }, Enabled: 'true' });
     expect(instance).toMatchObject({
       Engine: 'postgres',
       EngineVersion: '17.9',
@@ -325,7 +335,6 @@ describe('RDS instance', () => {
       AllocatedStorage: '20',
       MaxAllocatedStorage: 100,
       StorageEncrypted: true,
-      DeletionProtection: true,
       Port: '5433',
       BackupRetentionPeriod: 7,
       PubliclyAccessible: false,
@@ -394,7 +403,8 @@ describe('options', () => {
     const retain = Template.fromStack(build({ removalPolicy: RemovalPolicy.RETAIN }).stack);
     retain.hasResource('AWS::RDS::DBCluster', { DeletionPolicy: 'Retain' });
     const destroy = Template.fromStack(build({ removalPolicy: RemovalPolicy.DESTROY, deletionProtection: false }).stack);
-    expect(only(destroy, 'AWS::RDS::DBCluster').DeletionProtection).toBe(false);
+    expect(only(destroy, 'AWS::RDS::DBCluster').DeletionProtection).toBeUndefined();
+    expect(only(destroy, 'Custom::DjangoDeletionProtection').Enabled).toBe('false');
     for (const type of ['AWS::RDS::DBCluster', 'AWS::KMS::Key', 'AWS::SecretsManager::Secret', 'AWS::Logs::LogGroup']) {
       destroy.hasResource(type, { DeletionPolicy: 'Delete' });
     }
@@ -414,7 +424,8 @@ describe('options', () => {
     const template = Template.fromStack(stack);
     const ids = (subnets: ec2.ISubnet[]) => subnets.map((s) => ({ Ref: logicalId(s.node.findChild('Subnet')) }));
     expect(only(template, 'AWS::RDS::DBSubnetGroup').SubnetIds).toEqual(ids(vpc.isolatedSubnets));
-    const functions = Object.values(template.findResources('AWS::Lambda::Function')) as any[];
+    // The stack's deletion-protection handler calls only AWS APIs and stays outside the VPC.
+    const functions = (Object.values(template.findResources('AWS::Lambda::Function')) as any[]).filter((f) => f.Properties.VpcConfig);
     expect(functions.map((f) => f.Properties.Handler).sort()).toEqual(['index.rotate', 'index.setup']);
     for (const f of functions) expect(f.Properties.VpcConfig.SubnetIds).toEqual(ids(vpc.privateSubnets));
   });
@@ -588,6 +599,10 @@ describe('cdk-nag', () => {
       'Test/Db/Cluster/Reader CloudFormation-Validate::W9008',
       'Test/Db/Cluster/Reader HIPAA.Security-RDSInBackupPlan',
       'Test/Db/Cluster/Reader NIST.800.53.R5-RDSInBackupPlan',
+      // switched on by Custom::DjangoDeletionProtection after create
+      'Test/Db/Cluster/Resource AwsSolutions-RDS10',
+      'Test/Db/Cluster/Resource HIPAA.Security-RDSInstanceDeletionProtectionEnabled',
+      'Test/Db/Cluster/Resource NIST.800.53.R5-RDSInstanceDeletionProtectionEnabled',
       'Test/Db/Cluster/Writer CloudFormation-Validate::W9008',
       'Test/Db/Cluster/Writer HIPAA.Security-RDSInBackupPlan',
       'Test/Db/Cluster/Writer NIST.800.53.R5-RDSInBackupPlan',

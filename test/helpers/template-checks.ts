@@ -360,3 +360,21 @@ export function unpinnedSharedSecrets(t: CfnTemplate): string[] {
   }
   return offenders;
 }
+
+/**
+ * What is wrong with the deletion protection of a resource (a database or a load balancer): in the
+ * template it turns the rollback of a failed first create into ROLLBACK_FAILED, so it must be left out
+ * and switched on by a Custom::DjangoDeletionProtection with Enabled 'true' that targets the resource.
+ */
+export function deletionProtectionProblems(t: CfnTemplate, logicalId: string): string[] {
+  const r = t.Resources[logicalId];
+  const inTemplate = r.Type === 'AWS::ElasticLoadBalancingV2::LoadBalancer'
+    ? (r.Properties?.LoadBalancerAttributes ?? []).some((a: any) => a.Key === 'deletion_protection.enabled')
+    : r.Properties?.DeletionProtection !== undefined;
+  const switchedOn = resourcesOfType(t, 'Custom::DjangoDeletionProtection')
+    .some(([, p]) => refId(p.Properties.Target) === logicalId && p.Properties.Enabled === 'true');
+  return [
+    ...(inTemplate ? ['deletion protection in the template (a failed first create could not roll back)'] : []),
+    ...(switchedOn ? [] : ['no Custom::DjangoDeletionProtection switches deletion protection on']),
+  ];
+}
