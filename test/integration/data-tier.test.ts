@@ -86,7 +86,7 @@ beforeAll(async () => {
   const pgData = join(dir, 'pg');
   writeFileSync(join(dir, 'pwfile'), DB_PASSWORD);
   if (asPostgres.length) {
-    const { uid, gid } = JSON.parse(execFileSync('python3', ['-c', 'import pwd,json;p=pwd.getpwnam("postgres");print(json.dumps({"uid":p.pw_uid,"gid":p.pw_gid}))'], { encoding: 'utf8' }));
+    const { uid, gid } = JSON.parse(execFileSync(PYTHON, ['-c', 'import pwd,json;p=pwd.getpwnam("postgres");print(json.dumps({"uid":p.pw_uid,"gid":p.pw_gid}))'], { encoding: 'utf8' }));
     for (const f of ['', 'pwfile', 'key.pem', 'cert.pem']) chownSync(join(dir, f), uid, gid);
   }
   chmodSync(join(dir, 'key.pem'), 0o600);
