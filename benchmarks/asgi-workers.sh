@@ -9,7 +9,7 @@ BIN=$(cd "${1:-../../.venv/bin}" && pwd)
 export DJANGO_SECRET_KEY=bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz DJANGO_ALLOWED_HOSTS=app.example.test \
   PYTHONDONTWRITEBYTECODE=1 HOME=$(mktemp -d)
 H=(-H 'Host: app.example.test' -H 'X-Forwarded-Proto: https')
-for worker in uvicorn.workers.UvicornWorker asgi; do
+for worker in ${WORKERS:-uvicorn.workers.UvicornWorker asgi}; do
   "$BIN/gunicorn" config.asgi:application --bind=127.0.0.1:8000 --worker-class=$worker --workers=2 \
     --keep-alive=65 --graceful-timeout=20 --forwarded-allow-ips='*' --worker-tmp-dir=/dev/shm \
     --log-level=warning > "$HOME/$worker.log" 2>&1 &

@@ -11,7 +11,7 @@ import * as http from 'node:http';
 import { Duration } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
-import { DjangoDaphneService, DjangoGunicornService, DjangoUwsgiService, Proxy, StaticFiles } from '../../src';
+import { DjangoDaphneService, DjangoGunicornService, DjangoUwsgiService, GunicornWorkerClass, Proxy, StaticFiles } from '../../src';
 import { reuseAfterIdle, request, websocketEcho } from './lib/http';
 import { SMOKE } from './lib/python';
 import { LocalTask, synthTask } from './lib/task';
@@ -233,6 +233,38 @@ describe.each(SMOKE ? SMOKE_MATRIX : matrix)('%s behind %s', (server, frontend) 
     expect(results.filter((r) => r.started < stopAt && r.started + 1500 > stopAt).length).toBeGreaterThanOrEqual(4);
   });
 });
+
+// Gunicorn's own ASGI worker (Gunicorn 24+, so the latest column only) beside the uvicorn one.
+if (!SMOKE) {
+  describe('gunicorn with its own ASGI worker behind nginx', () => {
+    const { containers } = synthTask(build('gunicorn', 'nginx', { workerClass: GunicornWorkerClass.ASGI, websocketPaths: ['/ws/'] }));
+    let task: LocalTask;
+    beforeAll(async () => {
+      task = new LocalTask(containers);
+      await task.start(8080);
+    });
+    afterAll(async () => { await task?.destroy(); });
+
+    test('serves the ASGI app through nginx', async () => {
+      const r = await request(8080);
+      expect(r.status).toBe(200);
+      expect(r.headers['x-served-by']).toBe('django');
+    });
+
+    test('WebSocket echo works through nginx', () => {
+      expect(websocketEcho(8080, HOST, '/ws/echo/', 1)).toBe('echo:hello');
+    });
+
+    test('SIGTERM in ECS order lets the requests in flight finish', async () => {
+      const inFlight = [0, 1, 2, 3].map(() => request(8080, { path: '/slow?s=1.5' }));
+      await new Promise((r) => setTimeout(r, 300));
+      const stopping = task.stop();
+      const replies = await Promise.all(inFlight);
+      await stopping;
+      expect(replies.map((r) => r.error ?? r.status)).toEqual([200, 200, 200, 200]);
+    });
+  });
+}
 
 // The negative cases run with the whole suite (latest column) only.
 if (!SMOKE) {
