@@ -37,7 +37,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
 
-  gitignore: ['/cdk.out/', '/.venv/', '/.venv-floor/', '/.venv-tools/', '/test/integration/.run/', '__pycache__/', '*.pyc', '/benchmarks/results/*.tmp'],
+  gitignore: ['/cdk.out/', '/.venv/', '/.venv-floor/', '/.venv-tools/', '/test/integration/.run/', '__pycache__/', '*.pyc', '/benchmarks/results/*.tmp', '/.venv-cdk/', '/.venv-checkov/'],
   npmignoreEnabled: true,
 });
 
@@ -53,6 +53,18 @@ project.addTask('synth:examples', {
   env: { JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20' },
   exec: 'tsx scripts/synth-examples.ts',
   receiveArgs: true,
+});
+
+project.addTask('synth:python', {
+  description: 'Synthesize every examples/python/*.py app in .venv-cdk (scripts/install-python-cdk) with cdk-nag and cfn-lint',
+  env: { JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20' },
+  exec: 'tsx scripts/synth-python-examples.ts',
+  receiveArgs: true,
+});
+
+project.addTask('checkov', {
+  description: 'Scan every example template (after synth:examples and synth:python) with checkov; skips only as docs/checkov-skips.md lists',
+  exec: 'tsx scripts/checkov-examples.ts',
 });
 
 project.addTask('fuzz', {
@@ -75,8 +87,11 @@ project.addTask('test:servers:floor', {
   receiveArgs: true,
 });
 
-// pip cannot reach its index here: generate the Python bindings only (no wheel build).
-project.tasks.tryFind('package:python')?.reset('jsii-pacmak -v --target python --code-only');
+// The real wheel (and sdist) in dist/python, built by jsii-pacmak with the versions of python/requirements-cdk.txt.
+project.tasks.tryFind('package:python')?.reset('scripts/package-python');
+
+// Python venvs and CDK output are no part of the npm package (jsii-pacmak packs it before building the wheel).
+for (const p of ['/.venv*/', '/cdk.out/', '/python/', '/examples/python/cdk.out/']) project.addPackageIgnore(p);
 
 // A tsconfig for tests, examples and scripts (the jsii tsconfig only covers src/).
 new JsonFile(project, 'tsconfig.typecheck.json', {

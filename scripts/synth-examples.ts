@@ -1,7 +1,7 @@
 /**
  * Synthesizes every examples/*.ts app with the real `cdk synth` into cdk.out/<example>/.
  * Each example registers the cdk-nag packs on its App, so synth fails on any unacknowledged
- * finding. Then cfn-lint checks every template (the venv's locked one; loudly skipped if absent).
+ * finding. Then cfn-lint checks every template (loudly skipped if cfn-lint is absent).
  * Prints one summary line per example; exits non-zero if any example fails.
  *
  *   npx projen synth:examples [name ...]
@@ -18,13 +18,12 @@ const examples = readdirSync(join(root, 'examples'))
   .filter((n) => wanted.length === 0 || wanted.includes(n))
   .sort();
 
-// The locked cfn-lint of the suite's venv (scripts/python-env) when there is one, else whatever PATH has.
-const venvCfnLint = join(root, '.venv', 'bin', 'cfn-lint');
-const cfnLintBin = existsSync(venvCfnLint) ? venvCfnLint : 'cfn-lint';
-const cfnLint = spawnSync(cfnLintBin, ['--version'], { encoding: 'utf8' });
+// cfn-lint pinned in python/requirements-cdk.txt (.venv-cdk, scripts/install-python-cdk), else the one on PATH.
+const CFN_LINT = existsSync(join(root, '.venv-cdk', 'bin', 'cfn-lint')) ? join(root, '.venv-cdk', 'bin', 'cfn-lint') : 'cfn-lint';
+const cfnLint = spawnSync(CFN_LINT, ['--version'], { encoding: 'utf8' });
 const haveCfnLint = cfnLint.status === 0;
 if (!haveCfnLint) {
-  console.error('!!! cfn-lint is NOT installed: templates are NOT linted. Run scripts/python-env (it installs the locked cfn-lint into .venv).');
+  console.error('!!! cfn-lint is NOT installed: templates are NOT linted. Install it (scripts/install-python-cdk).');
 }
 
 let failed = 0;
@@ -52,7 +51,7 @@ for (const name of examples) {
   const resources = templates.reduce((n, t) => n + Object.keys(JSON.parse(readFileSync(join(out, t), 'utf8')).Resources ?? {}).length, 0);
   let lint = 'cfn-lint SKIPPED (not installed)';
   if (haveCfnLint) {
-    const res = spawnSync(cfnLintBin, templates.map((t) => join(out, t)), { encoding: 'utf8' });
+    const res = spawnSync(CFN_LINT, templates.map((t) => join(out, t)), { encoding: 'utf8' });
     if (res.status !== 0) {
       failed++;
       console.log(`FAIL ${name}: cfn-lint found problems`);
