@@ -37,7 +37,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
 
-  gitignore: ['/node_modules', '/cdk.out/', '/test/integration/.run/', '__pycache__/', '*.pyc', '/benchmarks/results/*.tmp', '/.venv-cdk/', '/.venv-checkov/'],
+  gitignore: ['/node_modules', '/cdk.out/', '/.venv/', '/.venv-floor/', '/.venv-tools/', '/test/integration/.run/', '__pycache__/', '*.pyc', '/benchmarks/results/*.tmp', '/.venv-cdk/', '/.venv-checkov/'],
   npmignoreEnabled: true,
 });
 
@@ -75,7 +75,14 @@ project.addTask('fuzz', {
 });
 
 project.addTask('test:servers', {
-  description: 'Run the rendered configurations with real servers on loopback (Debian packages)',
+  description: 'Run the rendered configurations with real servers on loopback (the latest column: .venv from scripts/python-env)',
+  exec: 'jest --config test/integration/jest.config.json --runInBand',
+  receiveArgs: true,
+});
+
+project.addTask('test:servers:floor', {
+  description: 'The smoke subset of the real-server suite on the floor column (.venv-floor from scripts/python-env)',
+  env: { CDK_DJANGO_PYTHON_BIN: '.venv-floor/bin', CDK_DJANGO_SMOKE: '1' },
   exec: 'jest --config test/integration/jest.config.json --runInBand',
   receiveArgs: true,
 });

@@ -304,6 +304,19 @@ describe('props', () => {
     expect(flag(argv, 'worker-class')).toBe('uvicorn.workers.UvicornWorker');
   });
 
+  test('Gunicorn\'s own ASGI worker runs the ASGI module and may serve WebSockets', () => {
+    const { template } = synth({ workerClass: GunicornWorkerClass.ASGI, websocketPaths: ['/ws/'] });
+    const argv = container(template, 'app').Command;
+    expect(argv[1]).toBe('config.asgi:application');
+    expect(flag(argv, 'worker-class')).toBe('asgi');
+    expect(argv.some((a: string) => a.startsWith('--threads'))).toBe(false);
+  });
+
+  test('the ASGI worker with a WSGI module is a ValidationError naming wsgiModule', () => {
+    expect(() => synth({ workerClass: GunicornWorkerClass.ASGI, wsgiModule: 'config.wsgi:application' }))
+      .toThrow(/wsgiModule.*the ASGI worker class runs an ASGI app; use asgiModule/s);
+  });
+
   test('client_max_body_size and the proxy image are props', () => {
     const { template } = synth({
       domainNames: ['example.com'],

@@ -42,13 +42,14 @@ const MODELLED: Record<string, string | undefined> = {
   '--access-log': undefined,
 };
 
-// Every long option of Daphne 4's argparse parser. An unknown flag makes Daphne exit at start,
-// which on ECS is a crash loop instead of a synth error.
+// Every long option of Daphne 4's argparse parser (4.2 added the two WebSocket size limits; 4.1
+// exits on them). An unknown flag makes Daphne exit at start, which on ECS is a crash loop instead
+// of a synth error.
 const VALUE_FLAGS = [
   '--port', '--bind', '--websocket_timeout', '--websocket_connect_timeout', '--unix-socket', '--fd',
   '--endpoint', '--verbosity', '--http-timeout', '--access-log', '--log-fmt', '--ping-interval',
   '--ping-timeout', '--application-close-timeout', '--root-path', '--proxy-headers-host',
-  '--proxy-headers-port', '--server-name',
+  '--proxy-headers-port', '--server-name', '--websocket-max-frame-size', '--websocket-max-message-size',
 ];
 const SWITCH_FLAGS = ['--help', '--proxy-headers', '--no-server-name'];
 const LONG_FLAGS = [...VALUE_FLAGS, ...SWITCH_FLAGS];

@@ -30,7 +30,7 @@ export interface UwsgiConfig {
   readonly threads: number;
   readonly harakiriSeconds: number;
   readonly maxRequests?: number;
-  /** Jitter for maxRequests. `max-requests-delta` needs uWSGI >= 2.0.22 (2.0.21 rejects it under strict). */
+  /** Jitter for maxRequests. `max-requests-delta` needs uWSGI >= 2.0.29 (2.0.22 rejects it under strict, measured). */
   readonly maxRequestsDelta?: number;
   readonly reloadOnRssMiB?: number;
   readonly bufferSize: number;
@@ -93,8 +93,8 @@ export function uwsgiProblems(c: UwsgiConfig): Problem[] {
 
 /**
  * Renders uwsgi.ini. The container writes exactly this text to a file at start, and the integration
- * tests run it with a real uWSGI (Debian's, with `--plugins python3,http` before `--ini`: a
- * pip-installed uWSGI has both built in, so the ini names no plugins).
+ * tests run it with a real uWSGI installed with pip, as in the image (python and http built in, so the
+ * ini names no plugins).
  */
 export function renderUwsgiIni(c: UwsgiConfig): string {
   const problems = uwsgiProblems(c);
@@ -109,10 +109,12 @@ export function renderUwsgiIni(c: UwsgiConfig): string {
     o.push(['socket', `${c.bindHost}:${c.bindPort}`]);
     if (c.healthCheckPort !== undefined) o.push(['http-socket', `127.0.0.1:${c.healthCheckPort}`]);
   } else {
-    // uWSGI's HTTP router, not an http11-socket: on 2.0.21 an http11-socket sends a response without
-    // Content-Length (a Django redirect) with neither chunking nor a close, and the client hangs until
-    // the socket times out (measured). The router keeps connections alive when the length is known and
-    // closes them otherwise; http-timeout (its idle timeout) must outlast the ALB idle timeout.
+    // uWSGI's HTTP router, not an http11-socket (measured on 2.0.31 as on 2.0.21): an http11-socket
+    // sends a response without Content-Length (a Django redirect) with neither chunking nor a close, so
+    // the client hangs until the socket times out, and each idle keep-alive connection holds a worker
+    // thread, so the ALB's idle connections starve the workers. The router keeps idle connections
+    // cheaply, closes those it cannot frame, and finishes in-flight requests on SIGTERM (2.0.29+);
+    // http-timeout (its idle timeout) must outlast the ALB idle timeout.
     o.push(
       ['http', `${c.bindHost}:${c.bindPort}`],
       ['http-keepalive', 1],

@@ -6,7 +6,7 @@ import { AppServerSpec, DjangoServiceBaseProps, ServerContext } from './service-
 import { secondsOf } from './validation';
 import {
   defaultGunicornThreads, defaultGunicornWorkers, GunicornConfig, GunicornWorkerClass,
-  gunicornProblems, renderGunicornArgv,
+  gunicornProblems, isAsgiWorker, renderGunicornArgv,
 } from '../servers/gunicorn';
 
 /** Props of DjangoGunicornService. */
@@ -17,7 +17,7 @@ export interface DjangoGunicornServiceProps extends DjangoServiceBaseProps {
    */
   readonly wsgiModule?: string;
   /**
-   * The ASGI application for the UVICORN worker class, `module:callable`.
+   * The ASGI application for the UVICORN or ASGI worker class, `module:callable`.
    * @default 'config.asgi:application'
    */
   readonly asgiModule?: string;
@@ -63,7 +63,7 @@ export interface DjangoGunicornServiceProps extends DjangoServiceBaseProps {
    */
   readonly maxRequestsJitter?: number;
   /**
-   * URL prefixes the proxy passes on as WebSockets (UVICORN worker only: an ASGI app can serve them).
+   * URL prefixes the proxy passes on as WebSockets (UVICORN or ASGI worker only: an ASGI app can serve them).
    * @default - none
    */
   readonly websocketPaths?: string[];
@@ -82,7 +82,7 @@ function gunicornConfigOf(props: DjangoGunicornServiceProps, ctx: ServerContext)
     ? ctx.idleTimeoutSeconds + Defaults.directKeepAliveMargin
     : Defaults.keepAliveBehindProxy;
   return {
-    appModule: workerClass === GunicornWorkerClass.UVICORN
+    appModule: isAsgiWorker(workerClass)
       ? props.asgiModule ?? 'config.asgi:application'
       : props.wsgiModule ?? 'config.wsgi:application',
     bindHost: ctx.bindHost,
@@ -128,17 +128,17 @@ export class DjangoGunicornService extends DjangoServiceBase {
     const props = baseProps as DjangoGunicornServiceProps;
     const config = gunicornConfigOf(props, ctx);
     const problems = gunicornProblems(config);
-    if (props.asgiModule !== undefined && config.workerClass !== GunicornWorkerClass.UVICORN) {
-      problems.push({ prop: 'asgiModule', message: 'only the UVICORN worker class runs an ASGI app; use wsgiModule, or set workerClass to UVICORN' });
+    if (props.asgiModule !== undefined && !isAsgiWorker(config.workerClass)) {
+      problems.push({ prop: 'asgiModule', message: 'only the UVICORN and ASGI worker classes run an ASGI app; use wsgiModule, or set workerClass to UVICORN or ASGI' });
     }
-    if (props.websocketPaths !== undefined && config.workerClass !== GunicornWorkerClass.UVICORN) {
-      problems.push({ prop: 'websocketPaths', message: 'a WSGI worker cannot serve WebSockets; set workerClass to UVICORN, or use DjangoDaphneService' });
+    if (props.websocketPaths !== undefined && !isAsgiWorker(config.workerClass)) {
+      problems.push({ prop: 'websocketPaths', message: 'a WSGI worker cannot serve WebSockets; set workerClass to UVICORN or ASGI, or use DjangoDaphneService' });
     }
     if ((props as any).cache !== undefined) {
       problems.push({ prop: 'cache', message: 'the uWSGI cache exists only under uWSGI; use DjangoUwsgiService, or Redis for the Django cache' });
     }
-    if (props.wsgiModule !== undefined && config.workerClass === GunicornWorkerClass.UVICORN) {
-      problems.push({ prop: 'wsgiModule', message: 'the UVICORN worker class runs an ASGI app; use asgiModule instead' });
+    if (props.wsgiModule !== undefined && isAsgiWorker(config.workerClass)) {
+      problems.push({ prop: 'wsgiModule', message: `the ${config.workerClass.toUpperCase()} worker class runs an ASGI app; use asgiModule instead` });
     }
     return {
       command: problems.length === 0 ? renderGunicornArgv(config) : [],

@@ -72,7 +72,7 @@ export interface DjangoUwsgiServiceProps extends DjangoServiceBaseProps {
    */
   readonly maxRequests?: number;
   /**
-   * Jitter for `maxRequests` (uWSGI `max-requests-delta`, uWSGI 2.0.22 or newer).
+   * Jitter for `maxRequests` (uWSGI `max-requests-delta`, uWSGI 2.0.29 or newer: older ones reject it under `strict`).
    * @default - none
    */
   readonly maxRequestsDelta?: number;
@@ -154,8 +154,8 @@ function uwsgiConfigOf(props: DjangoUwsgiServiceProps, ctx: ServerContext): Uwsg
 /**
  * A Django WSGI app under uWSGI on ECS Fargate: master with processes x threads, harakiri nested
  * inside the proxy and ALB timeouts, graceful SIGTERM, optional adaptive spawning and uWSGI cache.
- * Behind Nginx or Apache it speaks the uwsgi protocol; with `Proxy.none()` its own HTTP socket faces
- * the ALB. Works with only `image` given.
+ * Behind Nginx or Apache it speaks the uwsgi protocol; with `Proxy.none()` its own HTTP router faces
+ * the ALB (and drains in-flight requests on SIGTERM). Works with only `image` given.
  */
 export class DjangoUwsgiService extends DjangoServiceBase {
   /** Worker processes per task (the maximum with cheaper mode). */
@@ -192,10 +192,6 @@ export class DjangoUwsgiService extends DjangoServiceBase {
       gracefulStopSeconds: ctx.workerTimeoutSeconds,
       keepAliveSeconds: config.httpKeepAliveSeconds,
       keepAliveProp: 'httpKeepAlive',
-      warnings: config.protocol === 'http' ? [{
-        id: 'uwsgi-router-stop',
-        message: 'Proxy.none(): on SIGTERM the uWSGI master stops its HTTP router at once, so requests in flight during a deploy are dropped (measured). Keep Proxy.nginx() or Proxy.apache() for drain-free deploys.',
-      }] : [],
     };
   }
 }

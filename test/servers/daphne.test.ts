@@ -113,6 +113,7 @@ describe('daphneProblems on extraArgs', () => {
     [['-v', '2', '--no-server-name']],
     [['--proxy-headers-host', 'X-Real-IP']],
     [['--log-f', '%(message)s']],
+    [['--websocket-max-message-size', '2097152']], // Daphne 4.2+
   ])('accepts %j', (extraArgs) => {
     expect(daphneProblems({ ...base, extraArgs })).toEqual([]);
   });

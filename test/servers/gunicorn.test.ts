@@ -53,6 +53,7 @@ describe('renderGunicornArgv', () => {
     [GunicornWorkerClass.SYNC, 'sync'],
     [GunicornWorkerClass.GEVENT, 'gevent'],
     [GunicornWorkerClass.UVICORN, 'uvicorn.workers.UvicornWorker'],
+    [GunicornWorkerClass.ASGI, 'asgi'],
   ])('maps worker class %s to %s', (workerClass, arg) => {
     expect(flag(renderGunicornArgv({ ...base, workerClass, threads: undefined }), 'worker-class')).toBe(arg);
   });
@@ -111,6 +112,7 @@ describe('default workers and threads from the task size', () => {
     [GunicornWorkerClass.GEVENT, 0.5, 2],
     [GunicornWorkerClass.GEVENT, 4, 4],
     [GunicornWorkerClass.UVICORN, 2, 2],
+    [GunicornWorkerClass.ASGI, 2, 2],
   ])('%s on %d vCPU runs %d workers', (workerClass, vcpu, workers) => {
     expect(defaultGunicornWorkers(workerClass, vcpu)).toBe(workers);
   });

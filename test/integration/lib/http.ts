@@ -84,15 +84,16 @@ export function reuseAfterIdle(port: number, host: string, idleMs: number): Prom
 }
 
 /**
- * A WebSocket client (python3-websockets): connects, stays idle `idleSeconds`, sends a message and
- * returns the echo, or the error.
+ * A WebSocket client (the websockets library's asyncio client, from the suite's venv): connects, stays
+ * idle `idleSeconds`, sends a message and returns the echo, or the error.
  */
 export function websocketEcho(port: number, host: string, path: string, idleSeconds: number): string {
   const script = `
-import asyncio, sys, websockets
+import asyncio, sys
+from websockets.asyncio.client import connect
 async def main():
     # The URI carries the Host header; host/port say where to connect (loopback).
-    async with websockets.connect("ws://${host}${path}", host="127.0.0.1", port=${port}, extra_headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}, ping_interval=None) as ws:
+    async with connect("ws://${host}${path}", host="127.0.0.1", port=${port}, additional_headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}, ping_interval=None) as ws:
         await asyncio.sleep(${idleSeconds})
         await ws.send("hello")
         print(await asyncio.wait_for(ws.recv(), 5))

@@ -1,8 +1,9 @@
 /**
- * Runs the container definitions a construct synthesizes with the real Debian servers on loopback,
+ * Runs the container definitions a construct synthesizes with real servers on loopback (the Python
+ * side from the suite's virtual environment, nginx and Apache from Debian),
  * the way ECS runs a task: containers share localhost (awsvpc), start in dependency order (the
  * static init container to completion, the app until its own health check command passes, then the
- * proxy) and stop in reverse order. Only the launch is adapted to Debian (plugins, binary names,
+ * proxy) and stop in reverse order. Only Apache's launch is adapted to Debian (binary name,
  * ServerRoot); the rendered commands and configs run byte for byte. Paths the configs name
  * (/srv/static, /tmp/proxy) are bind-mounted from per-task temp dirs inside a private mount
  * namespace, so nothing on the machine is overwritten.
@@ -17,7 +18,7 @@ import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Construct } from 'constructs';
-import { PYTHON } from './python';
+import { PYTHON, PYTHON_BIN_DIR } from './python';
 
 export const DJANGO_DIR = join(__dirname, '..', '..', '..', 'examples', 'mysite');
 /** Paths the rendered configs use, bind-mounted from the task's temp dir (the image's STATIC_ROOT included). */
@@ -52,7 +53,12 @@ export function envOf(c: ContainerDef): Record<string, string> {
   return env;
 }
 
-/** Wrappers that adapt Debian's binaries to the names and defaults the images have. */
+/**
+ * The one wrapper left: the httpd image's compiled-in ServerRoot is /usr/local/apache2, and Debian
+ * names the binary apache2 with its modules elsewhere. Everything else runs by its own name from PATH:
+ * the Python environment's bin first (python3, gunicorn, uwsgi, daphne, as pip installs them in the
+ * image), then Debian's nginx.
+ */
 function makeShims(dir: string): string {
   const bin = join(dir, 'bin');
   mkdirSync(bin, { recursive: true });
@@ -60,21 +66,14 @@ function makeShims(dir: string): string {
   mkdirSync(join(serverRoot, 'conf'), { recursive: true });
   symlinkSync('/usr/lib/apache2/modules', join(serverRoot, 'modules'));
   copyFileSync('/etc/mime.types', join(serverRoot, 'conf', 'mime.types'));
-  const shims: Record<string, string> = {
-    // pip-installed uWSGI has python and http built in; Debian's loads them as plugins.
-    uwsgi: 'exec /usr/bin/uwsgi --plugins python3,http "$@"',
-    // The httpd image's compiled-in ServerRoot is /usr/local/apache2; Debian's modules live elsewhere.
-    httpd: `exec /usr/sbin/apache2 -d ${serverRoot} "$@"`,
-    python3: `exec ${PYTHON} "$@"`,
-    gunicorn: `exec ${PYTHON} -m gunicorn "$@"`,
-    daphne: 'exec /usr/bin/daphne "$@"',
-    nginx: 'exec /usr/sbin/nginx "$@"',
-  };
-  for (const [name, body] of Object.entries(shims)) {
-    writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
-    chmodSync(join(bin, name), 0o755);
-  }
+  writeFileSync(join(bin, 'httpd'), `#!/bin/sh\nexec /usr/sbin/apache2 -d ${serverRoot} "$@"\n`);
+  chmodSync(join(bin, 'httpd'), 0o755);
   return bin;
+}
+
+/** PATH inside a container: the shims, the Python environment, then the system (nginx, sh). */
+function containerPath(bin: string): string {
+  return `${bin}:${PYTHON_BIN_DIR}:/usr/sbin:/usr/bin:/sbin:/bin`;
 }
 
 export interface RunningContainer {
@@ -120,7 +119,7 @@ export class LocalTask {
     const binds = BIND_PATHS.map((p) => `mount --bind ${join(this.dir, 'mnt', p)} ${p}`).join(' && ');
     const child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `${binds} && exec "$@"`, 'task', ...argv], {
       cwd,
-      env: { PATH: `${this.bin}:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: this.dir, LANG: 'C.UTF-8', ...env },
+      env: { PATH: containerPath(this.bin), HOME: this.dir, LANG: 'C.UTF-8', ...env },
       // A file, like the pipe ECS gives containers: nginx opens /dev/stderr, which fails on a socket.
       stdio: ['ignore', log, log],
       // Its own process group, so cleanup reaches every child (a proxy under its sh wrapper, workers).
@@ -148,7 +147,7 @@ export class LocalTask {
     const hc = this.container('app')!.HealthCheck!.Command;
     if (hc[0] !== 'CMD') throw new Error(`unexpected health check form ${hc[0]}`);
     return new Promise((resolve) => {
-      const child = spawn(hc[1], hc.slice(2), { env: { PATH: `${this.bin}:/usr/bin:/bin`, ...this.appEnv() }, stdio: 'ignore' });
+      const child = spawn(hc[1], hc.slice(2), { env: { PATH: containerPath(this.bin), ...this.appEnv() }, stdio: 'ignore' });
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       child.on('exit', (code) => { clearTimeout(timer); resolve(code === 0); });
     });
