@@ -1,4 +1,4 @@
-import { Aws, Duration, Names, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
+import { Aws, CfnResource, Duration, Names, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -7,14 +7,18 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
+import { Construct, DependencyGroup, IConstruct, IDependable } from 'constructs';
 import { acknowledgeInPacks } from '../compliance';
 import { Problem, throwIfProblems } from '../errors';
 import { acknowledgeFinding } from '../nag';
 import { admitOnDefaultPort } from './access';
 import { secondsOf } from '../services/validation';
 
-/** The default PostgreSQL version, available both as Aurora PostgreSQL and RDS for PostgreSQL in aws-cdk-lib 2.262. */
+/**
+ * The default PostgreSQL version, available both as Aurora PostgreSQL and RDS for PostgreSQL in aws-cdk-lib 2.262.
+ * Frozen: no release changes it within a major version of cdk-django (it is `DjangoDatabase.DEFAULT_ENGINE_VERSION`),
+ * so a library upgrade never changes the `EngineVersion` of a database that relies on the default.
+ */
 const DEFAULT_ENGINE_VERSION = '17.9';
 /** Not 5432: the AwsSolutions-RDS11 rule asks for a non-default port (it only slows down scripted scans). */
 const DEFAULT_PORT = 5433;
@@ -59,6 +63,15 @@ export interface IDjangoDatabase extends ec2.IConnectable {
   /** The port the app connects to. */
   readonly port: number;
 
+  /**
+   * What must be in place before anything connects: the writer and every other instance (Aurora), the
+   * instance (RDS), and the RDS Proxy's target group with `proxy`. The database resources exist before
+   * that, but `migrate` or a task started earlier cannot connect. Make your own services, tasks and custom
+   * resources that use the database wait on it: `myResource.node.addDependency(database.ready)`.
+   * DjangoApp's migrations do; its services wait on the migrations.
+   */
+  readonly ready: IDependable;
+
   /** Admits `peer` (typically a Django ECS service) on the database port. */
   allowFrom(peer: ec2.IConnectable): void;
 }
@@ -88,6 +101,13 @@ export interface ExistingDjangoDatabaseAttributes {
    * @default Duration.seconds(60)
    */
   readonly connMaxAge?: Duration;
+
+  /**
+   * What must be in place before the database accepts connections, when it is created in the same
+   * deployment (e.g. its instances, in another construct of this stack); becomes `ready`.
+   * @default - nothing to wait for: the database already accepts connections
+   */
+  readonly ready?: IDependable;
 }
 
 /** Props of `DjangoDatabase`. */
@@ -112,6 +132,10 @@ export interface DjangoDatabaseOptions {
 
   /**
    * PostgreSQL version, `major.minor` (e.g. '16.13'). Must exist for the chosen engine kind in the region.
+   * The default is frozen (`DjangoDatabase.DEFAULT_ENGINE_VERSION`): no release of cdk-django changes it
+   * within its major version, so upgrading the library never changes your database's `EngineVersion`.
+   * Set it to choose when to upgrade; minor versions still move forward in maintenance windows
+   * (automatic minor version upgrade), which leaves the template unchanged.
    * @default '17.9'
    */
   readonly engineVersion?: string;
@@ -417,6 +441,29 @@ function pinIndirectPorts(securityGroup: ec2.SecurityGroup, port: number): void 
   }
 }
 
+/**
+ * The resources a client needs before it can connect. Not the L2 constructs themselves: those also hold the
+ * rotation (whose schedule may wait on the app's network), and depending on them would wait for it too.
+ * Aurora: every instance, not only the writer. The writer is what `migrate` and the app connect to; the
+ * readers follow it (aws-cdk-lib creates each after the writer) and are what the reader endpoint and a
+ * failover need, and the proxy's target group waits for all of them anyway. Waiting costs time only on the
+ * first create: an update does not re-create instances.
+ */
+function readiness(target: rds.DatabaseCluster | rds.DatabaseInstance, proxy: rds.DatabaseProxy | undefined): IDependable {
+  const ready = new DependencyGroup();
+  const cfnOf = (c: IConstruct) => (CfnResource.isCfnResource(c) ? c : c.node.defaultChild);
+  ready.add(target.node.defaultChild!);
+  for (const child of target.node.children) {
+    const cfn = cfnOf(child);
+    if (cfn instanceof rds.CfnDBInstance) ready.add(cfn);
+  }
+  if (proxy) {
+    ready.add(proxy.node.defaultChild!);
+    ready.add(proxy.node.findChild('ProxyTargetGroup'));
+  }
+  return ready;
+}
+
 /** A lower-case, RDS-valid identifier unique to this construct (letters, digits, single hyphens, starting with a letter). */
 function physicalIdentifier(scope: Construct): string {
   const id = Names.uniqueResourceName(scope, { maxLength: 50, separator: '-' })
@@ -439,6 +486,12 @@ function physicalIdentifier(scope: Construct): string {
  */
 export class DjangoDatabase extends Construct implements IDjangoDatabase {
   /**
+   * The PostgreSQL version used when `engineVersion` is not given: '17.9', frozen for every release
+   * within this major version of cdk-django (a new default comes only with a new major version).
+   */
+  public static readonly DEFAULT_ENGINE_VERSION: string = DEFAULT_ENGINE_VERSION;
+
+  /**
    * Settings surface for a database created elsewhere (another stack, or outside CDK).
    */
   public static fromExisting(scope: Construct, id: string, attrs: ExistingDjangoDatabaseAttributes): IDjangoDatabase {
@@ -452,6 +505,8 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
   public readonly port: number;
   /** The connections of what the app talks to: the proxy when there is one, else the database. */
   public readonly connections: ec2.Connections;
+  /** Every instance (Aurora writer and readers, or the RDS instance) and, with `proxy`, the proxy's target group. */
+  public readonly ready: IDependable;
 
   /** The engine kind created. */
   public readonly engineKind: DatabaseEngineKind;
@@ -656,6 +711,7 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
     }
 
     pinIndirectPorts(dbSecurityGroup, this.databasePort);
+    this.ready = readiness(target, this.proxy);
 
     const settings = djangoSettings(this.host, this.port, databaseName, props.connMaxAge ?? Duration.seconds(60), this.secret);
     this.environment = settings.environment;
@@ -772,10 +828,12 @@ class ExistingDjangoDatabase extends Construct implements IDjangoDatabase {
   public readonly host: string;
   public readonly port: number;
   public readonly connections: ec2.Connections;
+  public readonly ready: IDependable;
 
   constructor(scope: Construct, id: string, attrs: ExistingDjangoDatabaseAttributes) {
     super(scope, id);
     throwIfProblems(this, commonProblems(attrs));
+    this.ready = attrs.ready ?? new DependencyGroup();
     this.host = attrs.host;
     this.port = attrs.port;
     this.secret = attrs.secret;

@@ -1,4 +1,4 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Aws, Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -189,18 +189,37 @@ export class DjangoAlarms extends Construct {
       description: 'Encrypts the Django alarms topic',
       enableKeyRotation: true,
     });
+    const cloudwatchPrincipal = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
     // CloudWatch publishes to an encrypted topic only when the key lets it: the AWS-managed
     // alias/aws/sns key does not, so alarms on a topic under it are silently never delivered.
+    // Unconditioned, as SNS documents it for AWS service sources: a condition key the KMS request does
+    // not carry would drop every notification silently. The key encrypts only this topic, and the
+    // topic policy below (which a publish passes before KMS is asked) holds the confused-deputy guard.
     key.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      sid: 'CloudWatchAlarmsEncrypt',
+      principals: [cloudwatchPrincipal],
       actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-      resources: ['*'],
+      resources: ['*'], // in a key policy, '*' is this key
     }));
-    return new sns.Topic(this, 'Topic', {
+    const topic = new sns.Topic(this, 'Topic', {
       displayName: 'Django alarms',
       masterKey: key,
       enforceSSL: true,
     });
+    // A topic policy replaces the topic's default policy (which let the account's principals publish):
+    // beside the TLS-only deny, it must admit CloudWatch, or every notification fails without a trace.
+    topic.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'CloudWatchAlarmsPublish',
+      principals: [cloudwatchPrincipal],
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+      // Alarms of this account only (the confused-deputy guard CloudWatch documents for topic policies).
+      conditions: {
+        StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+        ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
+      },
+    }));
+    return topic;
   }
 }
 
