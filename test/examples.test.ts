@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { deployGraphProblems } from './helpers/lifecycle-checks';
 
 const root = join(__dirname, '..');
 const examples = readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.ts')).map((f) => basename(f, '.ts')).sort();
@@ -111,6 +112,10 @@ describe.each(examples)('examples/%s.ts', (name) => {
   test('shows what it is for', () => {
     expect(EXPECT[name]).toBeDefined();
     for (const t of Object.values(result.templates)) EXPECT[name](t);
+  });
+
+  test('passes the first-create dependency checks (migrations, services, alarm delivery)', () => {
+    expect(Object.entries(result.templates).flatMap(([stack, template]) => deployGraphProblems({ name: `${name}/${stack}`, template }))).toEqual([]);
   });
 
   test('matches its snapshot', () => {

@@ -7,6 +7,7 @@ import {
   DjangoDaphneService, DjangoGunicornService, DjangoServiceBase, DjangoUwsgiService, Proxy, UwsgiCheaperAlgorithm,
 } from '../src';
 import { formatFindings, nagFindings } from './helpers/compliance';
+import { deployGraphProblems } from './helpers/lifecycle-checks';
 import { IMAGE, container, containers, envOf, flag, newStack, only, text, validationMessage } from './helpers/template';
 
 type Server = 'gunicorn' | 'uwsgi' | 'daphne';
@@ -76,6 +77,10 @@ describe.each(matrix)('%s behind %s', (server, frontend) => {
 
   test('is cdk-nag AwsSolutions clean', () => {
     expect(formatFindings(nagFindings(stack))).toBe('');
+  });
+
+  test('passes the first-create dependency checks', () => {
+    expect(deployGraphProblems({ name: `${server}-${frontend}`, template: t.toJSON() as any })).toEqual([]);
   });
 });
 

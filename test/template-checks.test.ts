@@ -17,6 +17,7 @@ import {
   flagNumber, identityStatements, isResolvedAtDeploy, literalText, loadBalancerIdleTimeout, looksGenerated, optionNumber,
   propertiesIn, proxyConf, resourcesOfType, role, statefulTable, stringsIn, uwsgiIni,
 } from './helpers/template-checks';
+import { deployGraphProblems } from './helpers/lifecycle-checks';
 
 const IMAGE = ecs.ContainerImage.fromRegistry('example/mysite:1');
 
@@ -596,5 +597,16 @@ describe('4. data safety', () => {
       && !DELETE_JUSTIFIED.some((j) => j.type === r.Type && j.role.test(role(id))))
       .map(({ name, r, policies }) => `${name} (${r.Type}): ${policies.join('/')}`);
     expect(offenders).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// 5. First create: whatever runs code against a resource waits until it is usable, and alarms reach
+// their topic (test/helpers/lifecycle-checks.ts; the negative cases are in lifecycle-graph.test.ts)
+// ---------------------------------------------------------------------------------------------------
+
+describe('5. first-create dependency graph', () => {
+  test('migrations wait for every database instance and proxy target group, services for the migrations, alarm topics admit CloudWatch', () => {
+    expect(SHAPES.flatMap(deployGraphProblems)).toEqual([]);
   });
 });
