@@ -185,7 +185,9 @@ describe('what the library does', () => {
     fn.addContainer('c', { image: IMAGE });
     fn.node.addDependency(db.ready);
     const existing = DjangoDatabase.fromExisting(stack, 'Old', {
-      host: 'h', port: 5432, secret: secretsmanager.Secret.fromSecretNameV2(stack, 'S', 's'),
+      host: 'h',
+      port: 5432,
+      secret: secretsmanager.Secret.fromSecretNameV2(stack, 'S', 's'),
       securityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'G', 'sg-1'),
     });
     expect(existing.ready.constructor.name).toBe('DependencyGroup');

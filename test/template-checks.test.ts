@@ -12,12 +12,12 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { DjangoApp, DjangoAppProps, DjangoDaphneService, DjangoGunicornService, DjangoUwsgiService, Proxy } from '../src';
+import { deployGraphProblems } from './helpers/lifecycle-checks';
 import {
   CfnTemplate, STATEFUL_TYPES, ServiceView, Shape, allContainers, deregistrationDelay, directiveNumber, ecsServices, envOf,
   flagNumber, identityStatements, isResolvedAtDeploy, literalText, loadBalancerIdleTimeout, looksGenerated, optionNumber,
   propertiesIn, proxyConf, resourcesOfType, role, statefulTable, stringsIn, uwsgiIni,
 } from './helpers/template-checks';
-import { deployGraphProblems } from './helpers/lifecycle-checks';
 
 const IMAGE = ecs.ContainerImage.fromRegistry('example/mysite:1');
 

@@ -9,11 +9,11 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
 import { acknowledgeInPacks, stackKey } from '../compliance';
+import { IDjangoDatabase } from '../data/database';
 import { Problem, throwIfProblems } from '../errors';
 import { acknowledgeFinding } from '../nag';
 import { MIGRATIONS_HANDLER_SOURCE } from './handler-source';
 import { secondsOf } from '../services/validation';
-import { IDjangoDatabase } from '../data/database';
 
 /** How often the provider asks whether the task has stopped. */
 const QUERY_INTERVAL_SECONDS = 15;
