@@ -13,7 +13,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { DatabaseEngineKind, DjangoApp, DjangoAppProps, DjangoDatabase } from '../src';
 import { createSchedule, dependencyClosure, directDependencies } from './helpers/graph';
 import {
-  alarmDeliveryProblems, databaseReadiness, deployGraphProblems, migrationsWaitProblems, servicesWaitProblems,
+  alarmDeliveryProblems, cycleProblems, databaseReadiness, deployGraphProblems, migrationsWaitProblems, servicesWaitProblems,
 } from './helpers/lifecycle-checks';
 import { CfnTemplate, Shape, resourcesOfType } from './helpers/template-checks';
 
@@ -166,6 +166,13 @@ describe('each check fails on a deliberately broken template', () => {
       policy.Statement = policy.Statement.filter((s: any) => !JSON.stringify(s.Principal).includes('cloudwatch'));
     });
     expect(alarmDeliveryProblems(shape)).toEqual([expect.stringMatching(/its key SiteAlarmsTopicKey\w+ does not admit cloudwatch.amazonaws.com/)]);
+  });
+
+  test('a dependency cycle (the writer waiting for the migrations that wait for it)', () => {
+    const shape = broken('aurora', (t) => {
+      t.Resources[idOf(t, 'AWS::RDS::DBInstance', /Writer/)].DependsOn = [idOf(t, 'Custom::DjangoMigrations')];
+    });
+    expect(cycleProblems(shape)).toEqual([expect.stringMatching(/aurora-broken: dependency cycle among: .*SiteDatabaseClusterWriter.*SiteMigrations/)]);
   });
 
   test('a topic under the AWS-managed SNS key', () => {

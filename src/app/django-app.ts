@@ -98,7 +98,7 @@ export interface DjangoAppProps extends DjangoSiteProps {
 /** Migrations as a deploy step (DjangoMigrations). */
 export interface DjangoAppMigrationsOptions {
   /**
-   * Run the command once per new image before the services roll out; a non-zero exit fails the deployment.
+   * Run the command once per new task definition revision, after the database is ready and before the services roll out; a non-zero exit fails the deployment.
    * @default - on when DjangoApp has a database (`database` or `existingDatabase`), off otherwise
    */
   readonly enabled?: boolean;

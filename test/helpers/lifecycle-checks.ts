@@ -3,7 +3,7 @@
  * that runs code against a resource waits until that resource is usable, and every alarm action can be
  * delivered. Each returns offenders as `shape/LogicalId: what is wrong`; none means the check passed.
  */
-import { dependencyClosure, dependencyGraph } from './graph';
+import { createSchedule, dependencyClosure, dependencyGraph } from './graph';
 import { CfnTemplate, Shape, refId, resourcesOfType } from './template-checks';
 
 /** What a client of the database must wait for: every DB instance (Aurora writer and readers, or RDS) and proxy target group. */
@@ -95,7 +95,17 @@ export function alarmDeliveryProblems(shape: Shape): string[] {
   });
 }
 
+/** CloudFormation refuses a template whose resources wait for each other in a circle. */
+export function cycleProblems(shape: Shape): string[] {
+  try {
+    createSchedule(shape.template);
+    return [];
+  } catch (e: any) {
+    return [`${shape.name}: ${e.message}`];
+  }
+}
+
 /** Every first-create graph check of one template. */
 export function deployGraphProblems(shape: Shape): string[] {
-  return [...migrationsWaitProblems(shape), ...servicesWaitProblems(shape), ...alarmDeliveryProblems(shape)];
+  return [...cycleProblems(shape), ...migrationsWaitProblems(shape), ...servicesWaitProblems(shape), ...alarmDeliveryProblems(shape)];
 }
