@@ -43,6 +43,8 @@ const SHAPES: Shape[] = [
     }),
   })),
   synth('user-topic', (stack) => ({ database: {}, alarms: { topic: new sns.Topic(stack, 'OnCall') } })),
+  // a topic policy of the user's (TLS only) replaced the default policy: the alarms add CloudWatch to it
+  synth('user-topic-tls', (stack) => ({ database: {}, alarms: { topic: new sns.Topic(stack, 'OnCall', { enforceSSL: true }) } })),
 ];
 const byName = (name: string) => SHAPES.find((s) => s.name === name)!;
 
@@ -89,7 +91,10 @@ describe('first create: what waits for what', () => {
       .toEqual([
         ['aurora', 2, 1], ['aurora-proxy', 3, 1], ['aurora-single-az', 1, 1], ['rds', 1, 1], ['rds-proxy', 2, 1],
         ['aurora-no-migrations', 2, 0], ['aurora-websockets', 2, 1], ['existing-database', 0, 1], ['user-topic', 2, 1],
+        ['user-topic-tls', 2, 1],
       ]);
+    expect(resourcesOfType(byName('user-topic').template, 'AWS::SNS::TopicPolicy')).toEqual([]);
+    expect(resourcesOfType(byName('user-topic-tls').template, 'AWS::SNS::TopicPolicy')).toHaveLength(1);
   });
 
   test.each(SHAPES.map((s) => [s.name, s]))('%s: migrations wait for the database, services for the migrations, alarms reach the topic', (_n, shape) => {
