@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { deployGraphProblems } from './helpers/lifecycle-checks';
 import { commercialRegionCodes } from '../src/regions';
 import { physicalNameProblems, regionMapGaps, regionalFeatureGaps, vendedLogProblems } from './helpers/region-checks';
 import { unpinnedSharedSecrets } from './helpers/template-checks';
@@ -133,6 +134,10 @@ describe.each(examples)('examples/%s.ts', (name) => {
   test('shows what it is for', () => {
     expect(EXPECT[name]).toBeDefined();
     for (const t of Object.values(result.templates)) EXPECT[name](t);
+  });
+
+  test('passes the first-create dependency checks (migrations, services, alarm delivery)', () => {
+    expect(Object.entries(result.templates).flatMap(([stack, template]) => deployGraphProblems({ name: `${name}/${stack}`, template }))).toEqual([]);
   });
 
   test('deploys in every commercial region, beside a second copy, and again after destroy', () => {

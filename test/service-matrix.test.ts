@@ -7,6 +7,7 @@ import {
   DjangoCache, DjangoDaphneService, DjangoGunicornService, DjangoServiceBase, DjangoUwsgiService, Proxy, UwsgiCheaperAlgorithm,
 } from '../src';
 import { formatFindings, nagFindings } from './helpers/compliance';
+import { deployGraphProblems } from './helpers/lifecycle-checks';
 import { lifecycleProblems } from './helpers/region-checks';
 import { IMAGE, container, containers, envOf, flag, newStack, only, text, validationMessage } from './helpers/template';
 import { unpinnedSharedSecrets } from './helpers/template-checks';
@@ -95,6 +96,10 @@ describe.each(matrix)('%s behind %s', (server, frontend) => {
     const template = Template.fromStack(withCache).toJSON() as any;
     expect(unpinnedSharedSecrets(template)).toEqual([]);
     expect(JSON.stringify(template)).toMatch(/resolve:secretsmanager:.*SecretString:::/); // the cache token is there to check
+  });
+
+  test('passes the first-create dependency checks', () => {
+    expect(deployGraphProblems({ name: `${server}-${frontend}`, template: t.toJSON() as any })).toEqual([]);
   });
 });
 

@@ -14,6 +14,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { DatabaseEngineKind, DjangoApp, DjangoAppProps, DjangoDaphneService, DjangoGunicornService, DjangoUwsgiService, Proxy } from '../src';
 import { COMMERCIAL_REGIONS, REGIONS_CHECKED, commercialRegionCodes, elbAccounts, regionFacts } from '../src/regions';
 import { NAME_PROPERTIES, inRegion, physicalNameProblems, regionMapGaps, regionalFeatureGaps, vendedLogProblems } from './helpers/region-checks';
+import { deployGraphProblems } from './helpers/lifecycle-checks';
 import {
   CfnTemplate, STATEFUL_TYPES, ServiceView, Shape, allContainers, deregistrationDelay, directiveNumber, ecsServices, envOf,
   flagNumber, identityStatements, isResolvedAtDeploy, literalText, loadBalancerIdleTimeout, looksGenerated, optionNumber,
@@ -890,5 +891,16 @@ describe('6. secrets read by a resource and by the tasks are pinned to one versi
       expect.stringMatching(/readers name different versions/),
     ]);
     expect(unpinnedSharedSecrets(versionless({ resource: false, tasks: true })).join('\n')).toMatch(/task .* REDIS_PASSWORD names no version[\s\S]*different versions/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// 7. First create: whatever runs code against a resource waits until it is usable, and alarms reach
+// their topic (test/helpers/lifecycle-checks.ts; the negative cases are in lifecycle-graph.test.ts)
+// ---------------------------------------------------------------------------------------------------
+
+describe('7. first-create dependency graph', () => {
+  test('migrations wait for every database instance and proxy target group, services for the migrations, alarm topics admit CloudWatch', () => {
+    expect(SHAPES.flatMap(deployGraphProblems)).toEqual([]);
   });
 });

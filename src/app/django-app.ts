@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 import { Problem, throwIfProblems } from '../errors';
+import { claimImageWarning } from '../image-tags';
 import { DjangoRequirements, DjangoServerChoice, selectionProblems, selectServer, ServerDecision } from './selection';
 import { cacheOptionsProblems, DjangoCache, DjangoCacheOptions, IDjangoCache } from '../data/cache';
 import { databaseOptionsProblems, DjangoDatabase, DjangoDatabaseOptions, IDjangoDatabase } from '../data/database';
@@ -97,7 +98,7 @@ export interface DjangoAppProps extends DjangoSiteProps {
 /** Migrations as a deploy step (DjangoMigrations). */
 export interface DjangoAppMigrationsOptions {
   /**
-   * Run the command once per new image before the services roll out; a non-zero exit fails the deployment.
+   * Run the command once per new task definition revision, after the database is ready and before the services roll out; a non-zero exit fails the deployment.
    * @default - on when DjangoApp has a database (`database` or `existingDatabase`), off otherwise
    */
   readonly enabled?: boolean;
@@ -180,6 +181,8 @@ export class DjangoApp extends Construct {
 
   constructor(scope: Construct, id: string, props: DjangoAppProps) {
     super(scope, id);
+    // A moving image tag is warned about here, once, not at each service inside.
+    claimImageWarning(this);
     const requirements = props.requirements ?? {};
     throwIfProblems(this, [...selectionProblems(requirements, props.server), ...appProblems(props)]);
     this.decision = selectServer(requirements, props.server);
@@ -276,7 +279,9 @@ export class DjangoApp extends Construct {
     // collectstatic runs in the HTTP service's task (the migrations run).
     this.staticSite?.grantWrite(this.httpService.taskDefinition.taskRole);
 
-    if (props.migrations?.enabled ?? (this.database !== undefined || this.staticSite !== undefined)) {
+    const database = this.database;
+    const runMigrations: boolean = props.migrations?.enabled ?? (database !== undefined || this.staticSite !== undefined);
+    if (runMigrations) {
       const http = this.httpService;
       this.migrations = new DjangoMigrations(this, 'Migrations', {
         cluster,
@@ -287,10 +292,15 @@ export class DjangoApp extends Construct {
         // The HTTP service's security groups: whatever the app may reach (the database), the run may.
         securityGroups: http.service.connections.securityGroups,
         logRetention: props.logRetention,
+        // Not before the writer (and every instance, and the proxy's target group) is up: migrate must connect.
+        database,
       });
       // No task of the new image serves traffic before its migrations ran.
       // Only the ECS::Service resource waits: its security group is an input of the run.
       for (const s of this.services) s.service.node.defaultChild!.node.addDependency(this.migrations.customResource);
+    } else if (database) {
+      // Migrations off: the services still start only once the database accepts connections.
+      for (const s of this.services) s.service.node.defaultChild!.node.addDependency(database.ready);
     }
     if (this.database instanceof DjangoDatabase) {
       // Nothing connects as the app before its user exists; every task holding its credentials is

@@ -1,4 +1,4 @@
-import { Aws, CustomResource, Duration, Lazy, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Aws, CfnResource, CustomResource, Duration, Lazy, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -8,7 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
+import { Construct, DependencyGroup, IConstruct, IDependable } from 'constructs';
 import { acknowledgeInPacks, stackKey } from '../compliance';
 import { Problem, throwIfProblems } from '../errors';
 import { acknowledgeFinding } from '../nag';
@@ -18,7 +18,11 @@ import { perCreateName, stackUuidBlock, uniqueName } from '../names';
 import { ROTATION_HANDLER_SOURCE } from './rotation-source';
 import { secondsOf } from '../services/validation';
 
-/** The default PostgreSQL version, available both as Aurora PostgreSQL and RDS for PostgreSQL in aws-cdk-lib 2.262. */
+/**
+ * The default PostgreSQL version, available both as Aurora PostgreSQL and RDS for PostgreSQL in aws-cdk-lib 2.262.
+ * Frozen: no release changes it within a major version of cdk-django (it is `DjangoDatabase.DEFAULT_ENGINE_VERSION`),
+ * so a library upgrade never changes the `EngineVersion` of a database that relies on the default.
+ */
 const DEFAULT_ENGINE_VERSION = '17.9';
 /** Not 5432: the AwsSolutions-RDS11 rule asks for a non-default port (it only slows down scripted scans). */
 const DEFAULT_PORT = 5433;
@@ -71,6 +75,15 @@ export interface IDjangoDatabase extends ec2.IConnectable {
   /** The port the app connects to. */
   readonly port: number;
 
+  /**
+   * What must be in place before anything connects: the writer and every other instance (Aurora), the
+   * instance (RDS), and the RDS Proxy's target group with `proxy`. The database resources exist before
+   * that, but `migrate` or a task started earlier cannot connect. Make your own services, tasks and custom
+   * resources that use the database wait on it: `myResource.node.addDependency(database.ready)`.
+   * DjangoApp's migrations do; its services wait on the migrations.
+   */
+  readonly ready: IDependable;
+
   /** Admits `peer` (typically a Django ECS service) on the database port. */
   allowFrom(peer: ec2.IConnectable): void;
 }
@@ -100,6 +113,13 @@ export interface ExistingDjangoDatabaseAttributes {
    * @default Duration.seconds(60)
    */
   readonly connMaxAge?: Duration;
+
+  /**
+   * What must be in place before the database accepts connections, when it is created in the same
+   * deployment (e.g. its instances, in another construct of this stack); becomes `ready`.
+   * @default - nothing to wait for: the database already accepts connections
+   */
+  readonly ready?: IDependable;
 }
 
 /** Props of `DjangoDatabase`. */
@@ -124,6 +144,10 @@ export interface DjangoDatabaseOptions {
 
   /**
    * PostgreSQL version, `major.minor` (e.g. '16.13'). Must exist for the chosen engine kind in the region.
+   * The default is frozen (`DjangoDatabase.DEFAULT_ENGINE_VERSION`): no release of cdk-django changes it
+   * within its major version, so upgrading the library never changes your database's `EngineVersion`.
+   * Set it to choose when to upgrade; minor versions still move forward in maintenance windows
+   * (automatic minor version upgrade), which leaves the template unchanged.
    * @default '17.9'
    */
   readonly engineVersion?: string;
@@ -434,6 +458,29 @@ function pinIndirectPorts(securityGroup: ec2.SecurityGroup, port: number): void 
 }
 
 /**
+ * The resources a client needs before it can connect. Not the L2 constructs themselves: those also hold the
+ * rotation (whose schedule may wait on the app's network), and depending on them would wait for it too.
+ * Aurora: every instance, not only the writer. The writer is what `migrate` and the app connect to; the
+ * readers follow it (aws-cdk-lib creates each after the writer) and are what the reader endpoint and a
+ * failover need, and the proxy's target group waits for all of them anyway. Waiting costs time only on the
+ * first create: an update does not re-create instances.
+ */
+function readiness(target: rds.DatabaseCluster | rds.DatabaseInstance, proxy: rds.DatabaseProxy | undefined): IDependable {
+  const ready = new DependencyGroup();
+  const cfnOf = (c: IConstruct) => (CfnResource.isCfnResource(c) ? c : c.node.defaultChild);
+  ready.add(target.node.defaultChild!);
+  for (const child of target.node.children) {
+    const cfn = cfnOf(child);
+    if (cfn instanceof rds.CfnDBInstance) ready.add(cfn);
+  }
+  if (proxy) {
+    ready.add(proxy.node.defaultChild!);
+    ready.add(proxy.node.findChild('ProxyTargetGroup'));
+  }
+  return ready;
+}
+
+/**
  * An RDS identifier (letters, digits, single hyphens, starting with a letter, at most 63 characters):
  * the construct path, unique per stack, plus the stack's UUID block, new on every create. The
  * PostgreSQL log groups RDS writes to are named after it and outlive `cdk destroy`: the next create
@@ -460,6 +507,12 @@ function physicalIdentifier(scope: Construct): { identifier: string; base: strin
  */
 export class DjangoDatabase extends Construct implements IDjangoDatabase {
   /**
+   * The PostgreSQL version used when `engineVersion` is not given: '17.9', frozen for every release
+   * within this major version of cdk-django (a new default comes only with a new major version).
+   */
+  public static readonly DEFAULT_ENGINE_VERSION: string = DEFAULT_ENGINE_VERSION;
+
+  /**
    * Settings surface for a database created elsewhere (another stack, or outside CDK).
    */
   public static fromExisting(scope: Construct, id: string, attrs: ExistingDjangoDatabaseAttributes): IDjangoDatabase {
@@ -473,6 +526,8 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
   public readonly port: number;
   /** The connections of what the app talks to: the proxy when there is one, else the database. */
   public readonly connections: ec2.Connections;
+  /** Every instance (Aurora writer and readers, or the RDS instance) and, with `proxy`, the proxy's target group. */
+  public readonly ready: IDependable;
 
   /** The engine kind created. */
   public readonly engineKind: DatabaseEngineKind;
@@ -761,6 +816,7 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
     }
 
     pinIndirectPorts(dbSecurityGroup, this.databasePort);
+    this.ready = readiness(target, this.proxy);
 
     const settings = djangoSettings(this.host, this.port, databaseName, props.connMaxAge ?? Duration.seconds(60), this.secret);
     this.environment = settings.environment;
@@ -999,10 +1055,12 @@ class ExistingDjangoDatabase extends Construct implements IDjangoDatabase {
   public readonly host: string;
   public readonly port: number;
   public readonly connections: ec2.Connections;
+  public readonly ready: IDependable;
 
   constructor(scope: Construct, id: string, attrs: ExistingDjangoDatabaseAttributes) {
     super(scope, id);
     throwIfProblems(this, commonProblems(attrs));
+    this.ready = attrs.ready ?? new DependencyGroup();
     this.host = attrs.host;
     this.port = attrs.port;
     this.secret = attrs.secret;

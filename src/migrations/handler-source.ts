@@ -4,9 +4,10 @@
  * ECS client ships with every Node.js 18+ Lambda runtime.
  *
  * Resource properties read here (CloudFormation passes every scalar as a string):
- * `Cluster`, `TaskDefinitionFamily`, `ContainerName`, `Command` (string[]), `Subnets`,
- * `SecurityGroups`, `LogGroupName`, `LogStreamPrefix`, `Fingerprint`.
- * Environment: `TASK_DEFINITION_ARN` (onEvent), `STOP_AFTER_SECONDS` (isComplete).
+ * `Cluster`, `TaskDefinitionFamily`, `TaskDefinitionArn` (the exact revision to run), `ContainerName`,
+ * `Command` (string[]), `Subnets`, `SecurityGroups`, `LogGroupName`, `LogStreamPrefix`, `Fingerprint`
+ * (the revision ARN, container and command: what decides a re-run).
+ * Environment: `STOP_AFTER_SECONDS` (isComplete).
  *
  * The source avoids template literals so it can live inside this TypeScript template string
  * without escaping. Tests load it with Node's `vm` module and a fake `@aws-sdk/client-ecs`.
@@ -45,14 +46,14 @@ exports.onEvent = async function onEvent(event) {
   const physicalId = event.PhysicalResourceId || ('django-migrations-' + event.LogicalResourceId);
   const old = event.OldResourceProperties;
   if (event.RequestType === 'Update' && old && old.Fingerprint === props.Fingerprint) {
-    // Only the network settings (or the provider) changed: the image and command already ran.
-    console.log('image and command unchanged, not running: ' + props.Fingerprint);
+    // Only the network settings (or the provider) changed: this revision and command already ran.
+    console.log('task definition revision and command unchanged, not running: ' + props.Fingerprint);
     return { PhysicalResourceId: physicalId };
   }
 
   const input = {
     cluster: props.Cluster,
-    taskDefinition: process.env.TASK_DEFINITION_ARN,
+    taskDefinition: props.TaskDefinitionArn,
     launchType: 'FARGATE',
     count: 1,
     startedBy: STARTED_BY,

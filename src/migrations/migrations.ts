@@ -9,6 +9,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
 import { acknowledgeInPacks, stackKey } from '../compliance';
+import { IDjangoDatabase } from '../data/database';
 import { Problem, throwIfProblems } from '../errors';
 import { acknowledgeFinding } from '../nag';
 import { perCreateName } from '../names';
@@ -53,6 +54,13 @@ export interface DjangoMigrationsProps {
    */
   readonly command?: string[];
 
+  /**
+   * The database the command migrates: the run starts only once it is `ready` (every instance, and the
+   * RDS Proxy's target group), not merely created, so that `migrate` can connect on a first deploy.
+   * @default - waits for nothing but the task definition: add `migrations.node.addDependency(...)` for a database of your own
+   */
+  readonly database?: IDjangoDatabase;
+
   /** Security groups of the migrations task; they must let it reach the database. */
   readonly securityGroups: ec2.ISecurityGroup[];
 
@@ -89,13 +97,15 @@ export interface DjangoMigrationsProps {
  *
  * Make services wait for it with `service.node.addDependency(migrations)`.
  *
- * It runs on create and whenever the container image or the command changes; an unchanged
- * redeploy, or a task definition change that keeps the image (an environment variable, CPU),
- * runs nothing. To re-run after changing only settings, change the command (e.g. append a
- * no-op argument) or deploy a new image tag. A moving tag such as `latest` is not seen as a
- * change. Deleting the resource never touches the database. When a later resource fails and
- * the stack rolls back, the previous image runs its command again (`migrate` is idempotent; it
- * does not unapply the new migrations).
+ * Each run is pinned to the exact task definition revision it belongs to, through the custom
+ * resource's properties: it runs on create and whenever the revision (any change of the task
+ * definition: the image, a setting, CPU), the container or the command changes; an unchanged
+ * redeploy runs nothing. `migrate` is idempotent, so a run for a settings-only change applies
+ * nothing and costs one short task. When a later resource fails and the stack rolls back,
+ * CloudFormation updates the resource back to the previous properties, so the previous revision
+ * runs its command (it does not unapply the new migrations). A moving image tag (`latest`) defeats
+ * this: a new push changes no revision, so nothing runs (the services warn about such tags at synth).
+ * Deleting the resource never touches the database.
  */
 export class DjangoMigrations extends Construct {
   /** The custom resource; its deployment is the migrations run. */
@@ -104,7 +114,7 @@ export class DjangoMigrations extends Construct {
   public readonly command: string[];
   /** The container whose command is overridden. */
   public readonly containerName: string;
-  /** What decides a re-run: the container image and the command. */
+  /** What decides a re-run: the task definition revision (its ARN), the container and the command. */
   public readonly fingerprint: string;
   /** The function that starts the task. */
   public readonly onEventFunction: lambda.IFunction;
@@ -131,20 +141,16 @@ export class DjangoMigrations extends Construct {
     const taskDefinition = props.taskDefinition;
     const logOptions = container!.logDriverConfig?.options ?? {};
 
-    // Re-run on a new image or command, never on the task definition ARN: that ARN changes with
-    // every unrelated task definition edit (an environment variable, CPU), and each change of a
-    // property means another migrations run. The image name is a token for ECR and asset images,
-    // so it stays in the template to be resolved by CloudFormation; the literal parts are hashed.
+    // The exact revision runs, named by the resource's own properties: an update runs the new one and a
+    // rollback (an update back to the old properties) the old one, whatever order CloudFormation updates
+    // other resources in. The ARN is a token, resolved by CloudFormation; the literal parts are hashed.
     const literalHash = crypto.createHash('sha256')
       .update(JSON.stringify({ command: this.command, container: this.containerName }))
       .digest('hex')
       .slice(0, 16);
-    this.fingerprint = `${container!.imageName}#${literalHash}`;
+    this.fingerprint = `${taskDefinition.taskDefinitionArn}#${literalHash}`;
 
-    const onEvent = this.handler('OnEvent', 'onEvent', props, {
-      // The exact revision, through the environment rather than a resource property (see above).
-      TASK_DEFINITION_ARN: taskDefinition.taskDefinitionArn,
-    });
+    const onEvent = this.handler('OnEvent', 'onEvent', props, {});
     const isComplete = this.handler('IsComplete', 'isComplete', props, {
       STOP_AFTER_SECONDS: String(timeoutSeconds - STOP_MARGIN_SECONDS),
     });
@@ -193,6 +199,7 @@ export class DjangoMigrations extends Construct {
       properties: {
         Cluster: props.cluster.clusterArn,
         TaskDefinitionFamily: taskDefinition.family,
+        TaskDefinitionArn: taskDefinition.taskDefinitionArn,
         ContainerName: this.containerName,
         Command: this.command,
         Subnets: subnetIds,
@@ -202,8 +209,10 @@ export class DjangoMigrations extends Construct {
         Fingerprint: this.fingerprint,
       },
     });
-    // Run only once the task definition, its roles and their policies (secrets access) exist.
+    // Run only once the task definition, its roles and their policies (secrets access) exist, and the
+    // database accepts connections (its instances, not just the cluster the task's secret names).
     this.customResource.node.addDependency(taskDefinition);
+    if (props.database) this.customResource.node.addDependency(props.database.ready);
 
     acknowledgeFinding(onEvent.role!, 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task-definition/'
       + `${taskDefinition.family}:*]`,

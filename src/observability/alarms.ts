@@ -1,4 +1,4 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Aws, Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -14,7 +14,9 @@ import { DjangoServiceBase } from '../services/service-base';
 /** Thresholds, notifications and the dashboard of DjangoAlarms (also DjangoApp's `alarms` prop). */
 export interface DjangoAlarmsOptions {
   /**
-   * An existing topic that gets every alarm's ALARM and OK notifications.
+   * An existing topic that gets every alarm's ALARM and OK notifications. A topic of this app that already
+   * has a topic policy (e.g. `enforceSSL`) gets a statement admitting CloudWatch to publish, since such a
+   * policy replaces the default one; an imported topic's policy and key policy are its owner's to set.
    * @default - no topic (unless `createTopic`): the alarms only change state; add actions with `addAlarmAction`
    */
   readonly topic?: sns.ITopic;
@@ -139,6 +141,11 @@ export class DjangoAlarms extends Construct {
     };
 
     this.topic = props.topic ?? (props.createTopic ? this.createTopic() : undefined);
+    if (props.topic instanceof sns.Topic && props.topic.node.tryFindChild('Policy')) {
+      // A topic of this app with a policy of its own (enforceSSL makes one) lost the default policy: admit
+      // CloudWatch there too. A topic without one keeps the default policy, which admits the account's alarms.
+      admitCloudWatch(props.topic);
+    }
 
     const ids = constructIds(props.services);
     this.serviceAlarms = props.services.map((service, i) =>
@@ -189,19 +196,44 @@ export class DjangoAlarms extends Construct {
       description: 'Encrypts the Django alarms topic',
       enableKeyRotation: true,
     });
+    const cloudwatchPrincipal = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
     // CloudWatch publishes to an encrypted topic only when the key lets it: the AWS-managed
     // alias/aws/sns key does not, so alarms on a topic under it are silently never delivered.
+    // Unconditioned, as SNS documents it for AWS service sources: a condition key the KMS request does
+    // not carry would drop every notification silently. The key encrypts only this topic, and the
+    // topic policy below (which a publish passes before KMS is asked) holds the confused-deputy guard.
     key.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      sid: 'CloudWatchAlarmsEncrypt',
+      principals: [cloudwatchPrincipal],
       actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-      resources: ['*'],
+      resources: ['*'], // in a key policy, '*' is this key
     }));
-    return new sns.Topic(this, 'Topic', {
+    const topic = new sns.Topic(this, 'Topic', {
       displayName: 'Django alarms',
       masterKey: key,
       enforceSSL: true,
     });
+    admitCloudWatch(topic);
+    return topic;
   }
+}
+
+/**
+ * A topic policy replaces the topic's default policy (which let the account's principals publish): beside
+ * the TLS-only deny, it must admit CloudWatch, or every notification fails without a trace.
+ */
+function admitCloudWatch(topic: sns.Topic): void {
+  topic.addToResourcePolicy(new iam.PolicyStatement({
+    sid: 'CloudWatchAlarmsPublish',
+    principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+    actions: ['sns:Publish'],
+    resources: [topic.topicArn],
+    // Alarms of this account only (the confused-deputy guard CloudWatch documents for topic policies).
+    conditions: {
+      StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+      ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
+    },
+  }));
 }
 
 interface Thresholds {

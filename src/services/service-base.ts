@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { acknowledgeInPacks, stackKey } from '../compliance';
 import { Defaults } from '../defaults';
 import { throwIfProblems } from '../errors';
+import { imageWarningTarget, movingImageMessage, movingImageReason } from '../image-tags';
 import { acknowledgeFinding } from '../nag';
 import { appStopTimeoutSeconds, ResolvedService, resolveService, serverContextOf, serviceProblems } from './resolve';
 import { addProxySidecar, bodyLimitKiB } from '../proxy/sidecar';
@@ -110,6 +111,7 @@ export abstract class DjangoServiceBase extends Construct {
       'Environment holds only non-secret settings (host names, rendered proxy config); SECRET_KEY and user secrets come from Secrets Manager through the secrets field.');
     this.secretKey = props.secretKey ?? this.createSecretKey();
     this.appContainer = this.addAppContainer(props, r, server);
+    this.warnOnMovingImage(props.image);
 
     let targetPort: number = r.appPort;
     if (r.hasProxy) {
@@ -246,6 +248,20 @@ export abstract class DjangoServiceBase extends Construct {
   }
 
   /**
+   * A moving image tag defeats the revision pinning of deploys, migrations and rollbacks: warn at the
+   * user's construct (the DjangoApp when there is one). Asset images are content-addressed; a reference
+   * whose tag is itself a token (a parameter) cannot be judged and is left alone.
+   */
+  private warnOnMovingImage(image: ecs.ContainerImage): void {
+    if (image instanceof ecs.AssetImage) return;
+    const reference = imageReferenceText(Stack.of(this), this.appContainer.imageName);
+    const reason = reference === undefined ? undefined : movingImageReason(reference);
+    if (reason === undefined) return;
+    const target = imageWarningTarget(this.node.scopes);
+    if (target) Validations.of(target).addWarning('cdk-django:moving-image-tag', movingImageMessage(reference!, reason));
+  }
+
+  /**
    * An image from ECR (fromAsset, fromEcrRepository) makes the execution role call
    * ecr:GetAuthorizationToken, which has no resource-level permissions: acknowledge exactly that.
    */
@@ -315,4 +331,21 @@ export abstract class DjangoServiceBase extends Construct {
     acknowledgeInPacks(http, 'ALBHttpToHttpsRedirection', httpOnly);
     return http;
   }
+}
+
+/**
+ * The judgeable text of an image name: itself when literal; for a token (an ECR repository URI) the literal
+ * end after the last token, e.g. `/mysite:1.2.3`. Undefined when the name ends in a token (a tag parameter).
+ */
+function imageReferenceText(stack: Stack, imageName: string): string | undefined {
+  if (!Token.isUnresolved(imageName)) return imageName;
+  const resolved = stack.resolve(imageName);
+  if (typeof resolved === 'string') return resolved;
+  const join = resolved?.['Fn::Join'];
+  if (!Array.isArray(join) || join[0] !== '') return undefined;
+  const parts: unknown[] = join[1];
+  const last = parts[parts.length - 1];
+  if (typeof last !== 'string') return undefined;
+  if (last.includes('/')) return last;
+  return /^[:@]/.test(last) ? `<repository>${last}` : undefined;
 }

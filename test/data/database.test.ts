@@ -102,6 +102,12 @@ describe('Aurora Serverless v2 defaults', () => {
     }
   });
 
+  test('the default engine version is frozen at exactly 17.9 (a library upgrade never changes EngineVersion)', () => {
+    // Changing this value changes every user's database on their next deploy: only in a new major version.
+    expect(DjangoDatabase.DEFAULT_ENGINE_VERSION).toBe('17.9');
+    expect(cluster.EngineVersion).toBe(DjangoDatabase.DEFAULT_ENGINE_VERSION);
+  });
+
   test('PostgreSQL 17.9 on port 5433 (not the default 5432), 7 days of backups, IAM auth on, TLS forced', () => {
     expect(cluster.Engine).toBe('aurora-postgresql');
     expect(cluster.EngineVersion).toBe('17.9');
@@ -328,7 +334,7 @@ describe('RDS instance', () => {
     expect(only(template, 'Custom::DjangoDeletionProtection')).toMatchObject({ Kind: 'DBInstance', Target: { Ref: instanceId }, Enabled: 'true' });
     expect(instance).toMatchObject({
       Engine: 'postgres',
-      EngineVersion: '17.9',
+      EngineVersion: DjangoDatabase.DEFAULT_ENGINE_VERSION,
       DBInstanceClass: 'db.m6g.large',
       MultiAZ: true,
       StorageType: 'gp3',

@@ -11,19 +11,12 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { DjangoApp } from '../../src';
 import { DataServers, startDataServers } from './lib/data-servers';
+import { onLoopback } from './lib/postgres';
 import { PYTHON } from './lib/python';
 import { DJANGO_DIR } from './lib/task';
 
 const DB_PASSWORD = 'local-db-password-1';
 const REDIS_PASSWORD = 'local-redis-auth-token-1';
-
-/** Renders a CloudFormation value with every Ref/GetAtt (an endpoint address) replaced by loopback. */
-function onLoopback(value: any): string {
-  if (typeof value === 'string' || typeof value === 'number') return String(value);
-  if (value['Fn::Join']) return value['Fn::Join'][1].map(onLoopback).join(value['Fn::Join'][0]);
-  if (value.Ref || value['Fn::GetAtt']) return '127.0.0.1';
-  throw new Error(`cannot render ${JSON.stringify(value)}`);
-}
 
 // GIVEN the app container of a DjangoApp with a database and a cache, as synthesized
 const stack = new Stack(new App(), 'DataTier');

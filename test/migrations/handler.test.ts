@@ -10,13 +10,14 @@ const PROPS = {
   ServiceToken: 'arn:aws:lambda:eu-west-1:111111111111:function:provider',
   Cluster: CLUSTER,
   TaskDefinitionFamily: 'mysite',
+  TaskDefinitionArn: TASK_DEF,
   ContainerName: 'app',
   Command: ['python', 'manage.py', 'migrate', '--noinput'],
   Subnets: ['subnet-1', 'subnet-2'],
   SecurityGroups: ['sg-1'],
   LogGroupName: 'mysite-logs',
   LogStreamPrefix: 'app',
-  Fingerprint: 'example/mysite:1#abc',
+  Fingerprint: `${TASK_DEF}#abc`,
 };
 
 interface Sent { readonly command: string; readonly input: any }
@@ -51,7 +52,7 @@ function load(responses: { [command: string]: any[] }, env: { [k: string]: strin
       if (id === '@aws-sdk/client-ecs') return sdk;
       throw new Error(`the handler may only require @aws-sdk/client-ecs, asked for ${id}`);
     },
-    process: { env: { TASK_DEFINITION_ARN: TASK_DEF, STOP_AFTER_SECONDS: '1770', ...env } },
+    process: { env: { STOP_AFTER_SECONDS: '1770', ...env } },
     console: { log: () => undefined },
   }, { filename: 'index.js' });
   return { onEvent: module.exports.onEvent, isComplete: module.exports.isComplete, sent };
@@ -99,10 +100,20 @@ describe('onEvent', () => {
       ...createEvent,
       RequestType: 'Update',
       PhysicalResourceId: 'django-migrations-old',
-      OldResourceProperties: { ...PROPS, Fingerprint: 'example/mysite:0#abc' },
+      OldResourceProperties: { ...PROPS, TaskDefinitionArn: `${TASK_DEF.slice(0, -1)}6`, Fingerprint: `${TASK_DEF.slice(0, -1)}6#abc` },
     });
     expect(h.sent.map((s) => s.command)).toEqual(['RunTask']);
     expect(result.PhysicalResourceId).toBe('django-migrations-old');
+  });
+
+  test('each run uses the revision its own properties name: an update the new one, a rollback the old one', async () => {
+    const revision = (n: number) => ({ ...PROPS, TaskDefinitionArn: `${TASK_DEF.slice(0, -1)}${n}`, Fingerprint: `${TASK_DEF.slice(0, -1)}${n}#abc` });
+    const h = load({ RunTask: [{ tasks: [{ taskArn: TASK_ARN }] }, { tasks: [{ taskArn: TASK_ARN }] }] });
+    const update = { ...createEvent, RequestType: 'Update', PhysicalResourceId: 'django-migrations-old' };
+    await h.onEvent({ ...update, ResourceProperties: revision(8), OldResourceProperties: revision(7) });
+    // UPDATE_ROLLBACK_IN_PROGRESS: CloudFormation sends the old properties as the new ones
+    await h.onEvent({ ...update, ResourceProperties: revision(7), OldResourceProperties: revision(8) });
+    expect(h.sent.map((s) => s.input.taskDefinition)).toEqual([`${TASK_DEF.slice(0, -1)}8`, `${TASK_DEF.slice(0, -1)}7`]);
   });
 
   test('Update with the same fingerprint (only subnets changed) runs nothing, and isComplete is done at once', async () => {

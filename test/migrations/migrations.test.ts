@@ -1,7 +1,6 @@
 import { Duration, Errors, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { IConstruct } from 'constructs';
@@ -65,7 +64,8 @@ describe('the custom resource', () => {
     expect(props.TaskDefinitionFamily).toBe(f.taskDefinition.family);
     expect(props.ContainerName).toBe('app');
     expect(props.Command).toEqual(['python', 'manage.py', 'migrate', '--noinput']);
-    expect(props.Fingerprint).toMatch(/^example\/mysite:1#[0-9a-f]{16}$/);
+    expect(props.TaskDefinitionArn).toEqual({ Ref: logicalId(f.taskDefinition) });
+    expect(props.Fingerprint).toEqual({ 'Fn::Join': ['', [{ Ref: logicalId(f.taskDefinition) }, expect.stringMatching(/^#[0-9a-f]{16}$/)]] });
     expect(props.LogStreamPrefix).toBe('app');
     expect(props.SecurityGroups).toEqual([{ 'Fn::GetAtt': [logicalId(f.securityGroup), 'GroupId'] }]);
   });
@@ -75,10 +75,9 @@ describe('the custom resource', () => {
     expect(props.Subnets).toEqual(privateIds);
   });
 
-  test('does not carry the task definition ARN (it changes with every task definition edit); the onEvent function does', () => {
-    const taskDefRef = { Ref: logicalId(f.taskDefinition) };
-    expect(JSON.stringify(props)).not.toContain(JSON.stringify(taskDefRef));
-    expect(fn(f, 'OnEvent').Environment.Variables.TASK_DEFINITION_ARN).toEqual(taskDefRef);
+  test('names the exact task definition revision in its own properties, not in the function\'s environment', () => {
+    expect(props.TaskDefinitionArn).toEqual({ Ref: logicalId(f.taskDefinition) });
+    expect(JSON.stringify(fn(f, 'OnEvent').Environment ?? {})).not.toContain(logicalId(f.taskDefinition));
   });
 
   test('waits for the task definition and its roles', () => {
@@ -111,10 +110,14 @@ describe('the custom resource', () => {
 
 describe('re-running: the fingerprint', () => {
   const base = resourceProps(app().stack);
+  /** The fingerprint with the task definition reference resolved to the revision's content (what CloudFormation would see). */
+  const revisionOf = (f: Fixture) => Template.fromStack(f.stack).toJSON().Resources[logicalId(f.taskDefinition)].Properties;
 
-  test('changes with the image', () => {
-    const other = resourceProps(app({ image: ecs.ContainerImage.fromRegistry('example/mysite:2') }).stack);
-    expect(other.Fingerprint).not.toEqual(base.Fingerprint);
+  test('follows the task definition revision: a new image is a new revision', () => {
+    const a = app();
+    const b = app({ image: ecs.ContainerImage.fromRegistry('example/mysite:2') });
+    expect(resourceProps(b.stack).Fingerprint).toEqual(resourceProps(a.stack).Fingerprint); // the same Ref ...
+    expect(revisionOf(b)).not.toEqual(revisionOf(a)); // ... to a changed task definition: CloudFormation registers a new revision
   });
 
   test('changes with the command', () => {
@@ -122,21 +125,11 @@ describe('re-running: the fingerprint', () => {
     expect(other.Fingerprint).not.toEqual(base.Fingerprint);
   });
 
-  test('does not change, nor does any property, when only an environment variable of the task changes', () => {
-    const other = resourceProps(app({ environment: { DJANGO_SETTINGS_MODULE: 'mysite.settings', FEATURE_X: 'on' } }).stack);
-    expect(other).toEqual(base);
-  });
-
-  test('keeps an ECR image (a token) for CloudFormation to resolve, so a new tag is a new fingerprint', () => {
-    const withTag = (tag: string) => {
-      const stack = newStack();
-      const repo = ecr.Repository.fromRepositoryName(stack, 'Repo', 'mysite');
-      return resourceProps(app({ image: ecs.ContainerImage.fromEcrRepository(repo, tag) }).stack).Fingerprint;
-    };
-    const v1 = JSON.stringify(withTag('v1'));
-    expect(v1).toContain('Fn::Join');
-    expect(v1).toContain(':v1#');
-    expect(JSON.stringify(withTag('v2'))).not.toEqual(v1);
+  test('a settings-only change is a new revision too, so migrate runs again (idempotent: it applies nothing)', () => {
+    const a = app();
+    const b = app({ environment: { DJANGO_SETTINGS_MODULE: 'mysite.settings', FEATURE_X: 'on' } });
+    expect(resourceProps(b.stack)).toEqual(resourceProps(a.stack));
+    expect(revisionOf(b)).not.toEqual(revisionOf(a));
   });
 });
 

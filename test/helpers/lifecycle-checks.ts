@@ -1,0 +1,111 @@
+/**
+ * First-create checks over a synthesized template's dependency graph (test/helpers/graph.ts): anything
+ * that runs code against a resource waits until that resource is usable, and every alarm action can be
+ * delivered. Each returns offenders as `shape/LogicalId: what is wrong`; none means the check passed.
+ */
+import { createSchedule, dependencyClosure, dependencyGraph } from './graph';
+import { CfnTemplate, Shape, refId, resourcesOfType } from './template-checks';
+
+/** What a client of the database must wait for: every DB instance (Aurora writer and readers, or RDS) and proxy target group. */
+export function databaseReadiness(t: CfnTemplate): string[] {
+  return [
+    ...resourcesOfType(t, 'AWS::RDS::DBInstance'),
+    ...resourcesOfType(t, 'AWS::RDS::DBProxyTargetGroup'),
+  ].map(([id]) => id).sort();
+}
+
+/** Every migrations run waits for every database instance and the RDS Proxy's target group. */
+export function migrationsWaitProblems(shape: Shape): string[] {
+  const t = shape.template;
+  const graph = dependencyGraph(t);
+  const ready = databaseReadiness(t);
+  return resourcesOfType(t, 'Custom::DjangoMigrations').flatMap(([id]) => {
+    const closure = dependencyClosure(t, id, graph);
+    return ready.filter((r) => !closure.has(r)).map((r) => `${shape.name}/${id}: starts before ${t.Resources[r].Type} ${r} is created (migrate cannot connect)`);
+  });
+}
+
+/** Whether a service's task gets database settings (it connects to the database). */
+function usesDatabase(t: CfnTemplate, service: any): boolean {
+  const td = t.Resources[refId(service.Properties.TaskDefinition)!];
+  return (td?.Properties.ContainerDefinitions ?? []).some((c: any) => (c.Environment ?? []).some((e: any) => e.Name === 'DATABASE_HOST'));
+}
+
+/**
+ * Every ECS service whose tasks use the database waits for the migrations (when the template has any),
+ * and in any case for every database instance and proxy target group.
+ */
+export function servicesWaitProblems(shape: Shape): string[] {
+  const t = shape.template;
+  const graph = dependencyGraph(t);
+  const migrations = resourcesOfType(t, 'Custom::DjangoMigrations').map(([id]) => id);
+  const ready = databaseReadiness(t);
+  return resourcesOfType(t, 'AWS::ECS::Service').filter(([, s]) => usesDatabase(t, s)).flatMap(([id]) => {
+    const closure = dependencyClosure(t, id, graph);
+    return [
+      ...migrations.filter((m) => !closure.has(m)).map((m) => `${shape.name}/${id}: uses the database but does not wait for the migrations ${m}`),
+      ...ready.filter((r) => !closure.has(r)).map((r) => `${shape.name}/${id}: uses the database but starts before ${t.Resources[r].Type} ${r} is created`),
+    ];
+  });
+}
+
+const asList = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** Whether an action pattern (`sns:Publish`, `sns:*`, `kms:GenerateDataKey*`, `*`) covers `action`. */
+function covers(pattern: string, action: string): boolean {
+  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+  return re.test(action);
+}
+
+/** Whether a policy document has an Allow for the CloudWatch service principal covering every action. */
+function admitsCloudWatch(doc: any, actions: string[]): boolean {
+  return asList<any>(doc?.Statement).some((s) => s.Effect === 'Allow'
+    && asList<string>(s.Principal?.Service).includes('cloudwatch.amazonaws.com')
+    && actions.every((a) => asList<string>(s.Action).some((p) => covers(p, a))));
+}
+
+/**
+ * Every alarm action's topic of this template lets CloudWatch publish: a topic policy (which replaces the
+ * default policy) admits cloudwatch.amazonaws.com to sns:Publish, and a KMS-encrypted topic's key policy
+ * admits it to kms:Decrypt and kms:GenerateDataKey*. A topic under the AWS-managed alias/aws/sns key
+ * can never get alarm notifications. Topics outside the template (an ARN) are the owner's business.
+ */
+export function alarmDeliveryProblems(shape: Shape): string[] {
+  const t = shape.template;
+  const policies = resourcesOfType(t, 'AWS::SNS::TopicPolicy');
+  const topicIds = new Set(resourcesOfType(t, 'AWS::CloudWatch::Alarm').flatMap(([, a]) =>
+    [...asList(a.Properties.AlarmActions), ...asList(a.Properties.OKActions), ...asList(a.Properties.InsufficientDataActions)]
+      .map(refId).filter((id): id is string => id !== undefined && t.Resources[id]?.Type === 'AWS::SNS::Topic')));
+  return [...topicIds].sort().flatMap((topicId) => {
+    const problems: string[] = [];
+    const own = policies.filter(([, p]) => asList<any>(p.Properties.Topics).some((x) => refId(x) === topicId));
+    if (own.length > 0 && !own.some(([, p]) => admitsCloudWatch(p.Properties.PolicyDocument, ['sns:Publish']))) {
+      problems.push(`${shape.name}/${topicId}: its topic policy (${own.map(([id]) => id).join(', ')}) does not admit cloudwatch.amazonaws.com to sns:Publish; alarm notifications are refused`);
+    }
+    const keyRef = t.Resources[topicId].Properties?.KmsMasterKeyId;
+    if (typeof keyRef === 'string' && /alias\/aws\/sns$/.test(keyRef)) {
+      problems.push(`${shape.name}/${topicId}: encrypted with the AWS-managed alias/aws/sns key, whose policy cannot admit CloudWatch`);
+    }
+    const keyId = refId(keyRef);
+    const key = keyId ? t.Resources[keyId] : undefined;
+    if (key?.Type === 'AWS::KMS::Key' && !admitsCloudWatch(key.Properties.KeyPolicy, ['kms:Decrypt', 'kms:GenerateDataKey'])) {
+      problems.push(`${shape.name}/${topicId}: its key ${keyId} does not admit cloudwatch.amazonaws.com to kms:Decrypt and kms:GenerateDataKey*; notifications fail to encrypt`);
+    }
+    return problems;
+  });
+}
+
+/** CloudFormation refuses a template whose resources wait for each other in a circle. */
+export function cycleProblems(shape: Shape): string[] {
+  try {
+    createSchedule(shape.template);
+    return [];
+  } catch (e: any) {
+    return [`${shape.name}: ${e.message}`];
+  }
+}
+
+/** Every first-create graph check of one template. */
+export function deployGraphProblems(shape: Shape): string[] {
+  return [...cycleProblems(shape), ...migrationsWaitProblems(shape), ...servicesWaitProblems(shape), ...alarmDeliveryProblems(shape)];
+}
