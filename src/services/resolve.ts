@@ -1,6 +1,8 @@
 import { Token } from 'aws-cdk-lib';
 import { Defaults } from '../defaults';
 import { Problem } from '../errors';
+import { defaultAppModule } from '../project/checks';
+import { ProjectLayout } from '../project/layout';
 import { Proxy, ProxyKind } from '../proxy/proxy';
 import { proxySidecarProblems } from '../proxy/sidecar';
 import { MANAGED_ENV_NAMES } from '../settings';
@@ -52,8 +54,10 @@ export function resolveService(props: DjangoServiceBaseProps, defaults: LeafDefa
 }
 
 /** What the server leaf is told about where it runs. */
-export function serverContextOf(r: ResolvedService): ServerContext {
+export function serverContextOf(r: ResolvedService, project?: ProjectLayout): ServerContext {
   return {
+    defaultWsgiModule: defaultAppModule('wsgi', project),
+    defaultAsgiModule: defaultAppModule('asgi', project),
     vcpu: r.cpu / 1024,
     memoryLimitMiB: r.memoryLimitMiB,
     proxyKind: r.proxy.kind,
