@@ -39,7 +39,7 @@ function suggestion(kind: AppModuleKind, found: string[]): string {
 }
 
 function where(layout: ProjectLayout): string {
-  return layout.root === '' ? layout.directory : `${layout.directory}/${layout.root}`;
+  return layout.root;
 }
 
 /**

@@ -4,19 +4,17 @@
  * here that touches the file system; the checks on what it returns are pure (./checks.ts).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 
 /** The parts of a Django project the checks look at. Module names are dotted, relative to the import root. */
 export interface ProjectLayout {
-  /** The directory given (the image's build context). */
-  readonly directory: string;
-  /** Where manage.py is, relative to `directory` with '/' ('' at its top): the import root (WORKDIR). */
+  /** Where manage.py is (the import root, the image's WORKDIR), as messages show it: relative to the working directory when inside it. */
   readonly root: string;
   /** Every module named `wsgi` found under the root (`mysite.wsgi`). */
   readonly wsgiModules: string[];
   /** Every module named `asgi` found under the root (`mysite.asgi`). */
   readonly asgiModules: string[];
-  /** A module's file (relative to `directory`, with '/') and text, or undefined when it does not exist. */
+  /** A module's file (shown like `root`) and text, or undefined when it does not exist. */
   readonly source: (dotted: string) => ModuleSource | undefined;
 }
 
@@ -69,6 +67,12 @@ export function moduleFile(rootDir: string, dotted: string): string | undefined 
   return undefined;
 }
 
+/** A path as messages show it: relative to the working directory (where `cdk synth` runs) when inside it. */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return (rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? path : rel).split(sep).join('/');
+}
+
 /**
  * Reads the project in `directory`, or returns undefined when it has no manage.py (not a Django
  * project we can reason about, e.g. an image built from a monorepo root with a custom Dockerfile).
@@ -86,15 +90,13 @@ export function readProjectLayout(directory: string): ProjectLayout | undefined 
     if (depth < MAX_DEPTH) for (const d of dirs(dir)) walk(join(dir, d), depth + 1);
   };
   walk(rootDir, 0);
-  const posix = (path: string) => relative(directory, path).split(sep).join('/');
   return {
-    directory,
-    root: posix(rootDir),
+    root: shown(rootDir),
     wsgiModules: found.wsgi,
     asgiModules: found.asgi,
     source: (dotted) => {
       const path = /^[A-Za-z_][\w.]*$/.test(dotted) ? moduleFile(rootDir, dotted) : undefined;
-      return path ? { path: posix(path), text: readFileSync(path, 'utf8') } : undefined;
+      return path ? { path: shown(path), text: readFileSync(path, 'utf8') } : undefined;
     },
   };
 }
