@@ -12,15 +12,15 @@ import { acknowledgeInPacks, stackKey } from '../compliance';
 import { Defaults } from '../defaults';
 import { throwIfProblems } from '../errors';
 import { acknowledgeFinding } from '../nag';
+import { createLoadBalancer, createVpc } from './network';
 import { appStopTimeoutSeconds, ResolvedService, resolveService, serverContextOf, serviceProblems } from './resolve';
-import { addProxySidecar } from '../proxy/sidecar';
+import { AppServerSpec, DjangoServiceBaseProps, LeafDefaults, ServerContext } from './service-props';
 import { appModuleProblems, settingsModuleOf, settingsWarnings } from '../project/checks';
 import { ProjectLayout } from '../project/layout';
 import { projectLayoutOf } from '../project/project';
+import { addProxySidecar } from '../proxy/sidecar';
 import { csrfTrustedOrigins, renderHealthProbe, SettingsEnv } from '../settings';
 import { StaticFilesMode } from '../static-files';
-import { createLoadBalancer, createVpc } from './network';
-import { AppServerSpec, DjangoServiceBaseProps, LeafDefaults, ServerContext } from './service-props';
 
 /**
  * Everything a Django service on ECS Fargate shares, whatever the app server: network, cluster,

@@ -55,13 +55,19 @@ function synth(p: Project): { status: number | null; output: string; template?: 
   const app = JSON.parse(readFileSync(join(p.dir, 'cdk.json'), 'utf8')).app;
   const out = join(p.dir, 'cdk.out');
   const res = spawnSync('sh', ['-c', app], {
-    cwd: p.dir, encoding: 'utf8', timeout: 170_000,
+    cwd: p.dir,
+    encoding: 'utf8',
+    timeout: 170_000,
     env: { ...process.env, CDK_OUTDIR: out, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20' },
   });
   const file = existsSync(out) ? readdirSync(out).find((f) => f.endsWith('.template.json')) : undefined;
+  // Each stack's metadata (the annotations the CLI prints) sits in the manifest or a file it names.
   const manifest = existsSync(join(out, 'manifest.json')) ? JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) : { artifacts: {} };
-  const annotations: Annotation[] = Object.values<any>(manifest.artifacts).flatMap((a) => Object.entries<any[]>(a.metadata ?? {})
-    .flatMap(([path, entries]) => entries.filter((e) => /warning|info|error/.test(e.type)).map((e) => ({ path, ...e }))));
+  const annotations: Annotation[] = Object.values<any>(manifest.artifacts).flatMap((a) => {
+    const metadata = a.additionalMetadataFile ? JSON.parse(readFileSync(join(out, a.additionalMetadataFile), 'utf8')) : a.metadata ?? {};
+    return Object.entries<any[]>(metadata).flatMap(([path, entries]) => entries
+      .filter((e) => /^aws:cdk:(warning|info|error)$/.test(e.type)).map((e) => ({ path, ...e })));
+  });
   return { status: res.status, output: res.stdout + res.stderr, template: file && JSON.parse(readFileSync(join(out, file), 'utf8')), annotations };
 }
 
@@ -82,7 +88,9 @@ function buildImage(p: Project): { status: number | null; output: string } {
   let output = '';
   for (const m of dockerfile.matchAll(/^RUN (.*manage\.py.*)$/gm)) {
     const res = spawnSync('sh', ['-c', m[1]], {
-      cwd: p.site, encoding: 'utf8', timeout: 120_000,
+      cwd: p.site,
+      encoding: 'utf8',
+      timeout: 120_000,
       env: { PATH: `${PYTHON_BIN_DIR}:/usr/bin:/bin`, HOME: p.dir, PYTHONDONTWRITEBYTECODE: '1' },
     });
     output += res.stdout + res.stderr;
