@@ -1,4 +1,4 @@
-import { Aws, Duration, Names, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Names, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { warnUser } from '../annotations';
 import { acknowledgeInPacks } from '../compliance';
 import { Problem, throwIfProblems } from '../errors';
 import { acknowledgeFinding } from '../nag';
@@ -702,7 +703,7 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
       },
     }), true);
     if (!statementAdded) {
-      Validations.of(this).addWarning('cdk-django:database-logs-unencrypted',
+      warnUser(this, 'database-logs-unencrypted',
         'The imported encryptionKey\'s policy cannot be extended here, so the PostgreSQL log groups use CloudWatch Logs\' default encryption.');
     }
     return types.map((type) => new logs.LogGroup(this, `Logs-${type}`, {
@@ -754,7 +755,7 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
     // falling back to the database subnets (which then need a Secrets Manager VPC endpoint).
     const withEgress = vpc.privateSubnets.length > 0;
     if (!withEgress) {
-      Validations.of(this).addWarning('cdk-django:database-rotation-endpoint',
+      warnUser(this, 'database-rotation-endpoint',
         'The VPC has no subnets with egress: the password rotation function needs a Secrets Manager interface endpoint in the database subnets.');
     }
     target.addRotationSingleUser({

@@ -5,7 +5,7 @@ import { defaultAppModule } from '../project/checks';
 import { ProjectLayout } from '../project/layout';
 import { Proxy, ProxyKind } from '../proxy/proxy';
 import { proxySidecarProblems } from '../proxy/sidecar';
-import { MANAGED_ENV_NAMES } from '../settings';
+import { MANAGED_ENV_NAMES, SettingsEnv } from '../settings';
 import { StaticFiles, StaticFilesMode } from '../static-files';
 import { AppServerSpec, DjangoServiceBaseProps, LeafDefaults, ServerContext } from './service-props';
 import { fargateSizeProblems, secondsOf, wholeSecondsProblem } from './validation';
@@ -123,7 +123,9 @@ function settingsProblems(props: DjangoServiceBaseProps): Problem[] {
     }
   }
   for (const name of [...Object.keys(props.environment ?? {}), ...Object.keys(props.secrets ?? {})]) {
-    if (MANAGED_ENV_NAMES.includes(name)) {
+    if (name === SettingsEnv.DEBUG) {
+      problems.push({ prop: props.secrets?.[name] ? 'secrets' : 'environment', message: `${name} is set by the construct, always to false: a deployed site never runs with DEBUG on; remove it` });
+    } else if (MANAGED_ENV_NAMES.includes(name)) {
       problems.push({ prop: props.secrets?.[name] ? 'secrets' : 'environment', message: `${name} is set by the construct; use the matching prop (settingsModule, domainNames, secretKey, staticFiles) instead` });
     }
   }

@@ -172,6 +172,13 @@ describe('the README\'s Getting started, on a fresh startproject', () => {
     expect(r.body).toContain('Not Found');
   });
 
+  test('the Content Security Policy is reported on Django 6.0 and later, and absent before', async () => {
+    const version = spawnSync(PYTHON, ['-c', 'import django; print(django.VERSION[0])'], { encoding: 'utf8' }).stdout.trim();
+    const r = await request(8080, { path: '/healthz', host: LB_HOST, headers: { 'X-Forwarded-Proto': 'http' } });
+    expect(r.status).toBe(200);
+    expect([version, r.headers['content-security-policy-report-only']]).toEqual([version, Number(version) >= 6 ? "default-src 'self'" : undefined]);
+  });
+
   test('static files are served (the admin\'s CSS, by WhiteNoise)', async () => {
     const r = await request(8080, { path: '/static/admin/css/base.css', host: LB_HOST, headers: { 'X-Forwarded-Proto': 'http' } });
     expect(r.status).toBe(200);
