@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { gettingStarted, readmeSteps } from './integration/lib/readme-steps';
 
 const root = join(__dirname, '..');
 const examples = readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.ts')).map((f) => basename(f, '.ts')).sort();
@@ -152,6 +153,12 @@ describe('README', () => {
     expect(quoted).not.toBeNull();
     expect(sample).not.toBeNull();
     expect(quoted![1].trim()).toBe(sample![1].trim());
+  });
+
+  test('"Getting started" gives, in order, every file the newcomer integration test applies to a fresh startproject', () => {
+    const steps = readmeSteps(gettingStarted(readme)).map((s) => `${s.kind} ${s.path}`);
+    expect(steps).toEqual(['file cdk.json', 'file main.ts', 'file mysite/requirements.txt', 'file mysite/Dockerfile',
+      'append mysite/mysite/settings.py', 'append mysite/mysite/urls.py']);
   });
 
   test.each([
