@@ -6,7 +6,7 @@
  * step fails here: the negative cases drop one.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from './lib/http';
@@ -85,13 +85,17 @@ function buildImage(p: Project): { status: number | null; output: string } {
     const found = spawnSync(PYTHON, ['-c', `import importlib.metadata as m; print(m.version(${JSON.stringify(name)}))`], { encoding: 'utf8' });
     expect([r, found.status]).toEqual([r, 0]);
   }
+  // The image's `python` (and `python3`) is the suite's Python.
+  const bin = join(p.dir, '.image-bin');
+  mkdirSync(bin);
+  for (const name of ['python', 'python3']) symlinkSync(PYTHON, join(bin, name));
   let output = '';
   for (const m of dockerfile.matchAll(/^RUN (.*manage\.py.*)$/gm)) {
     const res = spawnSync('sh', ['-c', m[1]], {
       cwd: p.site,
       encoding: 'utf8',
       timeout: 120_000,
-      env: { PATH: `${PYTHON_BIN_DIR}:/usr/bin:/bin`, HOME: p.dir, PYTHONDONTWRITEBYTECODE: '1' },
+      env: { PATH: `${bin}:${PYTHON_BIN_DIR}:/usr/bin:/bin`, HOME: p.dir, PYTHONDONTWRITEBYTECODE: '1' },
     });
     output += res.stdout + res.stderr;
     if (res.status !== 0) return { status: res.status, output };
