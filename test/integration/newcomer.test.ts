@@ -88,7 +88,10 @@ function buildImage(p: Project): { status: number | null; output: string } {
   // The image's `python` (and `python3`) is the suite's Python.
   const bin = join(p.dir, '.image-bin');
   mkdirSync(bin);
-  for (const name of ['python', 'python3']) symlinkSync(PYTHON, join(bin, name));
+  for (const name of ['python', 'python3']) {
+    // A wrapper, not a symlink: a symlinked venv interpreter would lose its venv.
+    writeFileSync(join(bin, name), `#!/bin/sh\nexec ${PYTHON} "$@"\n`, { mode: 0o755 });
+  }
   let output = '';
   for (const m of dockerfile.matchAll(/^RUN (.*manage\.py.*)$/gm)) {
     const res = spawnSync('sh', ['-c', m[1]], {
