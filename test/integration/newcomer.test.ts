@@ -166,6 +166,17 @@ describe('the README\'s Getting started, on a fresh startproject', () => {
     expect(synthesized.annotations).toContainEqual(expect.objectContaining({ path: '/MySite/Site', type: 'aws:cdk:info' }));
   });
 
+  test('locally, without the construct\'s variables, settings load with DEBUG on (runserver works); with DJANGO_DEBUG=false a missing key fails', () => {
+    const settings = (env: Record<string, string>) => spawnSync(PYTHON, ['manage.py', 'shell', '-c', 'from django.conf import settings; print(settings.DEBUG, settings.ALLOWED_HOSTS)'], {
+      cwd: project.site, encoding: 'utf8', timeout: 60_000, env: { PATH: '/usr/bin:/bin', PYTHONDONTWRITEBYTECODE: '1', ...env },
+    });
+    const local = settings({});
+    expect([local.status, local.stdout.trim()]).toEqual([0, "True ['localhost', '127.0.0.1', '[::1]']"]);
+    const production = settings({ DJANGO_DEBUG: 'false' });
+    expect(production.status).not.toBe(0);
+    expect(production.stderr).toMatch(/KeyError: 'DJANGO_SECRET_KEY'/);
+  });
+
   test('the container health check passes, and the ALB-like health check through Nginx answers 200', async () => {
     expect(await task!.healthCheck()).toBe(true);
     const r = await request(8080, { path: '/healthz', host: `${TASK_IP}:8080`, headers: { 'X-Forwarded-Proto': '', 'X-Forwarded-For': '' } });
