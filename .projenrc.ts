@@ -37,7 +37,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
 
-  gitignore: ['/cdk.out/', '/test/integration/.run/', '__pycache__/', '*.pyc', '/benchmarks/results/*.tmp'],
+  gitignore: ['/cdk.out/', '/test/integration/.run/', '__pycache__/', '*.pyc', '/benchmarks/results/*.tmp', '/.venv-cdk/', '/.venv-checkov/'],
   npmignoreEnabled: true,
 });
 
@@ -55,6 +55,18 @@ project.addTask('synth:examples', {
   receiveArgs: true,
 });
 
+project.addTask('synth:python', {
+  description: 'Synthesize every examples/python/*.py app in .venv-cdk (scripts/install-python-cdk) with cdk-nag and cfn-lint',
+  env: { JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20' },
+  exec: 'tsx scripts/synth-python-examples.ts',
+  receiveArgs: true,
+});
+
+project.addTask('checkov', {
+  description: 'Scan every example template (after synth:examples and synth:python) with checkov; skips only as docs/checkov-skips.md lists',
+  exec: 'tsx scripts/checkov-examples.ts',
+});
+
 project.addTask('fuzz', {
   description: 'Fuzz every construct\'s props with fast-check: more runs, a random seed',
   env: { FUZZ_RUNS: '300', FUZZ_SEED: 'random' },
@@ -68,8 +80,11 @@ project.addTask('test:servers', {
   receiveArgs: true,
 });
 
-// pip cannot reach its index here: generate the Python bindings only (no wheel build).
-project.tasks.tryFind('package:python')?.reset('jsii-pacmak -v --target python --code-only');
+// The real wheel (and sdist) in dist/python, built by jsii-pacmak with the versions of python/requirements-cdk.txt.
+project.tasks.tryFind('package:python')?.reset('scripts/package-python');
+
+// Python venvs and CDK output are no part of the npm package (jsii-pacmak packs it before building the wheel).
+for (const p of ['/.venv*/', '/cdk.out/', '/python/', '/examples/python/cdk.out/']) project.addPackageIgnore(p);
 
 // A tsconfig for tests, examples and scripts (the jsii tsconfig only covers src/).
 new JsonFile(project, 'tsconfig.typecheck.json', {

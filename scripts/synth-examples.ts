@@ -18,10 +18,12 @@ const examples = readdirSync(join(root, 'examples'))
   .filter((n) => wanted.length === 0 || wanted.includes(n))
   .sort();
 
-const cfnLint = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
+// cfn-lint pinned in python/requirements-cdk.txt (.venv-cdk, scripts/install-python-cdk), else the one on PATH.
+const CFN_LINT = existsSync(join(root, '.venv-cdk', 'bin', 'cfn-lint')) ? join(root, '.venv-cdk', 'bin', 'cfn-lint') : 'cfn-lint';
+const cfnLint = spawnSync(CFN_LINT, ['--version'], { encoding: 'utf8' });
 const haveCfnLint = cfnLint.status === 0;
 if (!haveCfnLint) {
-  console.error('!!! cfn-lint is NOT installed: templates are NOT linted. Install it (pip install cfn-lint).');
+  console.error('!!! cfn-lint is NOT installed: templates are NOT linted. Install it (scripts/install-python-cdk).');
 }
 
 let failed = 0;
@@ -49,7 +51,7 @@ for (const name of examples) {
   const resources = templates.reduce((n, t) => n + Object.keys(JSON.parse(readFileSync(join(out, t), 'utf8')).Resources ?? {}).length, 0);
   let lint = 'cfn-lint SKIPPED (not installed)';
   if (haveCfnLint) {
-    const res = spawnSync('cfn-lint', templates.map((t) => join(out, t)), { encoding: 'utf8' });
+    const res = spawnSync(CFN_LINT, templates.map((t) => join(out, t)), { encoding: 'utf8' });
     if (res.status !== 0) {
       failed++;
       console.log(`FAIL ${name}: cfn-lint found problems`);

@@ -137,7 +137,9 @@ test('a known-bad app fails synthesis under the same plugins (the harness is not
 
 describe('README', () => {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  const blocks = [...readme.matchAll(/<!-- example: ([\w-]+)#([\w-]+) -->\s*```ts\n([\s\S]*?)```/g)];
+  // `<!-- example: file#region -->` before a ts block quotes examples/file.ts, before a python block
+  // examples/file.py (e.g. python/django_app_quickstart), between README:start and README:end comments.
+  const blocks = [...readme.matchAll(/<!-- example: ([\w/-]+)#([\w-]+) -->\s*```(ts|python)\n([\s\S]*?)```/g)];
 
   test('quotes example code', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(3);
@@ -173,9 +175,14 @@ describe('README', () => {
     expect(quoted![1].trim()).toBe(sample![1].trim());
   });
 
-  test.each(blocks.map((b) => [`${b[1]}#${b[2]}`, b[1], b[2], b[3]]))('%s is the code CI synthesizes', (_label, file, region, code) => {
-    const source = readFileSync(join(root, 'examples', `${file}.ts`), 'utf8');
-    const hit = source.match(new RegExp(`// README:start ${region}\\n([\\s\\S]*?)// README:end ${region}`));
+  test('quotes the Python examples too', () => {
+    expect(blocks.filter((b) => b[3] === 'python').map((b) => b[1]).sort()).toEqual(['python/django_app_channels', 'python/django_app_quickstart']);
+  });
+
+  test.each(blocks.map((b) => [`${b[1]}#${b[2]}`, b[1], b[2], b[3], b[4]]))('%s is the code CI synthesizes', (_label, file, region, lang, code) => {
+    const source = readFileSync(join(root, 'examples', `${file}.${lang === 'python' ? 'py' : 'ts'}`), 'utf8');
+    const comment = lang === 'python' ? '#' : '//';
+    const hit = source.match(new RegExp(`${comment} README:start ${region}\\n([\\s\\S]*?)${comment} README:end ${region}`));
     expect(hit).not.toBeNull();
     expect(code.trim()).toBe(hit![1].trim());
   });

@@ -499,7 +499,7 @@ const EXPECTED_STATEFUL: Record<string, Record<string, string>> = {
     'SiteCacheEngineLog AWS::Logs::LogGroup': 'Retain/Retain',
     'SiteCacheKey AWS::KMS::Key': 'Retain/Retain',
     'SiteCacheSlowLog AWS::Logs::LogGroup': 'Retain/Retain',
-    'SiteDatabaseBackupPlanVault AWS::Backup::BackupVault': 'Retain/Retain',
+    'SiteDatabaseBackupVault AWS::Backup::BackupVault': 'Retain/Retain',
     'SiteDatabaseCluster AWS::RDS::DBCluster': 'Snapshot/Snapshot',
     'SiteDatabaseClusterReader AWS::RDS::DBInstance': 'Delete/Delete',
     'SiteDatabaseClusterWriter AWS::RDS::DBInstance': 'Delete/Delete',

@@ -177,7 +177,7 @@ export interface DjangoDatabaseOptions {
   /**
    * An AWS Backup plan to add the database to (the cluster for Aurora, the instance for RDS), on top
    * of RDS's automated backups (point-in-time recovery within `backupRetention`).
-   * @default - a new plan: daily backups kept 35 days in a new vault
+   * @default - a new plan: daily backups kept 35 days in a new vault encrypted with `encryptionKey`
    */
   readonly backupPlan?: backup.IBackupPlan;
 
@@ -195,7 +195,7 @@ export interface DjangoDatabaseOptions {
   readonly removalPolicy?: RemovalPolicy;
 
   /**
-   * KMS key for storage, the credentials secret, Performance Insights and the exported logs.
+   * KMS key for storage, the credentials secret, Performance Insights, the exported logs and the default backup vault.
    * The log groups are only encrypted with it if its key policy can be extended here (not for imported keys).
    * @default - a new customer-managed key with yearly automatic rotation
    */
@@ -477,7 +477,6 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
   constructor(scope: Construct, id: string, props: DjangoDatabaseProps) {
     super(scope, id);
     throwIfProblems(this, validate(props));
-    const backupPlan = props.backupPlan ?? backup.BackupPlan.daily35DayRetention(this, 'BackupPlan');
 
     this.engineKind = props.engine ?? DatabaseEngineKind.AURORA_SERVERLESS_V2;
     const aurora = this.engineKind === DatabaseEngineKind.AURORA_SERVERLESS_V2;
@@ -496,10 +495,13 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
     const identifier = physicalIdentifier(this);
 
     this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
-      description: `Encrypts the Django PostgreSQL database ${identifier}, its secret, logs and Performance Insights`,
+      description: `Encrypts the Django PostgreSQL database ${identifier}, its secret, logs, Performance Insights and backup vault`,
       enableKeyRotation: true,
       removalPolicy: helperRemovalPolicy,
     });
+    // The default plan's vault is encrypted with the database's key rather than AWS Backup's own.
+    const backupPlan = props.backupPlan ?? backup.BackupPlan.daily35DayRetention(this, 'BackupPlan',
+      new backup.BackupVault(this, 'BackupVault', { encryptionKey: this.encryptionKey, removalPolicy: RemovalPolicy.RETAIN }));
 
     // No egress: RDS needs none, and the ingress side is opened only by allowFrom (and rotation/proxy).
     const dbSecurityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {

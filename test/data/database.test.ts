@@ -532,6 +532,8 @@ describe('cdk-nag', () => {
     expect(selection.BackupPlanId).toEqual({ 'Fn::GetAtt': [logicalId(plan), 'BackupPlanId'] });
     expect(JSON.stringify(selection.BackupSelection.Resources)).toContain(db.cluster ? ':cluster:' : ':db:');
     template.resourceCountIs('AWS::Backup::BackupVault', 1);
+    // the vault is encrypted with the database's key, not AWS Backup's own (checkov CKV_AWS_166)
+    expect(only(template, 'AWS::Backup::BackupVault').EncryptionKeyArn).toEqual({ 'Fn::GetAtt': [logicalId(db.encryptionKey), 'Arn'] });
     expect(formatFindings(nagFindings(db, ['NIST.800.53.R5', 'HIPAA.Security']))).toBe('');
   });
 
