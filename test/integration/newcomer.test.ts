@@ -167,7 +167,11 @@ describe('the README\'s Getting started, on a fresh startproject', () => {
   });
 
   test('locally, without the construct\'s variables, settings load with DEBUG on (runserver works); with DJANGO_DEBUG=false a missing key fails', () => {
-    const settings = (env: Record<string, string>) => spawnSync(PYTHON, ['manage.py', 'shell', '-c', 'from django.conf import settings; print(settings.DEBUG, settings.ALLOWED_HOSTS)'], {
+    const settings = (env: Record<string, string>) => spawnSync(PYTHON, ['-c', [
+      // what manage.py does before any command (runserver included): load the settings its wsgi.py names
+      'import os; os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")',
+      'from django.conf import settings; print(settings.DEBUG, settings.ALLOWED_HOSTS)',
+    ].join('\n')], {
       cwd: project.site, encoding: 'utf8', timeout: 60_000, env: { PATH: '/usr/bin:/bin', PYTHONDONTWRITEBYTECODE: '1', ...env },
     });
     const local = settings({});
