@@ -7,6 +7,7 @@ import {
   DjangoDaphneService, DjangoGunicornService, DjangoServiceBase, DjangoUwsgiService, Proxy, UwsgiCheaperAlgorithm,
 } from '../src';
 import { formatFindings, nagFindings } from './helpers/compliance';
+import { lifecycleProblems } from './helpers/region-checks';
 import { IMAGE, container, containers, envOf, flag, newStack, only, text, validationMessage } from './helpers/template';
 
 type Server = 'gunicorn' | 'uwsgi' | 'daphne';
@@ -36,6 +37,11 @@ describe.each(matrix)('%s behind %s', (server, frontend) => {
   const service = build(stack, server, frontend);
   const t = Template.fromStack(stack);
   const proxyName = frontend === 'none' ? undefined : frontend;
+
+  test('deploys in every commercial region, a second time beside itself, and again after destroy', () => {
+    // region maps and regional features per region, names per stack/region/create, vended-log names
+    expect(lifecycleProblems(t.toJSON() as any, stack.stackName)).toEqual([]);
+  });
 
   test('the load balancer targets the proxy container when there is one, else the app', () => {
     const lb = only(t, 'AWS::ECS::Service').LoadBalancers[0];

@@ -11,7 +11,9 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { DjangoApp, DjangoAppProps, DjangoDaphneService, DjangoGunicornService, DjangoUwsgiService, Proxy } from '../src';
+import { DatabaseEngineKind, DjangoApp, DjangoAppProps, DjangoDaphneService, DjangoGunicornService, DjangoUwsgiService, Proxy } from '../src';
+import { COMMERCIAL_REGIONS, REGIONS_CHECKED, commercialRegionCodes, elbAccounts, regionFacts } from '../src/regions';
+import { NAME_PROPERTIES, inRegion, physicalNameProblems, regionMapGaps, regionalFeatureGaps, vendedLogProblems } from './helpers/region-checks';
 import {
   CfnTemplate, STATEFUL_TYPES, ServiceView, Shape, allContainers, deregistrationDelay, directiveNumber, ecsServices, envOf,
   flagNumber, identityStatements, isResolvedAtDeploy, literalText, loadBalancerIdleTimeout, looksGenerated, optionNumber,
@@ -596,5 +598,233 @@ describe('4. data safety', () => {
       && !DELETE_JUSTIFIED.some((j) => j.type === r.Type && j.role.test(role(id))))
       .map(({ name, r, policies }) => `${name} (${r.Type}): ${policies.join('/')}`);
     expect(offenders).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// 5. Every region, a second stack, destroy and re-create (test/helpers/region-checks.ts)
+//
+// Beyond the shapes above: the database behind an RDS Proxy on an RDS instance, and the full app in
+// concrete regions (one opening before August 2022, one opt-in region opened since).
+// ---------------------------------------------------------------------------------------------------
+
+function synthIn(name: string, region: string | undefined, build: (stack: Stack) => void): Shape {
+  const stack = new Stack(new App(), name, region ? { env: { region } } : {});
+  build(stack);
+  return { name, template: Template.fromStack(stack).toJSON() as CfnTemplate };
+}
+
+const FULL_SITE = { database: {}, staticSite: { media: true }, requirements: { websockets: true } };
+const LIFECYCLE_SHAPES: Shape[] = [
+  ...SHAPES,
+  synth('app-proxy', app({ database: { proxy: true, engine: DatabaseEngineKind.RDS_INSTANCE } })),
+  synthIn('app-us-east-1', 'us-east-1', app(FULL_SITE)),
+  synthIn('app-eu-central-2', 'eu-central-2', app(FULL_SITE)),
+];
+const shapeNamed = (name: string) => LIFECYCLE_SHAPES.find((s) => s.name === name)!.template;
+
+/** The regions a shape deploys to: its own for a concrete stack, else every commercial region. */
+const CONCRETE: Record<string, string> = { 'app-us-east-1': 'us-east-1', 'app-eu-central-2': 'eu-central-2' };
+const regionsOf = (s: Shape) => (CONCRETE[s.name] ? [CONCRETE[s.name]] : commercialRegionCodes());
+
+/** Offenders of a lifecycle check over every shape, each prefixed with its shape. */
+function overShapes(check: (s: Shape, regions: string[]) => string[]): string[] {
+  return LIFECYCLE_SHAPES.flatMap((s) => check(s, regionsOf(s)).map((p) => `${s.name}/${p}`));
+}
+
+/**
+ * Rotation from the Serverless Application Repository (the master password's single-user rotation)
+ * is the one use of a resource type some regions lack, in every shape with a database. Replacing it is
+ * tracked on its own; this list must shrink to [] then, and grows if anything else is found.
+ */
+const KNOWN_REGIONAL_GAPS = ['app-full', 'app-proxy', 'app-eu-central-2'];
+
+describe('5. every region, a second stack, destroy and re-create', () => {
+  test('the region list is complete and sane: 34 commercial regions, ELB accounts only for regions before August 2022', () => {
+    const codes = commercialRegionCodes();
+    expect(codes).toHaveLength(34);
+    expect([...codes].sort()).toEqual(codes);
+    for (const opened of ['eu-central-2', 'eu-south-2', 'ap-south-2', 'ap-southeast-4', 'ap-southeast-5', 'me-central-1', 'il-central-1', 'ca-west-1']) {
+      expect(regionFacts(opened)).toMatchObject({ optIn: true, elbAccount: undefined });
+    }
+    expect(Object.keys(elbAccounts())).toHaveLength(22);
+    expect(elbAccounts()['us-east-1']).toBe('127311923021');
+    expect(REGIONS_CHECKED).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  });
+
+  test('every region map lookup on AWS::Region resolves in every commercial region', () => {
+    expect(overShapes((s, regions) => regionMapGaps(s.template, regions))).toEqual([]);
+  });
+
+  test('ALB access logs: the ELB account in the regions that have one, the service principal everywhere else', () => {
+    const statement = (t: CfnTemplate, region: string) => {
+      const [, policy] = resourcesOfType(t, 'AWS::S3::BucketPolicy').find(([id]) => id.includes('AccessLogs'))!;
+      return inRegion(t, policy.Properties, region).PolicyDocument.Statement.find((s: any) => s.Action === 's3:PutObject').Principal;
+    };
+    const t = shapeNamed('app-simple');
+    expect(statement(t, 'eu-central-2')).toEqual({ Service: 'logdelivery.elasticloadbalancing.amazonaws.com' });
+    expect(statement(t, 'eu-west-1').AWS).toMatchObject({ 'Fn::Join': ['', expect.arrayContaining([{ 'Fn::FindInMap': ['CdkDjangoElbAccounts', { Ref: 'AWS::Region' }, 'account'] }])] });
+    // a region newer than the list: the service principal, and no lookup
+    expect(statement(t, 'xx-future-1')).toEqual({ Service: 'logdelivery.elasticloadbalancing.amazonaws.com' });
+    // concrete regions get the one principal of their region
+    const concrete = (name: string) => resourcesOfType(shapeNamed(name), 'AWS::S3::BucketPolicy').find(([id]) => id.includes('WebAccessLogs'))![1]
+      .Properties.PolicyDocument.Statement.find((s: any) => s.Action === 's3:PutObject').Principal;
+    expect(JSON.stringify(concrete('app-us-east-1'))).toContain('127311923021');
+    expect(concrete('app-eu-central-2')).toEqual({ Service: 'logdelivery.elasticloadbalancing.amazonaws.com' });
+    // other partitions keep the ELB accounts aws-cdk-lib knows for them (China, GovCloud)
+    const china = synthIn('gunicorn-cn', 'cn-north-1', service('gunicorn', 'none')).template;
+    const chinaPolicy = resourcesOfType(china, 'AWS::S3::BucketPolicy').find(([id]) => id.includes('AccessLogs'))![1];
+    expect(JSON.stringify(chinaPolicy.Properties.PolicyDocument.Statement.find((s: any) => s.Action === 's3:PutObject').Principal)).toContain('638102146993');
+    expect(shapeNamed('app-simple').Mappings.CdkDjangoElbAccounts['us-gov-west-1']).toEqual({ account: '048591011584' });
+  });
+
+  test('no resource type or feature is used in a region that lacks it (known: rotation from SAR)', () => {
+    const offenders = overShapes((s, regions) => regionalFeatureGaps(s.template, regions));
+    expect([...new Set(offenders.map((o) => o.split('/')[0]))].sort()).toEqual([...KNOWN_REGIONAL_GAPS].sort());
+    expect(offenders.filter((o) => !o.includes('AWS::Serverless::Application is not offered'))).toEqual([]);
+  });
+
+  test('CloudFront standard logs: on where delivered, off by condition in opt-in regions, absent in a concrete opt-in region', () => {
+    const logging = (t: CfnTemplate, region: string) => inRegion(t, resourcesOfType(t, 'AWS::CloudFront::Distribution')[0][1].Properties, region).DistributionConfig.Logging;
+    const t = shapeNamed('app-full');
+    expect(logging(t, 'us-east-1')).toMatchObject({ Prefix: 'cloudfront/' });
+    for (const region of ['af-south-1', 'ap-east-1', 'eu-south-1', 'me-south-1', 'eu-central-2', 'xx-future-1']) expect(logging(t, region)).toBeUndefined();
+    expect(logging(shapeNamed('app-us-east-1'), 'us-east-1')).toMatchObject({ Prefix: 'cloudfront/' });
+    expect(logging(shapeNamed('app-eu-central-2'), 'eu-central-2')).toBeUndefined();
+    expect(resourcesOfType(shapeNamed('app-eu-central-2'), 'AWS::S3::Bucket').map(([id]) => role(id))).not.toContain('SiteStaticSiteCdnLogs');
+  });
+
+  test('no physical name is fixed across stacks, across regions for global resources, or across creates when retained', () => {
+    expect(overShapes((s) => physicalNameProblems(s.template, s.name, CONCRETE[s.name]))).toEqual([]);
+  });
+
+  test('inventory: the retained resources that carry a name of their own, all named per create', () => {
+    // Everything else retained (buckets, secrets, keys, container and handler log groups) is named by
+    // CloudFormation; no secret has a fixed name and no KMS alias exists. This table changes when that does.
+    const named = LIFECYCLE_SHAPES.flatMap((s) => Object.entries(s.template.Resources)
+      .filter(([, r]) => r.DeletionPolicy === 'Retain' && NAME_PROPERTIES[r.Type]
+        && NAME_PROPERTIES[r.Type].path.reduce((v: any, k) => v?.[k], r.Properties) !== undefined)
+      .map(([id, r]) => `${role(id)} ${r.Type} ${JSON.stringify(r.Properties).includes('AWS::StackId') ? 'per create' : 'FIXED'}`));
+    expect([...new Set(named)].sort()).toEqual([
+      'SiteCacheEngineLog AWS::Logs::LogGroup per create',
+      'SiteCacheSlowLog AWS::Logs::LogGroup per create',
+      'SiteDatabaseBackupVault AWS::Backup::BackupVault per create',
+      'SiteDatabaseLogspostgresql AWS::Logs::LogGroup per create',
+      'SiteDatabaseLogsupgrade AWS::Logs::LogGroup per create',
+      'SiteMigrationsWaiterLogs AWS::Logs::LogGroup per create',
+    ]);
+    expect(LIFECYCLE_SHAPES.flatMap((s) => resourcesOfType(s.template, 'AWS::KMS::Alias'))).toEqual([]);
+    expect(LIFECYCLE_SHAPES.flatMap((s) => resourcesOfType(s.template, 'AWS::SecretsManager::Secret')
+      .filter(([, r]) => r.Properties?.Name !== undefined))).toEqual([]);
+  });
+
+  test('the names the checks rely on are there (guards against vacuous passes)', () => {
+    const names = (t: CfnTemplate, type: string, path: string[]) => resourcesOfType(t, type)
+      .map(([, r]) => path.reduce((v: any, k) => v?.[k], r.Properties));
+    const proxy = names(shapeNamed('app-proxy'), 'AWS::RDS::DBProxy', ['DBProxyName'])[0];
+    expect(proxy).toBe('app-proxy-Site-Database-CFE4F1EF-proxy'.replace('CFE4F1EF', proxy.split('-')[4]));
+    expect(proxy.length).toBeLessThanOrEqual(60);
+    expect(proxy).toMatch(/^[A-Za-z](?!.*--)[A-Za-z0-9-]*[A-Za-z0-9]$/);
+    const full = shapeNamed('app-full');
+    for (const [type, path] of [['AWS::CloudFront::ResponseHeadersPolicy', ['ResponseHeadersPolicyConfig', 'Name']],
+      ['AWS::CloudFront::OriginAccessControl', ['OriginAccessControlConfig', 'Name']]] as const) {
+      const [name] = names(full, type, [...path]);
+      expect(JSON.stringify(name)).toContain('"Ref":"AWS::Region"');
+      expect(literalText(name).length + 'ap-southeast-5'.length).toBeLessThanOrEqual(type.endsWith('OriginAccessControl') ? 64 : 128);
+    }
+    expect(JSON.stringify(names(full, 'AWS::Backup::BackupVault', ['BackupVaultName']))).toContain('AWS::StackId');
+    expect(JSON.stringify(names(full, 'AWS::RDS::DBCluster', ['DBClusterIdentifier']))).toContain('AWS::StackId');
+  });
+
+  test('vended-log groups (Step Functions, ElastiCache) live under /aws/vendedlogs/', () => {
+    expect(overShapes((s) => vendedLogProblems(s.template))).toEqual([]);
+    const groups = (t: CfnTemplate) => resourcesOfType(t, 'AWS::Logs::LogGroup').map(([, r]) => literalText(r.Properties.LogGroupName ?? ''));
+    expect(groups(shapeNamed('app-full')).filter((n) => n.startsWith('/aws/vendedlogs/')).map((n) => n.split('/')[3]).sort())
+      .toEqual(['elasticache', 'elasticache', 'states']);
+  });
+});
+
+describe('5. the lifecycle checks fail on deliberately broken templates', () => {
+  const region = { Ref: 'AWS::Region' };
+  const bucketPolicy = (principal: any) => ({ Type: 'AWS::S3::BucketPolicy', Properties: { PolicyDocument: { Statement: [{ Principal: principal }] } } });
+
+  test('a region map without the regions opened since August 2022 fails there', () => {
+    const t: CfnTemplate = {
+      Mappings: { Elbv2AccountMap: Object.fromEntries(Object.entries(elbAccounts()).map(([r, value]) => [r, { value }])) },
+      Resources: { Policy: bucketPolicy({ AWS: { 'Fn::FindInMap': ['Elbv2AccountMap', region, 'value'] } }) },
+    };
+    const gaps = regionMapGaps(t);
+    expect(gaps.map((g) => g.match(/fails in (\S+)$/)![1]).sort()).toEqual(commercialRegionCodes().filter((r) => !elbAccounts()[r]));
+    expect(gaps).toContainEqual(expect.stringContaining('Elbv2AccountMap.eu-central-2.value, which is missing'));
+    // ... and the same lookup under a condition that lists exactly the map's regions passes.
+    const guarded: CfnTemplate = { ...t, Conditions: { InMap: { 'Fn::Or': Object.keys(elbAccounts()).slice(0, 10).map((r) => ({ 'Fn::Equals': [region, r] })) } } };
+    (guarded.Resources.Policy.Properties.PolicyDocument.Statement[0].Principal as any).AWS = { 'Fn::If': ['InMap', { 'Fn::FindInMap': ['Elbv2AccountMap', region, 'value'] }, { Ref: 'AWS::NoValue' }] };
+    expect(regionMapGaps(guarded)).toEqual([]);
+  });
+
+  test('a condition the evaluator cannot read throws rather than passing', () => {
+    const t: CfnTemplate = {
+      Conditions: { Odd: { 'Fn::Equals': [{ Ref: 'SomeParameter' }, 'x'] } },
+      Resources: { Thing: { Type: 'AWS::SNS::Topic', Condition: 'Odd', Properties: { DisplayName: { 'Fn::FindInMap': ['Names', region, 'name'] } } } },
+    };
+    expect(() => regionMapGaps(t)).toThrow(/cannot evaluate/);
+  });
+
+  test('rotation from the Serverless Application Repository fails in eu-central-2 and the other regions without it', () => {
+    const t: CfnTemplate = { Resources: { Rotation: { Type: 'AWS::Serverless::Application', Properties: {} } } };
+    const gaps = regionalFeatureGaps(t);
+    expect(gaps).toContainEqual(expect.stringContaining('AWS::Serverless::Application is not offered in eu-central-2'));
+    expect(gaps.some((g) => g.includes('in us-east-1 '))).toBe(false);
+  });
+
+  test('CloudFront standard logs to a bucket of the stack, with no condition, fail in the opt-in regions', () => {
+    const t: CfnTemplate = {
+      Resources: {
+        Logs: { Type: 'AWS::S3::Bucket' },
+        Cdn: { Type: 'AWS::CloudFront::Distribution', Properties: { DistributionConfig: { Logging: { Bucket: { 'Fn::GetAtt': ['Logs', 'RegionalDomainName'] } } } } },
+      },
+    };
+    const regions = regionalFeatureGaps(t).map((g) => g.match(/ in (\S+), where/)![1]).sort();
+    expect(regions).toEqual(COMMERCIAL_REGIONS.filter((f) => f.optIn).map((f) => f.region));
+    expect(regions).toEqual(expect.arrayContaining(['af-south-1', 'ap-east-1', 'eu-south-1', 'me-south-1']));
+  });
+
+  test('fixed names: a proxy called Proxy, a global policy without the region, a retained vault without a per-create part', () => {
+    const t: CfnTemplate = {
+      Resources: {
+        Proxy: { Type: 'AWS::RDS::DBProxy', Properties: { DBProxyName: 'Proxy' } },
+        Headers: { Type: 'AWS::CloudFront::ResponseHeadersPolicy', Properties: { ResponseHeadersPolicyConfig: { Name: 'MyStackSiteStaticSiteHeaders79FA6246' } } },
+        Vault: { Type: 'AWS::Backup::BackupVault', DeletionPolicy: 'Retain', Properties: { BackupVaultName: 'MyStackSiteDatabaseBackupPlanVaultC541D0D3' } },
+        Postgres: { Type: 'AWS::Logs::LogGroup', DeletionPolicy: 'Retain', Properties: { LogGroupName: '/aws/rds/cluster/mystack-site-database-82db09bb/postgresql' } },
+        Generated: { Type: 'AWS::Logs::LogGroup', DeletionPolicy: 'Retain', Properties: {} },
+        PerCreate: { Type: 'AWS::Backup::BackupVault', DeletionPolicy: 'Retain', Properties: { BackupVaultName: { 'Fn::Join': ['-', ['v', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }]] } } },
+      },
+    };
+    const problems = physicalNameProblems(t, 'MyStack');
+    expect(problems.map((p) => p.split(':')[0])).toEqual(['Proxy', 'Headers', 'Vault', 'Postgres']);
+    expect(problems[0]).toMatch(/is the same in every stack/);
+    expect(problems[1]).toMatch(/account-global .* carries no AWS::Region/);
+    expect(problems[2]).toMatch(/^Vault: retained .* the next create after destroy fails/);
+    // a concrete region spelled out in a global name is per region
+    const concrete: CfnTemplate = { Resources: { Policy: { Type: 'AWS::CloudFront::CachePolicy', Properties: { CachePolicyConfig: { Name: 'MyStackPolicy-eu-west-1' } } } } };
+    expect(physicalNameProblems(concrete, 'MyStack', 'eu-west-1')).toEqual([]);
+    expect(physicalNameProblems(concrete, 'MyStack')).toHaveLength(1);
+  });
+
+  test('vended logs: a state machine and a cache logging to groups outside /aws/vendedlogs/', () => {
+    const t: CfnTemplate = {
+      Resources: {
+        Named: { Type: 'AWS::Logs::LogGroup', Properties: { LogGroupName: '/cdk-django/waiter' } },
+        Unnamed: { Type: 'AWS::Logs::LogGroup', Properties: {} },
+        Good: { Type: 'AWS::Logs::LogGroup', Properties: { LogGroupName: '/aws/vendedlogs/states/x' } },
+        Waiter: { Type: 'AWS::StepFunctions::StateMachine', Properties: { LoggingConfiguration: { Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': ['Named', 'Arn'] } } }] } } },
+        Fine: { Type: 'AWS::StepFunctions::StateMachine', Properties: { LoggingConfiguration: { Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': ['Good', 'Arn'] } } }] } } },
+        Cache: {
+          Type: 'AWS::ElastiCache::ReplicationGroup',
+          Properties: { LogDeliveryConfigurations: [{ LogType: 'slow-log', DestinationType: 'cloudwatch-logs', DestinationDetails: { CloudWatchLogsDetails: { LogGroup: { Ref: 'Unnamed' } } } }] },
+        },
+      },
+    };
+    expect(vendedLogProblems(t).map((p) => p.split(':')[0])).toEqual(['Waiter', 'Cache']);
   });
 });

@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { acknowledgeInPacks } from '../compliance';
 import { Problem, throwIfProblems } from '../errors';
 import { acknowledgeFinding } from '../nag';
+import { perCreateName } from '../names';
 import { admitOnDefaultPort } from './access';
 import { ChannelLayerOptions } from '../services/channel-layer';
 
@@ -276,8 +277,8 @@ export class DjangoCache extends Construct implements IDjangoCache {
       subnetIds: subnets.subnetIds,
     });
 
-    const slowLog = this.createLogGroup('SlowLog', props.logRetention);
-    const engineLog = this.createLogGroup('EngineLog', props.logRetention);
+    const slowLog = this.createLogGroup('SlowLog', 'slow-log', props.logRetention);
+    const engineLog = this.createLogGroup('EngineLog', 'engine-log', props.logRetention);
     this.allowLogsToUseKey();
 
     this.replicationGroup = new elasticache.CfnReplicationGroup(this, 'Resource', {
@@ -323,8 +324,14 @@ export class DjangoCache extends Construct implements IDjangoCache {
     return layerOf(this);
   }
 
-  private createLogGroup(id: string, retention: logs.RetentionDays | undefined): logs.LogGroup {
+  /**
+   * A retained log group under `/aws/vendedlogs/`, where log delivery needs no entry of its own in the
+   * account's CloudWatch Logs resource policy (5,120 characters for all of them), named per create so
+   * the next create after `cdk destroy` does not collide with the retained group.
+   */
+  private createLogGroup(id: string, logType: string, retention: logs.RetentionDays | undefined): logs.LogGroup {
     return new logs.LogGroup(this, id, {
+      logGroupName: `/aws/vendedlogs/elasticache/${perCreateName(this, { maxLength: 200, allowed: '-_' })}/${logType}`,
       retention: retention ?? logs.RetentionDays.ONE_YEAR,
       encryptionKey: this.encryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,

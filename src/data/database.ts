@@ -1,4 +1,4 @@
-import { Aws, Duration, Names, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -13,6 +13,7 @@ import { acknowledgeInPacks } from '../compliance';
 import { Problem, throwIfProblems } from '../errors';
 import { acknowledgeFinding } from '../nag';
 import { admitOnDefaultPort } from './access';
+import { perCreateName, stackUuidBlock, uniqueName } from '../names';
 import { secondsOf } from '../services/validation';
 
 /** The default PostgreSQL version, available both as Aurora PostgreSQL and RDS for PostgreSQL in aws-cdk-lib 2.262. */
@@ -418,11 +419,15 @@ function pinIndirectPorts(securityGroup: ec2.SecurityGroup, port: number): void 
   }
 }
 
-/** A lower-case, RDS-valid identifier unique to this construct (letters, digits, single hyphens, starting with a letter). */
-function physicalIdentifier(scope: Construct): string {
-  const id = Names.uniqueResourceName(scope, { maxLength: 50, separator: '-' })
-    .toLowerCase().replace(/[^a-z0-9-]/g, '').replace(/-+/g, '-').replace(/^-|-$/g, '');
-  return /^[a-z]/.test(id) ? id : `db-${id}`;
+/**
+ * An RDS identifier (letters, digits, single hyphens, starting with a letter, at most 63 characters):
+ * the construct path, unique per stack, plus the stack's UUID block, new on every create. The
+ * PostgreSQL log groups RDS writes to are named after it and outlive `cdk destroy`: the next create
+ * of the same stack gets a new identifier, so its log groups never collide with the retained ones.
+ */
+function physicalIdentifier(scope: Construct): { identifier: string; base: string } {
+  const base = uniqueName(scope, { maxLength: 50, allowed: '-', lowerCase: true });
+  return { identifier: `${base}-${stackUuidBlock()}`, base };
 }
 
 /**
@@ -434,9 +439,10 @@ function physicalIdentifier(scope: Construct): string {
  * Merge `environment` and `secrets` into the Django container and call `allowFrom(service)`.
  * Nobody is admitted until then (except the rotation function and the proxy).
  *
- * The database has a fixed identifier derived from the construct path: CloudFormation then
- * refuses changes that would replace (and so empty) the database instead of quietly doing it,
- * and the log groups can be created, encrypted and retained before RDS starts writing to them.
+ * The database has an identifier of its own (construct path plus the stack's UUID block, see
+ * `physicalIdentifier`): CloudFormation then refuses changes that would replace (and so empty) the
+ * database instead of quietly doing it, and the log groups can be created, encrypted and retained
+ * before RDS starts writing to them, under names no later create of the stack asks for again.
  */
 export class DjangoDatabase extends Construct implements IDjangoDatabase {
   /**
@@ -492,21 +498,19 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
     const vpcSubnets = props.vpcSubnets ?? {
       subnetType: props.vpc.isolatedSubnets.length > 0 ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS,
     };
-    const identifier = physicalIdentifier(this);
+    const { identifier, base: identifierBase } = physicalIdentifier(this);
 
     this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
-      description: `Encrypts the Django PostgreSQL database ${identifier}, its secret, logs, Performance Insights and backup vault`,
+      description: `Encrypts the Django PostgreSQL database ${identifierBase}, its secret, logs, Performance Insights and backup vault`,
       enableKeyRotation: true,
       removalPolicy: helperRemovalPolicy,
     });
-    // The default plan's vault is encrypted with the database's key rather than AWS Backup's own.
-    const backupPlan = props.backupPlan ?? backup.BackupPlan.daily35DayRetention(this, 'BackupPlan',
-      new backup.BackupVault(this, 'BackupVault', { encryptionKey: this.encryptionKey, removalPolicy: RemovalPolicy.RETAIN }));
+    const backupPlan = props.backupPlan ?? this.createBackupPlan(this.encryptionKey);
 
     // No egress: RDS needs none, and the ingress side is opened only by allowFrom (and rotation/proxy).
     const dbSecurityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
-      description: `PostgreSQL ${identifier}: admits only what allowFrom() names`,
+      description: `PostgreSQL ${identifierBase}: admits only what allowFrom() names`,
       allowAllOutbound: false,
     });
     this.securityGroup = dbSecurityGroup;
@@ -633,10 +637,12 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
       // Own security group without egress; binding the proxy to its target opens proxy -> database on the database port.
       const proxySecurityGroup = new ec2.SecurityGroup(this, 'ProxySecurityGroup', {
         vpc: props.vpc,
-        description: `RDS Proxy of PostgreSQL ${identifier}: admits only what allowFrom() names`,
+        description: `RDS Proxy of PostgreSQL ${identifierBase}: admits only what allowFrom() names`,
         allowAllOutbound: false,
       });
       this.proxy = new rds.DatabaseProxy(this, 'Proxy', {
+        // Proxy names are unique per account and region (at most 60 characters); the L2 would name it 'Proxy'.
+        dbProxyName: `${uniqueName(this, { maxLength: 54, allowed: '-' })}-proxy`,
         proxyTarget: this.cluster ? rds.ProxyTarget.fromCluster(this.cluster) : rds.ProxyTarget.fromInstance(this.instance!),
         // The same secret, seen without its key: otherwise the L2 also grants the role on the key
         // policy, a dependency cycle (key -> role -> policy -> secret -> key). createProxyRole covers the key.
@@ -714,6 +720,24 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
       encryptionKey: statementAdded ? this.encryptionKey : undefined,
       removalPolicy,
     }));
+  }
+
+  /**
+   * Daily backups kept 35 days (`BackupPlanRule.daily()`), in a vault of its own, encrypted with the
+   * database's key rather than AWS Backup's own. The vault is retained (it holds the recovery points)
+   * and so named per create (`perCreateName`): the next create of the stack after `cdk destroy` makes a
+   * new vault instead of failing on the old name.
+   */
+  private createBackupPlan(encryptionKey: kms.IKey): backup.BackupPlan {
+    const vault = new backup.BackupVault(this, 'BackupVault', {
+      backupVaultName: perCreateName(this, { maxLength: 50, allowed: '-_' }),
+      encryptionKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Plan names are unique per account and region (daily35DayRetention would name it 'BackupPlan').
+    const plan = new backup.BackupPlan(this, 'BackupPlan', { backupPlanName: uniqueName(this, { maxLength: 50, allowed: '-_' }), backupVault: vault });
+    plan.addRule(backup.BackupPlanRule.daily());
+    return plan;
   }
 
   /**

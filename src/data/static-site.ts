@@ -1,4 +1,4 @@
-import { Annotations, Aws, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Aws, Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -7,8 +7,11 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledgeInPacks } from '../compliance';
+import { regionCondition } from '../conditions';
 import { Problem, throwIfProblems } from '../errors';
 import { acknowledgeFinding } from '../nag';
+import { perRegionName } from '../names';
+import { cloudFrontStandardLogsDelivered, regionsWithCloudFrontStandardLogs } from '../regions';
 
 /** Key prefix of the static files in their bucket, and URL path under the distribution. */
 const STATIC_LOCATION = 'static';
@@ -78,8 +81,12 @@ export class DjangoStaticFiles extends Construct {
   public readonly mediaBucket?: s3.Bucket;
   /** Bucket of the S3 server access logs (policy-based delivery, no ACLs). */
   public readonly logBucket: s3.Bucket;
-  /** Bucket of the CloudFront standard logs (CloudFront delivers them through a bucket ACL). */
-  public readonly cdnLogBucket: s3.Bucket;
+  /**
+   * Bucket of the CloudFront standard logs (CloudFront delivers them through a bucket ACL). Absent in a
+   * stack for a concrete opt-in region, where CloudFront delivers no standard logs; an environment-agnostic
+   * stack has it and turns logging off by a condition on `AWS::Region` there.
+   */
+  public readonly cdnLogBucket?: s3.Bucket;
   /** The key encrypting the static and media buckets. */
   public readonly encryptionKey: kms.Key;
   /** The CloudFront distribution. */
@@ -106,7 +113,10 @@ export class DjangoStaticFiles extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.logBucket = this.createLogBucket();
-    this.cdnLogBucket = this.createCdnLogBucket();
+    const region = Stack.of(this).region;
+    // CloudFront delivers standard logs to no bucket in an opt-in region (src/regions.ts).
+    const standardLogs = Token.isUnresolved(region) || cloudFrontStandardLogsDelivered(region);
+    if (standardLogs) this.cdnLogBucket = this.createCdnLogBucket();
     this.bucket = this.createContentBucket('Static', props.removalPolicy ?? RemovalPolicy.RETAIN, Duration.days(30));
     if (props.media) {
       // Uploads are user data: always retained, old versions kept longer to undo deletes and overwrites.
@@ -114,8 +124,13 @@ export class DjangoStaticFiles extends Construct {
     }
 
     const headers = this.createResponseHeadersPolicy();
+    // One origin access control for both buckets, named per region: it is account-global.
+    const originAccessControl = new cloudfront.S3OriginAccessControl(this, 'OriginAccessControl', {
+      originAccessControlName: perRegionName(this, { maxLength: 64, allowed: '-' }),
+      description: `Django static files (${this.node.path})`.slice(0, 256),
+    });
     const behavior = (bucket: s3.IBucket, cachePolicy: cloudfront.ICachePolicy): cloudfront.BehaviorOptions => ({
-      origin: origins.S3BucketOrigin.withOriginAccessControl(bucket),
+      origin: origins.S3BucketOrigin.withOriginAccessControl(bucket, { originAccessControl }),
       viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
       allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
       cachePolicy,
@@ -138,11 +153,12 @@ export class DjangoStaticFiles extends Construct {
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       priceClass: props.priceClass,
       webAclId: props.webAclId,
-      enableLogging: true,
+      enableLogging: standardLogs,
       logBucket: this.cdnLogBucket,
-      logFilePrefix: 'cloudfront/',
+      logFilePrefix: standardLogs ? 'cloudfront/' : undefined,
     });
-    this.acknowledgeDistributionRules(props);
+    if (standardLogs && Token.isUnresolved(region)) this.switchOffLoggingWhereUndelivered();
+    this.acknowledgeDistributionRules(props, standardLogs);
     // With SSE-KMS, CDK lets any distribution of the account decrypt (naming this one would be circular);
     // the bucket policy still admits only this distribution, so no other one can read the objects.
     Annotations.of(this).acknowledgeWarning('@aws-cdk/aws-cloudfront-origins:wildcardKeyPolicyForOac',
@@ -306,6 +322,7 @@ export class DjangoStaticFiles extends Construct {
 
   private createResponseHeadersPolicy(): cloudfront.ResponseHeadersPolicy {
     return new cloudfront.ResponseHeadersPolicy(this, 'Headers', {
+      responseHeadersPolicyName: perRegionName(this, { maxLength: 128, allowed: '-_' }),
       comment: 'Django static files: security headers, CORS for fonts',
       securityHeadersBehavior: {
         // includeSubdomains would bind every subdomain of a custom domain to HTTPS: the site's call, not ours.
@@ -325,8 +342,24 @@ export class DjangoStaticFiles extends Construct {
     });
   }
 
-  private acknowledgeDistributionRules(props: DjangoStaticFilesProps): void {
+  /**
+   * In an environment-agnostic stack, standard logging only where CloudFront delivers it: a condition on
+   * `AWS::Region` keeps the distribution's Logging to the regions known to get it (not opt-in), and
+   * leaves it out elsewhere, also in a region newer than the list.
+   */
+  private switchOffLoggingWhereUndelivered(): void {
+    const delivered = regionCondition(this, 'CdkDjangoCloudFrontLogsDelivered', regionsWithCloudFrontStandardLogs());
+    const cfn = this.distribution.node.defaultChild as cloudfront.CfnDistribution;
+    const logging = { Bucket: this.cdnLogBucket!.bucketRegionalDomainName, Prefix: 'cloudfront/', IncludeCookies: false };
+    cfn.addPropertyOverride('DistributionConfig.Logging', Fn.conditionIf(delivered.logicalId, logging, Aws.NO_VALUE));
+  }
+
+  private acknowledgeDistributionRules(props: DjangoStaticFilesProps, standardLogs: boolean): void {
     const distribution = this.distribution;
+    if (!standardLogs) {
+      acknowledgeFinding(distribution, 'AwsSolutions-CFR3',
+        'CloudFront delivers no standard logs to buckets in opt-in regions such as this stack\'s; log the application at the load balancer (ALB access logs) instead.');
+    }
     acknowledgeFinding(distribution, 'AwsSolutions-CFR1',
       'Static files and public uploads are meant for every visitor of the site; restrict countries on the application if needed, not on its assets.');
     if (!props.webAclId) {

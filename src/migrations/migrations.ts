@@ -11,6 +11,7 @@ import { Construct, IConstruct } from 'constructs';
 import { acknowledgeInPacks, stackKey } from '../compliance';
 import { Problem, throwIfProblems } from '../errors';
 import { acknowledgeFinding } from '../nag';
+import { perCreateName } from '../names';
 import { MIGRATIONS_HANDLER_SOURCE } from './handler-source';
 import { secondsOf } from '../services/validation';
 
@@ -260,7 +261,13 @@ export class DjangoMigrations extends Construct {
   private provider(onEvent: lambda.IFunction, isComplete: lambda.IFunction, timeoutSeconds: number, props: DjangoMigrationsProps): cr.Provider {
     const retention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     const logGroup = new logs.LogGroup(this, 'ProviderLogs', { retention, encryptionKey: stackKey(this) });
-    const waiterLogGroup = new logs.LogGroup(this, 'WaiterLogs', { retention, encryptionKey: stackKey(this) });
+    // Step Functions delivers through CloudWatch Logs vended logs: under /aws/vendedlogs/ that takes no entry of
+    // its own in the account's 5,120-character logs resource policy. Retained, so named per create.
+    const waiterLogGroup = new logs.LogGroup(this, 'WaiterLogs', {
+      logGroupName: `/aws/vendedlogs/states/${perCreateName(this, { maxLength: 200, allowed: '-_' })}-waiter`,
+      retention,
+      encryptionKey: stackKey(this),
+    });
     const lambdaRole = (id: string) => {
       const role = new iam.Role(this, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
       logGroup.grantWrite(role);

@@ -1,14 +1,16 @@
-import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, CfnCondition, CfnMapping, Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
-import { FactName } from 'aws-cdk-lib/region-info';
+import { FactName, RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import { acknowledgeInPacks, stackKey } from '../compliance';
+import { regionCondition } from '../conditions';
 import { acknowledgeFinding } from '../nag';
+import { ELB_LOG_DELIVERY_PRINCIPAL, elbAccounts, regionFacts } from '../regions';
 
 /** A VPC over 2 AZs, one NAT gateway per AZ, no public IPs on launch, flow logs to CloudWatch. */
 export function createVpc(scope: Construct): ec2.Vpc {
@@ -88,31 +90,61 @@ export function createLoadBalancer(scope: Construct, vpc: ec2.IVpc, options: Loa
 }
 
 /**
- * Turns on ALB access logs in a way that also works in environment-agnostic stacks
- * (`alb.logAccessLogs` needs a concrete region). Log delivery is granted to both principals AWS
- * uses: the regional ELB account (regions before August 2022, looked up through a CloudFormation
- * mapping; the own account stands in where the region has none) and the log delivery service
- * principal (newer regions).
+ * Turns on ALB access logs in every commercial region, also in environment-agnostic stacks
+ * (`alb.logAccessLogs` needs a concrete region). Log delivery is granted to the principal AWS uses in
+ * the region (src/regions.ts): the regional ELB account in regions opened before August 2022, the
+ * log delivery service principal since. Environment-agnostic templates grant the service principal
+ * everywhere (the safe default, also for regions newer than the list) and add the ELB account only
+ * under a condition listing exactly the regions of the account map, so no lookup can fail.
  */
 export function enableAccessLogs(alb: elbv2.ApplicationLoadBalancer, bucket: s3.Bucket, prefix: string): void {
   const stack = Stack.of(alb);
-  const elbAccount = stack.regionalFact(FactName.ELBV2_ACCOUNT, Aws.ACCOUNT_ID);
   const objects = bucket.arnForObjects(`${prefix}/AWSLogs/${Aws.ACCOUNT_ID}/*`);
-  bucket.addToResourcePolicy(new iam.PolicyStatement({
-    actions: ['s3:PutObject'],
-    principals: [new iam.ArnPrincipal(`arn:${Aws.PARTITION}:iam::${elbAccount}:root`)],
-    resources: [objects],
-  }));
-  bucket.addToResourcePolicy(new iam.PolicyStatement({
-    actions: ['s3:PutObject'],
-    principals: [new iam.ServicePrincipal('logdelivery.elasticloadbalancing.amazonaws.com')],
-    resources: [objects],
-  }));
+  const principals: iam.IPrincipal[] = [];
+  if (Token.isUnresolved(stack.region)) {
+    const { map, condition } = elbAccountLookup(stack);
+    principals.push(new iam.ServicePrincipal(ELB_LOG_DELIVERY_PRINCIPAL));
+    principals.push(new iam.ArnPrincipal(Fn.conditionIf(condition.logicalId,
+      `arn:${Aws.PARTITION}:iam::${map.findInMap(Aws.REGION, 'account')}:root`, Aws.NO_VALUE).toString()));
+  } else {
+    const account = elbAccountOf(stack.region);
+    principals.push(account ? new iam.AccountPrincipal(account) : new iam.ServicePrincipal(ELB_LOG_DELIVERY_PRINCIPAL));
+  }
+  bucket.addToResourcePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], principals, resources: [objects] }));
   alb.setAttribute('access_logs.s3.enabled', 'true');
   alb.setAttribute('access_logs.s3.bucket', bucket.bucketName);
   alb.setAttribute('access_logs.s3.prefix', prefix);
   // The ALB writes a test object when logging is enabled: the policy must exist first.
   if (bucket.policy) alb.node.addDependency(bucket.policy);
+}
+
+/**
+ * The ELB accounts by region: the commercial regions from src/regions.ts, the other partitions (China,
+ * GovCloud, ISO) from aws-cdk-lib's region facts, which src/regions.ts does not cover.
+ */
+function allElbAccounts(): { [region: string]: string } {
+  const others = Object.entries(RegionInfo.regionMap(FactName.ELBV2_ACCOUNT))
+    .filter(([region]) => partitionOf(region) !== 'aws');
+  return { ...Object.fromEntries(others), ...elbAccounts() };
+}
+
+/** The partition of a region code, by its prefix. */
+function partitionOf(region: string): string {
+  return RegionInfo.get(region).partition ?? 'aws';
+}
+
+/** The ELB account of a concrete region, or undefined where the service principal delivers the logs. */
+function elbAccountOf(region: string): string | undefined {
+  return regionFacts(region) ? regionFacts(region)!.elbAccount : allElbAccounts()[region];
+}
+
+/** One per stack: the ELB account map and the condition "this region is in the map". */
+function elbAccountLookup(stack: Stack): { map: CfnMapping; condition: CfnCondition } {
+  const accounts = allElbAccounts();
+  const map = (stack.node.tryFindChild('CdkDjangoElbAccounts') as CfnMapping | undefined) ?? new CfnMapping(stack, 'CdkDjangoElbAccounts', {
+    mapping: Object.fromEntries(Object.entries(accounts).map(([region, account]) => [region, { account }])),
+  });
+  return { map, condition: regionCondition(stack, 'CdkDjangoElbAccountRegion', Object.keys(accounts)) };
 }
 
 /** A regional WAFv2 web ACL with AWS managed rule groups, associated with the load balancer. */

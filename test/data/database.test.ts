@@ -10,7 +10,7 @@ import { IConstruct } from 'constructs';
 import { DatabaseEngineKind, DjangoDatabase, DjangoDatabaseProps, IDjangoDatabase } from '../../src/data/database';
 import { createVpc } from '../../src/services/network';
 import { formatFindings, nagFindings } from '../helpers/compliance';
-import { IMAGE, newStack, only } from '../helpers/template';
+import { IMAGE, newStack, only, text } from '../helpers/template';
 
 /** The library's own VPC (public + PRIVATE_WITH_EGRESS subnets) and a database in it. */
 function build(props: Partial<DjangoDatabaseProps> = {}) {
@@ -121,14 +121,16 @@ describe('Aurora Serverless v2 defaults', () => {
     const groups = dbLogGroups();
     expect(groups).toHaveLength(1);
     const [groupId, group] = groups[0];
-    expect(group.Properties.LogGroupName).toBe(`/aws/rds/cluster/${cluster.DBClusterIdentifier}/postgresql`);
+    // named after the cluster identifier, which carries the stack's UUID block (new on every create)
+    expect(text(group.Properties.LogGroupName)).toBe(`/aws/rds/cluster/${text(cluster.DBClusterIdentifier)}/postgresql`);
+    expect(text(cluster.DBClusterIdentifier)).toMatch(/^test-db-[0-9a-f]{8}-\{"Fn::Select":\[0,\{"Fn::Split":\["-",\{"Fn::Select":\[2,\{"Fn::Split":\["\/",\{"Ref":"AWS::StackId"\}\]\}\]\}\]\}\]\}$/);
     expect(group.Properties.RetentionInDays).toBe(365);
     expect(group.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
     template.hasResource('AWS::RDS::DBCluster', { DependsOn: Match.arrayWith([groupId]) });
     // and CloudWatch Logs may use the key, only for this database's log groups
     const statements = dbKey().KeyPolicy.Statement;
     const logs = statements.find((s: any) => JSON.stringify(s.Principal).includes('logs.'));
-    expect(JSON.stringify(logs.Condition)).toContain(`log-group:/aws/rds/cluster/${cluster.DBClusterIdentifier}/*`);
+    expect(text(logs.Condition.ArnLike['kms:EncryptionContext:aws:logs:arn'])).toContain(`log-group:/aws/rds/cluster/${text(cluster.DBClusterIdentifier)}/*`);
   });
 
   test('the generated credentials rotate every 30 days', () => {
@@ -306,8 +308,9 @@ describe('RDS instance', () => {
 
   test('exports the postgresql and upgrade logs into their own log groups', () => {
     expect(instance.EnableCloudwatchLogsExports).toEqual(['postgresql', 'upgrade']);
-    const names = Object.values(template.findResources('AWS::Logs::LogGroup')).map((r: any) => r.Properties.LogGroupName).sort();
-    expect(names).toEqual([`/aws/rds/instance/${instance.DBInstanceIdentifier}/postgresql`, `/aws/rds/instance/${instance.DBInstanceIdentifier}/upgrade`]);
+    const names = Object.values(template.findResources('AWS::Logs::LogGroup')).map((r: any) => text(r.Properties.LogGroupName)).sort();
+    const id = text(instance.DBInstanceIdentifier);
+    expect(names).toEqual([`/aws/rds/instance/${id}/postgresql`, `/aws/rds/instance/${id}/upgrade`]);
     expect(only(template, 'AWS::SecretsManager::RotationSchedule').RotationRules).toEqual({ ScheduleExpression: 'rate(30 days)' });
   });
 

@@ -170,8 +170,20 @@ describe('DjangoStaticFiles distribution', () => {
     expect(dist.ViewerCertificate).toBeUndefined();
   });
 
-  test('standard logs go to the log bucket under cloudfront/', () => {
-    expect(dist.Logging).toEqual({ Bucket: { 'Fn::GetAtt': [quickIds.CdnLogs, 'RegionalDomainName'] }, Prefix: 'cloudfront/' });
+  test('standard logs go to the log bucket under cloudfront/, in the regions CloudFront delivers them to', () => {
+    expect(dist.Logging).toEqual({
+      'Fn::If': ['CdkDjangoCloudFrontLogsDelivered', {
+        Bucket: { 'Fn::GetAtt': [quickIds.CdnLogs, 'RegionalDomainName'] }, Prefix: 'cloudfront/', IncludeCookies: false,
+      }, { Ref: 'AWS::NoValue' }],
+    });
+  });
+
+  test('in a concrete opt-in region: no standard logs, no log bucket for them, CFR3 acknowledged with the reason', () => {
+    const stack = new Stack(new App(), 'OptIn', { env: { region: 'eu-south-1' } });
+    const site = new DjangoStaticFiles(stack, 'Static');
+    expect(site.cdnLogBucket).toBeUndefined();
+    expect(only(Template.fromStack(stack), 'AWS::CloudFront::Distribution').DistributionConfig.Logging).toBeUndefined();
+    expect(JSON.stringify(site.distribution.node.metadata)).toContain('CloudFront delivers no standard logs to buckets in opt-in regions');
   });
 
   test('a year-long cache for static files keyed on the path and encoding only', () => {
