@@ -6,6 +6,7 @@ import { deployGraphProblems } from './helpers/lifecycle-checks';
 import { commercialRegionCodes } from '../src/regions';
 import { physicalNameProblems, regionMapGaps, regionalFeatureGaps, vendedLogProblems } from './helpers/region-checks';
 import { unpinnedSharedSecrets } from './helpers/template-checks';
+import { gettingStarted, readmeSteps } from './integration/lib/readme-steps';
 
 const root = join(__dirname, '..');
 const examples = readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.ts')).map((f) => basename(f, '.ts')).sort();
@@ -78,14 +79,24 @@ const EXPECT: Record<string, (t: any) => void> = {
     expect(tg.TargetGroupAttributes).toContainEqual({ Key: 'stickiness.enabled', Value: 'false' });
   },
   'django-app-quickstart': (t) => {
-    // the WebSocket requirement makes a mixed app: Gunicorn and Daphne services behind one ALB
+    // no requirements: one Gunicorn service behind Nginx, no cache, the app module found in the project
+    const apps = resourcesOf(t, 'AWS::ECS::TaskDefinition').map((td) => td.ContainerDefinitions.find((c: any) => c.Name === 'app'));
+    expect(apps).toHaveLength(1);
+    expect(apps[0].Command[0]).toBe('gunicorn');
+    expect(apps[0].Command).toContain('config.wsgi:application'); // examples/mysite/config/wsgi.py
+    expect(apps[0].Environment).toContainEqual({ Name: 'DJANGO_DEBUG', Value: 'false' });
+    expect(resourcesOf(t, 'AWS::ElastiCache::ReplicationGroup')).toHaveLength(0);
+    // the image is built from the sample project (an asset), never a hard-coded tag
+    expect(JSON.stringify(apps[0].Image)).toContain('cdk-hnb659fds-container-assets');
+  },
+  'django-app-websockets': (t) => {
+    // the WebSocket requirement makes a mixed app: Gunicorn and Daphne services behind one ALB, and a cache
     const commands = resourcesOf(t, 'AWS::ECS::TaskDefinition')
       .map((td) => td.ContainerDefinitions.find((c: any) => c.Name === 'app').Command[0]).sort();
     expect(commands).toEqual(['daphne', 'gunicorn']);
     expect(resourcesOf(t, 'AWS::ElasticLoadBalancingV2::ListenerRule')[0].Conditions)
       .toContainEqual({ Field: 'path-pattern', PathPatternConfig: { Values: ['/ws/*'] } });
-    // the image is built from the sample project (an asset), never a hard-coded tag
-    expect(JSON.stringify(resourcesOf(t, 'AWS::ECS::TaskDefinition')[0].ContainerDefinitions[0].Image)).toContain('cdk-hnb659fds-container-assets');
+    expect(resourcesOf(t, 'AWS::ElastiCache::ReplicationGroup')).toHaveLength(1);
   },
   'django-app-channels': (t) => {
     // mixed: Gunicorn + Daphne, HTTPS, database, cache, CDN, migrations + collectstatic, alarms to a topic
@@ -184,6 +195,24 @@ describe('README', () => {
   ])('the settings block %s is the one the integration suite runs', (marker, title) => {
     const quoted = readme.match(new RegExp(`<!-- settings: ${marker} -->\\s*\`\`\`python\\n([\\s\\S]*?)\`\`\``));
     const sample = readFileSync(join(root, 'examples/mysite/config/settings.py'), 'utf8')
+      .match(new RegExp(`(# --- cdk-django: ${title} ---[\\s\\S]*?# --- end cdk-django: ${title} ---)`));
+    expect(quoted).not.toBeNull();
+    expect(sample).not.toBeNull();
+    expect(quoted![1].trim()).toBe(sample![1].trim());
+  });
+
+  test('"Getting started" gives, in order, every file the newcomer integration test applies to a fresh startproject', () => {
+    const steps = readmeSteps(gettingStarted(readme)).map((s) => `${s.kind} ${s.path}`);
+    expect(steps).toEqual(['file cdk.json', 'file main.ts', 'file mysite/requirements.txt', 'file mysite/Dockerfile',
+      'append mysite/mysite/settings.py', 'append mysite/mysite/urls.py']);
+  });
+
+  test.each([
+    ['append: mysite/mysite/settings.py', 'examples/mysite/config/settings.py', 'settings'],
+    ['sample: config/asgi.py Channels routing', 'examples/mysite/config/asgi.py', 'Channels routing'],
+  ])('the block <!-- %s --> is the sample project\'s (%s), which the integration suite runs', (marker, file, title) => {
+    const quoted = readme.match(new RegExp(`<!-- ${marker} -->\\s*\`\`\`python\\n([\\s\\S]*?)\`\`\``));
+    const sample = readFileSync(join(root, file), 'utf8')
       .match(new RegExp(`(# --- cdk-django: ${title} ---[\\s\\S]*?# --- end cdk-django: ${title} ---)`));
     expect(quoted).not.toBeNull();
     expect(sample).not.toBeNull();

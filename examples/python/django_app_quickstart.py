@@ -1,4 +1,4 @@
-"""DjangoApp with its defaults, in Python: the quickstart of the README.
+"""DjangoApp with its defaults (Gunicorn behind Nginx), in Python: the quickstart of the README.
 
     cdk synth --app "python examples/python/django_app_quickstart.py"
 """
@@ -22,10 +22,9 @@ stack = cdk.Stack(app, "DjangoAppQuickstart")
 site = DjangoApp(
     stack,
     "Site",
-    image=ecs.ContainerImage.from_asset(MYSITE),
-    requirements={"websockets": True},
+    image=ecs.ContainerImage.from_asset(MYSITE),  # the app module is found in the project (config.wsgi)
 )
-print(f"{site.decision.server.name}: {site.decision.reason}", file=sys.stderr)  # GUNICORN_DAPHNE: WebSockets on /ws/: ...
+print(f"{site.decision.server.name}: {site.decision.reason}", file=sys.stderr)  # GUNICORN: Gunicorn: the simplest ...
 # README:end quickstart
 
 app.synth()

@@ -1,7 +1,8 @@
-import { Annotations, Duration, Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
+import { informUser, markLibraryConstruct } from '../annotations';
 import { Problem, throwIfProblems } from '../errors';
 import { claimImageWarning } from '../image-tags';
 import { DjangoRequirements, DjangoServerChoice, selectionProblems, selectServer, ServerDecision } from './selection';
@@ -34,13 +35,15 @@ export interface DjangoAppProps extends DjangoSiteProps {
    */
   readonly server?: DjangoServerChoice;
   /**
-   * The WSGI application, `module:callable`, for Gunicorn or uWSGI.
-   * @default 'config.wsgi:application'
+   * The WSGI application, `module:callable`, for Gunicorn or uWSGI (`'mysite.wsgi:application'` for a
+   * `django-admin startproject mysite` layout). Checked against the project when the image is built from it.
+   * @default - the project's `<package>/wsgi.py` when the image is `ContainerImage.fromAsset(dir)`, else 'config.wsgi:application'
    */
   readonly wsgiModule?: string;
   /**
-   * The ASGI application, `module:callable`, for Daphne or Gunicorn's uvicorn worker.
-   * @default 'config.asgi:application'
+   * The ASGI application, `module:callable`, for Daphne or Gunicorn's uvicorn worker (`'mysite.asgi:application'`
+   * for a `startproject mysite` layout). Checked against the project when the image is built from it.
+   * @default - the project's `<package>/asgi.py` when the image is `ContainerImage.fromAsset(dir)`, else 'config.asgi:application'
    */
   readonly asgiModule?: string;
   /**
@@ -148,12 +151,16 @@ const DEFAULT_WEBSOCKET_RULE_PRIORITY = 40000;
  * A Django project in production: picks Gunicorn, uWSGI, Daphne or a WSGI + Daphne pair from the
  * project's requirements, and builds the service(s) behind one load balancer.
  *
+ * The servers import `wsgiModule` (and `asgiModule` for Daphne or Gunicorn's uvicorn worker). When the
+ * image is built from a local directory (`ContainerImage.fromAsset(dir)`), both default to the
+ * project's own `wsgi.py`/`asgi.py`, and a module that is not there fails synth naming the one that is.
+ *
  * @example
- * const app = new DjangoApp(stack, 'Site', {
- *   image: ecs.ContainerImage.fromAsset('./mysite'),
- *   requirements: { websockets: true },
+ * const site = new DjangoApp(stack, 'Site', {
+ *   image: ecs.ContainerImage.fromAsset(path.join(__dirname, 'mysite')),
+ *   wsgiModule: 'mysite.wsgi:application', // found in the project when left out
  * });
- * app.decision.server; // 'gunicorn+daphne'
+ * site.decision.server; // 'gunicorn'
  */
 export class DjangoApp extends Construct {
   /** The server layout and why it was picked. */
@@ -183,6 +190,7 @@ export class DjangoApp extends Construct {
     super(scope, id);
     // A moving image tag is warned about here, once, not at each service inside.
     claimImageWarning(this);
+    markLibraryConstruct(this);
     const requirements = props.requirements ?? {};
     throwIfProblems(this, [...selectionProblems(requirements, props.server), ...appProblems(props)]);
     this.decision = selectServer(requirements, props.server);
@@ -328,7 +336,7 @@ export class DjangoApp extends Construct {
     }
 
     this.node.addMetadata('cdk-django:decision', { server: d.server, reason: d.reason });
-    Annotations.of(this).addInfo(`cdk-django: ${d.server} — ${d.reason}`);
+    informUser(this, `cdk-django: ${d.server} — ${d.reason}`);
   }
 
   /** Settings every app container gets from the data tier; a user `environment`/`secrets` entry may not shadow one. */

@@ -1,4 +1,4 @@
-import { Aws, CfnResource, CustomResource, Duration, Lazy, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Aws, CfnResource, CustomResource, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, DependencyGroup, IConstruct, IDependable } from 'constructs';
+import { warnUser } from '../annotations';
 import { acknowledgeInPacks, stackKey } from '../compliance';
 import { Problem, throwIfProblems } from '../errors';
 import { acknowledgeFinding } from '../nag';
@@ -877,7 +878,7 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
       },
     }), true);
     if (!statementAdded) {
-      Validations.of(this).addWarning('cdk-django:database-logs-unencrypted',
+      warnUser(this, 'database-logs-unencrypted',
         'The imported encryptionKey\'s policy cannot be extended here, so the PostgreSQL log groups use CloudWatch Logs\' default encryption.');
     }
     return types.map((type) => new logs.LogGroup(this, `Logs-${type}`, {
@@ -952,7 +953,7 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
     // them where there is a route out, falling back to the database subnets (which then need endpoints).
     const withEgress = vpc.privateSubnets.length > 0;
     if (!withEgress) {
-      Validations.of(this).addWarning('cdk-django:database-rotation-endpoint',
+      warnUser(this, 'database-rotation-endpoint',
         'The VPC has no subnets with egress: the database setup and rotation functions need Secrets Manager and ECS interface endpoints and an S3 gateway endpoint in the database subnets.');
     }
     const subnets = withEgress ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : dbSubnets;

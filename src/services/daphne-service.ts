@@ -19,8 +19,8 @@ const DAPHNE_PING_GRANULARITY_SECONDS = 2;
 /** Props of DjangoDaphneService. */
 export interface DjangoDaphneServiceProps extends DjangoServiceBaseProps {
   /**
-   * The ASGI application (Channels `ProtocolTypeRouter`), `module:callable`.
-   * @default 'config.asgi:application'
+   * The ASGI application (Channels `ProtocolTypeRouter`), `module:callable`. Checked against the project when the image is built from it.
+   * @default - the project's `<package>/asgi.py` when the image is `ContainerImage.fromAsset(dir)`, else 'config.asgi:application'
    */
   readonly asgiModule?: string;
   /**
@@ -73,7 +73,7 @@ export interface DjangoDaphneServiceProps extends DjangoServiceBaseProps {
 
 function daphneConfigOf(props: DjangoDaphneServiceProps, ctx: ServerContext): DaphneConfig {
   return {
-    asgiModule: props.asgiModule ?? 'config.asgi:application',
+    asgiModule: props.asgiModule ?? ctx.defaultAsgiModule,
     bindHost: ctx.bindHost,
     bindPort: ctx.port,
     proxyHeaders: true,
@@ -159,6 +159,7 @@ export class DjangoDaphneService extends DjangoServiceBase {
     }
     return {
       command: problems.length === 0 ? renderDaphneArgv(config) : [],
+      appModule: { kind: 'asgi', module: config.asgiModule, given: props.asgiModule !== undefined },
       upstreamProtocol: 'http',
       websocketPaths,
       websocketReadTimeoutSeconds: wsRead,

@@ -12,13 +12,13 @@ import {
 /** Props of DjangoGunicornService. */
 export interface DjangoGunicornServiceProps extends DjangoServiceBaseProps {
   /**
-   * The WSGI application, `module:callable`.
-   * @default 'config.wsgi:application'
+   * The WSGI application, `module:callable`. Checked against the project when the image is built from it.
+   * @default - the project's `<package>/wsgi.py` when the image is `ContainerImage.fromAsset(dir)`, else 'config.wsgi:application'
    */
   readonly wsgiModule?: string;
   /**
-   * The ASGI application for the UVICORN or ASGI worker class, `module:callable`.
-   * @default 'config.asgi:application'
+   * The ASGI application for the UVICORN or ASGI worker class, `module:callable`. Checked against the project when the image is built from it.
+   * @default - the project's `<package>/asgi.py` when the image is `ContainerImage.fromAsset(dir)`, else 'config.asgi:application'
    */
   readonly asgiModule?: string;
   /**
@@ -83,8 +83,8 @@ function gunicornConfigOf(props: DjangoGunicornServiceProps, ctx: ServerContext)
     : Defaults.keepAliveBehindProxy;
   return {
     appModule: isAsgiWorker(workerClass)
-      ? props.asgiModule ?? 'config.asgi:application'
-      : props.wsgiModule ?? 'config.wsgi:application',
+      ? props.asgiModule ?? ctx.defaultAsgiModule
+      : props.wsgiModule ?? ctx.defaultWsgiModule,
     bindHost: ctx.bindHost,
     bindPort: ctx.port,
     workerClass,
@@ -142,6 +142,9 @@ export class DjangoGunicornService extends DjangoServiceBase {
     }
     return {
       command: problems.length === 0 ? renderGunicornArgv(config) : [],
+      appModule: config.workerClass === GunicornWorkerClass.UVICORN
+        ? { kind: 'asgi', module: config.appModule, given: props.asgiModule !== undefined }
+        : { kind: 'wsgi', module: config.appModule, given: props.wsgiModule !== undefined },
       upstreamProtocol: 'http',
       websocketPaths: props.websocketPaths,
       problems,

@@ -1,9 +1,11 @@
 import { Token } from 'aws-cdk-lib';
 import { Defaults } from '../defaults';
 import { Problem } from '../errors';
+import { defaultAppModule } from '../project/checks';
+import { ProjectLayout } from '../project/layout';
 import { Proxy, ProxyKind } from '../proxy/proxy';
 import { proxySidecarProblems } from '../proxy/sidecar';
-import { MANAGED_ENV_NAMES } from '../settings';
+import { MANAGED_ENV_NAMES, SettingsEnv } from '../settings';
 import { StaticFiles, StaticFilesMode } from '../static-files';
 import { AppServerSpec, DjangoServiceBaseProps, LeafDefaults, ServerContext } from './service-props';
 import { fargateSizeProblems, secondsOf, wholeSecondsProblem } from './validation';
@@ -52,8 +54,10 @@ export function resolveService(props: DjangoServiceBaseProps, defaults: LeafDefa
 }
 
 /** What the server leaf is told about where it runs. */
-export function serverContextOf(r: ResolvedService): ServerContext {
+export function serverContextOf(r: ResolvedService, project?: ProjectLayout): ServerContext {
   return {
+    defaultWsgiModule: defaultAppModule('wsgi', project),
+    defaultAsgiModule: defaultAppModule('asgi', project),
     vcpu: r.cpu / 1024,
     memoryLimitMiB: r.memoryLimitMiB,
     proxyKind: r.proxy.kind,
@@ -131,7 +135,9 @@ function settingsProblems(props: DjangoServiceBaseProps): Problem[] {
     }
   }
   for (const name of [...Object.keys(props.environment ?? {}), ...Object.keys(props.secrets ?? {})]) {
-    if (MANAGED_ENV_NAMES.includes(name)) {
+    if (name === SettingsEnv.DEBUG) {
+      problems.push({ prop: props.secrets?.[name] ? 'secrets' : 'environment', message: `${name} is set by the construct, always to false: a deployed site never runs with DEBUG on; remove it` });
+    } else if (MANAGED_ENV_NAMES.includes(name)) {
       problems.push({ prop: props.secrets?.[name] ? 'secrets' : 'environment', message: `${name} is set by the construct; use the matching prop (settingsModule, domainNames, secretKey, staticFiles) instead` });
     }
   }

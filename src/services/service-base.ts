@@ -8,17 +8,21 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { markLibraryConstruct, warnUser } from '../annotations';
 import { acknowledgeInPacks, stackKey } from '../compliance';
 import { Defaults } from '../defaults';
 import { throwIfProblems } from '../errors';
 import { imageWarningTarget, movingImageMessage, movingImageReason } from '../image-tags';
 import { acknowledgeFinding } from '../nag';
+import { createLoadBalancer, createVpc } from './network';
 import { appStopTimeoutSeconds, ResolvedService, resolveService, serverContextOf, serviceProblems } from './resolve';
+import { AppServerSpec, DjangoServiceBaseProps, LeafDefaults, ServerContext } from './service-props';
+import { appModuleProblems, settingsModuleOf, settingsWarnings } from '../project/checks';
+import { ProjectLayout } from '../project/layout';
+import { projectLayoutOf } from '../project/project';
 import { addProxySidecar, bodyLimitKiB } from '../proxy/sidecar';
 import { csrfTrustedOrigins, renderHealthProbe, SettingsEnv } from '../settings';
 import { StaticFilesMode } from '../static-files';
-import { createLoadBalancer, createVpc } from './network';
-import { AppServerSpec, DjangoServiceBaseProps, LeafDefaults, ServerContext } from './service-props';
 
 /**
  * Everything a Django service on ECS Fargate shares, whatever the app server: network, cluster,
@@ -67,12 +71,16 @@ export abstract class DjangoServiceBase extends Construct {
 
   protected constructor(scope: Construct, id: string, props: DjangoServiceBaseProps) {
     super(scope, id);
+    markLibraryConstruct(this);
 
     const r = resolveService(props, this._leafDefaults(props));
-    this._serverContext = serverContextOf(r);
+    // The project the image is built from (fromAsset): its app module is the default, and is checked.
+    const project = projectLayoutOf(props.image);
+    this._serverContext = serverContextOf(r, project);
     const server = this._renderServer(props, this._serverContext);
-    throwIfProblems(this, serviceProblems(props, r, server));
+    throwIfProblems(this, [...serviceProblems(props, r, server), ...appModuleProblems(server.appModule, project)]);
     this.command = server.command;
+    this.warnAboutSettings(props, server, project);
 
     // ---- network, cluster, load balancer ----
     this.vpc = props.vpc ?? props.cluster?.vpc ?? props.loadBalancer?.vpc ?? createVpc(this);
@@ -207,20 +215,33 @@ export abstract class DjangoServiceBase extends Construct {
 
   private addWarnings(props: DjangoServiceBaseProps, r: ResolvedService, server: AppServerSpec): void {
     if (!props.certificate && !props.listener) {
-      Validations.of(this).addWarning('cdk-django:http-only',
+      warnUser(this, 'http-only',
         'No certificate: the site is served over plain HTTP. Give `certificate` (and `domainNames`) for HTTPS before real users arrive.');
     }
     if (!r.hasProxy) {
-      Validations.of(this).addWarning('cdk-django:task-ip-allowed-host',
+      warnUser(this, 'task-ip-allowed-host',
         'Proxy.none(): ALB health checks send the task IP as Host, which Django rejects (400) unless settings.py adds the task IP from the ECS metadata endpoint to ALLOWED_HOSTS (README: "Health checks without a proxy").');
     }
     for (const warning of server.warnings ?? []) {
-      Validations.of(this).addWarning(`cdk-django:${warning.id}`, warning.message);
+      warnUser(this, warning.id, warning.message);
+    }
+  }
+
+  /** Warns about settings that must not reach production, in the settings module the app would load. */
+  private warnAboutSettings(props: DjangoServiceBaseProps, server: AppServerSpec, project?: ProjectLayout): void {
+    if (!project) return;
+    const appSource = project.source(server.appModule.module.split(':')[0]);
+    const settingsModule = props.settingsModule ?? (appSource && settingsModuleOf(appSource.text));
+    const settings = settingsModule ? project.source(settingsModule) : undefined;
+    for (const warning of settings ? settingsWarnings(settings.path, settings.text) : []) {
+      warnUser(this, warning.id, warning.message);
     }
   }
 
   private addAppContainer(props: DjangoServiceBaseProps, r: ResolvedService, server: AppServerSpec): ecs.ContainerDefinition {
     const environment: { [k: string]: string } = {
+      // Production, always: the settings block reads it (its local fallback is DEBUG on).
+      [SettingsEnv.DEBUG]: 'false',
       [SettingsEnv.ALLOWED_HOSTS]: this.allowedHosts.join(','),
       [SettingsEnv.CSRF_TRUSTED_ORIGINS]: csrfTrustedOrigins(this.allowedHosts, props.certificate !== undefined).join(','),
     };

@@ -6,6 +6,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Problem } from '../errors';
+import { AppModuleUse } from '../project/checks';
 import { Proxy, ProxyKind } from '../proxy/proxy';
 import { StaticFiles } from '../static-files';
 
@@ -190,6 +191,8 @@ export interface DjangoServiceBaseProps extends DjangoSiteProps {
 /** What a server leaf renders for the base. @internal */
 export interface AppServerSpec {
   readonly command: string[];
+  /** The WSGI/ASGI module the command imports (checked against the project when the image is built from it). */
+  readonly appModule: AppModuleUse;
   /** How the proxy talks to the server (uWSGI behind a proxy speaks the uwsgi protocol). */
   readonly upstreamProtocol: 'http' | 'uwsgi';
   /** URL prefixes the proxy passes on as WebSockets. */
@@ -213,6 +216,10 @@ export interface AppServerSpec {
 
 /** What the base tells a server leaf about where it runs. @internal */
 export interface ServerContext {
+  /** The WSGI module when none is given: the project's wsgi.py (fromAsset), else config.wsgi:application. */
+  readonly defaultWsgiModule: string;
+  /** The ASGI module when none is given: the project's asgi.py (fromAsset), else config.asgi:application. */
+  readonly defaultAsgiModule: string;
   readonly vcpu: number;
   readonly memoryLimitMiB: number;
   readonly proxyKind: ProxyKind;

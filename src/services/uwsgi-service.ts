@@ -47,8 +47,8 @@ export interface UwsgiCacheOptions {
 /** Props of DjangoUwsgiService. */
 export interface DjangoUwsgiServiceProps extends DjangoServiceBaseProps {
   /**
-   * The WSGI application, `module:callable`.
-   * @default 'config.wsgi:application'
+   * The WSGI application, `module:callable`. Checked against the project when the image is built from it.
+   * @default - the project's `<package>/wsgi.py` when the image is `ContainerImage.fromAsset(dir)`, else 'config.wsgi:application'
    */
   readonly wsgiModule?: string;
   /**
@@ -125,7 +125,7 @@ function uwsgiConfigOf(props: DjangoUwsgiServiceProps, ctx: ServerContext): Uwsg
   const processes = props.processes ?? defaultUwsgiProcesses(ctx.vcpu);
   const http = ctx.proxyKind === ProxyKind.NONE;
   return {
-    appModule: props.wsgiModule ?? 'config.wsgi:application',
+    appModule: props.wsgiModule ?? ctx.defaultWsgiModule,
     protocol: http ? 'http' : 'uwsgi',
     bindHost: ctx.bindHost,
     bindPort: ctx.port,
@@ -185,6 +185,7 @@ export class DjangoUwsgiService extends DjangoServiceBase {
     const ok = problems.length === 0;
     return {
       command: ok ? ['sh', '-c', uwsgiStartScript(UWSGI_INI_ENV, UWSGI_INI_PATH)] : [],
+      appModule: { kind: 'wsgi', module: config.appModule, given: props.wsgiModule !== undefined },
       environment: ok ? { [UWSGI_INI_ENV]: renderUwsgiIni(config) } : {},
       upstreamProtocol: config.protocol === 'http' ? 'http' : 'uwsgi',
       healthCheckPort: config.healthCheckPort,

@@ -1,16 +1,43 @@
 # The sample project the integration suite deploys: settings wired from the library's environment
-# variables exactly as the README tells users to wire theirs.
+# variables exactly as the README tells users to wire theirs (the cdk-django blocks are the README's).
 import os
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DEBUG = False
 
-SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
-ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost").split(",")
+INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "django.contrib.staticfiles", "channels", "web"]
+MIDDLEWARE = ["django.middleware.security.SecurityMiddleware", "django.middleware.common.CommonMiddleware"]
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+DATABASES = {}
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- cdk-django: settings ---
+# On ECS the construct sets the DJANGO_* variables; without them (manage.py runserver) this is local development.
+import os
+DEBUG = os.environ.get("DJANGO_DEBUG", "true") == "true"  # the construct always passes DJANGO_DEBUG=false
+SECRET_KEY = os.environ["DJANGO_SECRET_KEY"] if not DEBUG else os.environ.get("DJANGO_SECRET_KEY", "django-insecure-local-development-only")
+ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")  # the load balancer terminates TLS
+# Static files: collectstatic (in the Dockerfile) gathers them into STATIC_ROOT, WhiteNoise serves them.
 STATIC_URL = os.environ.get("DJANGO_STATIC_URL", "/static/")
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")  # the ALB terminates TLS
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# Behind HTTPS (a certificate on the load balancer): redirect plain HTTP, and keep cookies off it.
+SECURE_SSL_REDIRECT = SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = any(o.startswith("https://") for o in CSRF_TRUSTED_ORIGINS)
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "whitenoise.middleware.WhiteNoiseMiddleware")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+import django
+if django.VERSION >= (6, 0):  # Content Security Policy, built into Django 6.0+: reported, not yet enforced
+    from django.utils.csp import CSP
+    MIDDLEWARE.append("django.middleware.csp.ContentSecurityPolicyMiddleware")
+    SECURE_CSP_REPORT_ONLY = {"default-src": [CSP.SELF]}
+# --- end cdk-django: settings ---
+
 
 # --- cdk-django: ECS task IP ---
 import json, urllib.request
@@ -28,18 +55,6 @@ ALLOWED_HOSTS += _ecs_task_ips()
 # The ALB's health check sends no X-Forwarded-Proto: keep SECURE_SSL_REDIRECT off the health path.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # --- end cdk-django: ECS task IP ---
-
-SECURE_SSL_REDIRECT = True
-STATIC_ROOT = os.environ.get("SAMPLE_STATIC_ROOT", str(BASE_DIR / "staticfiles"))
-DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
-
-INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "django.contrib.staticfiles", "channels", "web"]
-MIDDLEWARE = ["django.middleware.security.SecurityMiddleware", "django.middleware.common.CommonMiddleware"]
-ROOT_URLCONF = "config.urls"
-WSGI_APPLICATION = "config.wsgi.application"
-ASGI_APPLICATION = "config.asgi.application"
-DATABASES = {}
-CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # --- cdk-django: data tier ---
 if os.environ.get("DATABASE_HOST"):  # DjangoDatabase
@@ -61,5 +76,12 @@ if os.environ.get("REDIS_URL"):  # DjangoCache: the Django cache and the Channel
     CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS]}}}
 # --- end cdk-django: data tier ---
+
+# The sample's own: the suite checks the redirect without a certificate, collects into a temp dir,
+# and uploads 5 MB bodies.
+SECURE_SSL_REDIRECT = True
+STATIC_ROOT = os.environ.get("SAMPLE_STATIC_ROOT", STATIC_ROOT)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+
 USE_TZ = True
 LOGGING = {"version": 1, "handlers": {"console": {"class": "logging.StreamHandler"}}, "root": {"handlers": ["console"], "level": "WARNING"}}

@@ -98,7 +98,10 @@ export class LocalTask {
   readonly running: RunningContainer[] = [];
   private readonly bin = makeShims(this.dir);
 
-  constructor(readonly containers: ContainerDef[], readonly extraAppEnv: Record<string, string> = {}) {
+  /**
+   * @param projectDir the Django project the app image holds (its WORKDIR): the sample project unless given
+   */
+  constructor(readonly containers: ContainerDef[], readonly extraAppEnv: Record<string, string> = {}, readonly projectDir: string = DJANGO_DIR) {
     for (const p of BIND_PATHS) {
       mkdirSync(join(this.dir, 'mnt', p), { recursive: true });
       chmodSync(join(this.dir, 'mnt', p), 0o777);
@@ -136,7 +139,7 @@ export class LocalTask {
     return {
       ...envOf(this.container('app')!),
       DJANGO_SECRET_KEY: 'integration-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz',
-      PYTHONPATH: DJANGO_DIR,
+      PYTHONPATH: this.projectDir,
       PYTHONDONTWRITEBYTECODE: '1',
       ...this.extraAppEnv,
     };
@@ -163,14 +166,14 @@ export class LocalTask {
     if (init) {
       // "Build the image": collect the sample's static files into what the task sees as its STATIC_ROOT.
       const collect = spawnSync(PYTHON, ['manage.py', 'collectstatic', '--noinput'], {
-        cwd: DJANGO_DIR, env: { ...this.appEnv(), SAMPLE_STATIC_ROOT: join(this.dir, 'mnt', IMAGE_STATIC_ROOT) }, timeout: 60_000,
+        cwd: this.projectDir, env: { ...this.appEnv(), SAMPLE_STATIC_ROOT: join(this.dir, 'mnt', IMAGE_STATIC_ROOT) }, timeout: 60_000,
       });
       if (collect.status !== 0) throw new Error(`collectstatic failed: ${collect.stderr}`);
-      const rc = this.launch(init, DJANGO_DIR, {});
+      const rc = this.launch(init, this.projectDir, {});
       await this.waitExit(rc, 30_000);
       if (rc.exitCode !== 0) throw new Error(`static-init exited ${rc.exitCode}: ${outputOf(rc)}`);
     }
-    this.launch(this.container('app')!, DJANGO_DIR, this.appEnv());
+    this.launch(this.container('app')!, this.projectDir, this.appEnv());
     const deadline = Date.now() + timeoutMs;
     while (!(await this.healthCheck())) {
       if (Date.now() > deadline) throw new Error(`app never became HEALTHY:\n${this.logs()}`);
