@@ -37,10 +37,13 @@ new DjangoApp(stack, 'Site', {
 });
 const FIXED = Template.fromStack(stack).toJSON() as CfnTemplate;
 
-/** The same template with the migrations no longer waiting for any database instance (the fault this prevents). */
+/**
+ * The same template with the migrations no longer waiting for any database instance (the fault this
+ * prevents): neither directly nor through the app user's setup, which waits for the instances itself.
+ */
 function withoutWriterWait(t: CfnTemplate): CfnTemplate {
   const copy: any = JSON.parse(JSON.stringify(t));
-  const instances = new Set(resourcesOfType(copy, 'AWS::RDS::DBInstance').map(([id]) => id));
+  const instances = new Set([...resourcesOfType(copy, 'AWS::RDS::DBInstance'), ...resourcesOfType(copy, 'Custom::DjangoDatabaseAppUser')].map(([id]) => id));
   for (const [id] of resourcesOfType(copy, 'Custom::DjangoMigrations')) {
     const m = copy.Resources[id];
     m.DependsOn = ([] as string[]).concat(m.DependsOn ?? []).filter((d) => !instances.has(d));
