@@ -167,10 +167,10 @@ describe('Aurora Serverless v2 defaults', () => {
 
   test('the app has its own user: the app secret names django_app_a (owner role django_app) and the master secret', () => {
     const app = template.toJSON().Resources[logicalId(db.node.findChild('AppSecret'))].Properties.GenerateSecretString;
-    const text = JSON.stringify(app.SecretStringTemplate);
-    expect(text).toContain('\\"username\\":\\"django_app_a\\"');
-    expect(text).toContain('\\"role\\":\\"django_app\\"');
-    expect(text).toContain('masterarn');
+    const secretTemplate = JSON.stringify(app.SecretStringTemplate);
+    expect(secretTemplate).toContain('\\"username\\":\\"django_app_a\\"');
+    expect(secretTemplate).toContain('\\"role\\":\\"django_app\\"');
+    expect(secretTemplate).toContain('masterarn');
     expect(app.GenerateStringKey).toBe('password');
     expect(db.secret).not.toBe(db.masterSecret);
     // the setup resource creates it once the database and its secret are there
