@@ -18,7 +18,7 @@ app = cdk.App()
 cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), NIST80053R5Checks(app), HIPAASecurityChecks(app))
 
 # README:start quickstart
-stack = cdk.Stack(app, "DjangoAppQuickstart")
+stack = cdk.Stack(app, "MySite")
 site = DjangoApp(
     stack,
     "Site",
