@@ -8,44 +8,46 @@
  */
 import { CfnTemplate } from './template-checks';
 
+/**
+ * Every name a value references: Ref, Fn::GetAtt (both forms) and the `${Name}` / `${Name.Attr}` of
+ * Fn::Sub (not its local variables). Pseudo parameters and parameters are included; callers keep the
+ * names they care about (resources).
+ */
+export function referencedIds(value: any, out = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) {
+    value.forEach((v) => referencedIds(v, out));
+    return out;
+  }
+  if (!value || typeof value !== 'object') return out;
+  for (const [k, x] of Object.entries(value)) {
+    if (k === 'Ref' && typeof x === 'string') {
+      out.add(x);
+    } else if (k === 'Fn::GetAtt') {
+      if (Array.isArray(x) && typeof x[0] === 'string') out.add(x[0]);
+      else if (typeof x === 'string') out.add(x.split('.')[0]);
+      else referencedIds(x, out);
+    } else if (k === 'Fn::Sub') {
+      const [text, vars] = Array.isArray(x) ? x : [x, {}];
+      const local = new Set(Object.keys(vars ?? {}));
+      for (const m of String(text).matchAll(/\$\{([^!}][^}]*)\}/g)) {
+        const name = m[1].split('.')[0];
+        if (!local.has(name)) out.add(name);
+      }
+      referencedIds(vars, out);
+    } else {
+      referencedIds(x, out);
+    }
+  }
+  return out;
+}
+
 /** The logical IDs a resource waits for, directly: DependsOn, Ref, GetAtt and Fn::Sub references to other resources. */
 export function directDependencies(t: CfnTemplate, id: string): Set<string> {
   const r = t.Resources[id];
   if (!r) throw new Error(`no resource ${id}`);
-  const out = new Set<string>();
-  const add = (target: string) => {
-    if (target !== id && target in t.Resources) out.add(target);
-  };
-  for (const d of ([] as string[]).concat(r.DependsOn ?? [])) add(d);
-  const walk = (v: any): void => {
-    if (Array.isArray(v)) {
-      v.forEach(walk);
-      return;
-    }
-    if (!v || typeof v !== 'object') return;
-    for (const [k, x] of Object.entries(v)) {
-      if (k === 'Ref' && typeof x === 'string') {
-        add(x);
-      } else if (k === 'Fn::GetAtt') {
-        if (Array.isArray(x) && typeof x[0] === 'string') add(x[0]);
-        else if (typeof x === 'string') add(x.split('.')[0]);
-        else walk(x);
-      } else if (k === 'Fn::Sub') {
-        const [text, vars] = Array.isArray(x) ? x : [x, {}];
-        const local = new Set(Object.keys(vars ?? {}));
-        for (const m of String(text).matchAll(/\$\{([^!}][^}]*)\}/g)) {
-          const name = m[1].split('.')[0];
-          if (!local.has(name)) add(name);
-        }
-        walk(vars);
-      } else {
-        walk(x);
-      }
-    }
-  };
-  walk(r.Properties);
   // Metadata, Condition and UpdatePolicy are not creation dependencies.
-  return out;
+  const targets = [...([] as string[]).concat(r.DependsOn ?? []), ...referencedIds(r.Properties)];
+  return new Set(targets.filter((target) => target !== id && target in t.Resources));
 }
 
 /** Every resource's direct dependencies. */

@@ -12,7 +12,8 @@
  *
  * Everything here reads plain template JSON, as CloudFormation gets it.
  */
-import { CfnResource, CfnTemplate, STATEFUL_TYPES, refId } from './template-checks';
+import { referencedIds } from './graph';
+import { CfnResource, CfnTemplate, STATEFUL_TYPES } from './template-checks';
 
 /**
  * Properties whose change makes CloudFormation replace the resource ("Update requires: Replacement"
@@ -136,18 +137,6 @@ export interface UpdatePlan {
 }
 
 const stable = (v: any) => JSON.stringify(v ?? null);
-
-/** Logical ids referenced (Ref, Fn::GetAtt, Fn::Sub names) anywhere in a value. */
-function referencedIds(value: any, out = new Set<string>()): Set<string> {
-  const id = refId(value);
-  if (id) out.add(id);
-  if (typeof value?.['Fn::Sub'] === 'string') {
-    for (const m of value['Fn::Sub'].matchAll(/\$\{([A-Za-z0-9]+)(?:\.[A-Za-z]+)?\}/g)) out.add(m[1]);
-  }
-  if (Array.isArray(value)) value.forEach((v) => referencedIds(v, out));
-  else if (value && typeof value === 'object') Object.values(value).forEach((v) => referencedIds(v, out));
-  return out;
-}
 
 /** Plans the update: additions, removals, and each modification with whether it replaces the resource. */
 export function planUpdate(before: CfnTemplate, after: CfnTemplate): UpdatePlan {
