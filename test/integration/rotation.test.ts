@@ -25,6 +25,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { DjangoApp } from '../../src';
 import { DataServers, startDataServers } from './lib/data-servers';
+import { onLoopback } from './lib/postgres';
 import { PYTHON, SMOKE } from './lib/python';
 import { DJANGO_DIR, waitForPort } from './lib/task';
 
@@ -55,18 +56,13 @@ const resources: Record<string, any> = Template.fromStack(stack).toJSON().Resour
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 
 /** Renders a CloudFormation value on loopback: endpoint addresses are 127.0.0.1, the master secret is MASTER_ARN. */
-function onLoopback(value: any): string {
-  if (typeof value === 'string' || typeof value === 'number') return String(value);
-  if (value['Fn::Join']) return value['Fn::Join'][1].map(onLoopback).join(value['Fn::Join'][0]);
-  if (value.Ref && resources[value.Ref]?.Type === 'AWS::SecretsManager::SecretTargetAttachment') return MASTER_ARN;
-  if (value.Ref || value['Fn::GetAtt']) return '127.0.0.1';
-  throw new Error(`cannot render ${JSON.stringify(value)}`);
-}
+const local = (value: any): string => onLoopback(value,
+  (token) => (token.Ref && resources[token.Ref]?.Type === 'AWS::SecretsManager::SecretTargetAttachment' ? MASTER_ARN : undefined));
 
 const appContainer = ofType('AWS::ECS::TaskDefinition').map(([, r]) => r.Properties.ContainerDefinitions.find((c: any) => c.Name === 'app'))[0];
-const taskEnv: Record<string, string> = Object.fromEntries(appContainer.Environment.map((e: any) => [e.Name, onLoopback(e.Value)]));
+const taskEnv: Record<string, string> = Object.fromEntries(appContainer.Environment.map((e: any) => [e.Name, local(e.Value)]));
 const handler = (name: string) => ofType('AWS::Lambda::Function').find(([, r]) => r.Properties.Handler === `index.${name}`)![1].Properties;
-const appSecretTemplate = JSON.parse(onLoopback(ofType('AWS::SecretsManager::Secret')
+const appSecretTemplate = JSON.parse(local(ofType('AWS::SecretsManager::Secret')
   .find(([id]) => id.includes('AppSecret'))![1].Properties.GenerateSecretString.SecretStringTemplate));
 const DB_PORT = Number(taskEnv.DATABASE_PORT);
 const REDIS_PORT = Number(new URL(taskEnv.REDIS_URL).port);

@@ -86,10 +86,15 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
   return { dir, certFile, keyFile, logs: () => serverLogs, stop };
 }
 
-/** Renders a CloudFormation value with every Ref/GetAtt (an endpoint address) replaced by loopback. */
-export function onLoopback(value: any): string {
+/**
+ * Renders a CloudFormation value with every Ref/GetAtt (an endpoint address) replaced by loopback.
+ * `special` may render a token itself first (return undefined to fall back to loopback).
+ */
+export function onLoopback(value: any, special?: (token: any) => string | undefined): string {
   if (typeof value === 'string' || typeof value === 'number') return String(value);
-  if (value['Fn::Join']) return value['Fn::Join'][1].map(onLoopback).join(value['Fn::Join'][0]);
+  if (value['Fn::Join']) return value['Fn::Join'][1].map((part: any) => onLoopback(part, special)).join(value['Fn::Join'][0]);
+  const own = special?.(value);
+  if (own !== undefined) return own;
   if (value.Ref || value['Fn::GetAtt']) return '127.0.0.1';
   throw new Error(`cannot render ${JSON.stringify(value)}`);
 }
