@@ -15,6 +15,8 @@ import type { RunResult, RunSpec } from './synth-run';
 
 interface Series {
   readonly id: string;
+  /** The counts of this series; the one-stack layout stops lower (see plan). */
+  readonly counts?: number[];
   readonly label: string;
   readonly kind: RunSpec['kind'];
   readonly layout: RunSpec['layout'];
@@ -25,15 +27,17 @@ const SERIES: Series[] = [
   { id: 'django-stacks', label: 'DjangoApp, a stack each', kind: 'django', layout: 'stacks', nag: false },
   { id: 'django-stacks-nag', label: 'DjangoApp, a stack each, cdk-nag', kind: 'django', layout: 'stacks', nag: true },
   { id: 'patterns-stacks', label: 'ecs-patterns, a stack each', kind: 'patterns', layout: 'stacks', nag: false },
-  { id: 'django-one', label: 'DjangoApp, all in one stack', kind: 'django', layout: 'one', nag: false },
-  { id: 'patterns-one', label: 'ecs-patterns, all in one stack', kind: 'patterns', layout: 'one', nag: false },
+  // 25, not 50: the one-stack layout costs twice the CPU of the stack-each layout at 50 (aws-cdk-lib's validation
+  // of one 2,900-resource template), which would take the full run well past five minutes.
+  { id: 'django-one', label: 'DjangoApp, all in one stack', kind: 'django', layout: 'one', nag: false, counts: [1, 10, 25] },
 ];
 
 const args = parseFragmentArgs(process.argv.slice(2), 'synth');
 // --quick keeps the script under a minute: three small counts, one repetition, the two series a user compares.
 const plan = args.quick
-  ? { counts: [1, 2, 4], reps: 1, series: SERIES.filter((s) => s.id === 'django-stacks-nag' || s.id === 'patterns-stacks') }
-  : { counts: [1, 10, 50], reps: 3, series: SERIES };
+  ? { reps: 1, series: SERIES.filter((s) => s.id === 'django-stacks-nag' || s.id === 'patterns-stacks').map((s) => ({ ...s, counts: [1, 2, 4] })) }
+  : { reps: 3, series: SERIES.map((s) => ({ ...s, counts: s.counts ?? [1, 10, 50] })) };
+const countsOf = (s: Series): number[] => s.counts!;
 const SPREAD_WARNING = 0.25;
 
 function measure(spec: RunSpec): RunResult {
@@ -58,7 +62,7 @@ const ctx = runContext();
 const started = Date.now();
 const runs: RunResult[] = [];
 const unique = new Map<string, RunSpec>();
-for (const s of plan.series) for (const c of plan.counts) unique.set(key(specOf(s, c)), specOf(s, c));
+for (const s of plan.series) for (const c of countsOf(s)) unique.set(key(specOf(s, c)), specOf(s, c));
 for (let rep = 1; rep <= plan.reps; rep++) {
   for (const spec of unique.values()) {
     const r = measure(spec);
@@ -70,14 +74,14 @@ const elapsedS = (Date.now() - started) / 1000;
 const loadAtEnd = require('node:os').loadavg().map((l: number) => Math.round(l * 100) / 100);
 
 // ---- summaries ----
-type Measure = 'totalMs' | 'loadMs' | 'constructMs' | 'synthMs' | 'cfnValidateMs' | 'nagMs' | 'cpuMs' | 'peakRssMiB' | 'heapRetainedMiB';
-const MEASURES: Measure[] = ['totalMs', 'loadMs', 'constructMs', 'synthMs', 'cfnValidateMs', 'nagMs', 'cpuMs', 'peakRssMiB', 'heapRetainedMiB'];
+type Measure = 'totalMs' | 'loadMs' | 'setupMs' | 'constructMs' | 'synthMs' | 'cfnValidateMs' | 'nagMs' | 'ownMs' | 'cpuMs' | 'peakRssMiB' | 'heapRetainedMiB';
+const MEASURES: Measure[] = ['totalMs', 'loadMs', 'setupMs', 'constructMs', 'synthMs', 'cfnValidateMs', 'nagMs', 'ownMs', 'cpuMs', 'peakRssMiB', 'heapRetainedMiB'];
 const runsOf = (s: Series, c: number) => runs.filter((r) => key(r) === key(specOf(s, c)));
 
 interface Point { readonly count: number; readonly resources: number; readonly stacks: number; readonly figures: Record<Measure, Spread> }
 const points = new Map<string, Point[]>();
 for (const s of plan.series) {
-  points.set(s.id, plan.counts.map((c) => {
+  points.set(s.id, countsOf(s).map((c) => {
     const rs = runsOf(s, c);
     const figures = Object.fromEntries(MEASURES.map((m) => [m, spread(rs.map((r) => r[m]))])) as Record<Measure, Spread>;
     return { count: c, resources: rs[0].resources, stacks: rs[0].stacks, figures };
@@ -86,13 +90,15 @@ for (const s of plan.series) {
 const GROWTH_MEASURES: Array<{ measure: Measure; label: string; unit: string; scale: number }> = [
   { measure: 'totalMs', label: 'time (wall)', unit: 's', scale: 1000 },
   { measure: 'cpuMs', label: 'CPU time', unit: 's', scale: 1000 },
+  { measure: 'ownMs', label: 'construct + synth without validation', unit: 's', scale: 1000 },
+  { measure: 'cfnValidateMs', label: 'CFN validate', unit: 's', scale: 1000 },
   { measure: 'peakRssMiB', label: 'peak RSS', unit: 'MiB', scale: 1 },
   { measure: 'heapRetainedMiB', label: 'heap retained', unit: 'MiB', scale: 1 },
 ];
 const growths: Array<{ series: string; measure: Measure; growth: Growth }> = [];
 for (const s of plan.series) {
   for (const g of GROWTH_MEASURES) {
-    growths.push({ series: s.id, measure: g.measure, growth: growth(new Map(plan.counts.map((c) => [c, runsOf(s, c).map((r) => r[g.measure])]))) });
+    growths.push({ series: s.id, measure: g.measure, growth: growth(new Map(countsOf(s).map((c) => [c, runsOf(s, c).map((r) => r[g.measure])]))) });
   }
 }
 
@@ -103,7 +109,8 @@ function cell(s: Spread, fmt: (v: number) => string): string {
   const text = s.n === 1 ? fmt(s.median) : `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})`;
   return relativeSpread(s) > SPREAD_WARNING ? `${text} †` : text;
 }
-const labelOf = (id: string) => plan.series.find((s) => s.id === id)!.label;
+const seriesOf = (id: string) => plan.series.find((s) => s.id === id)!;
+const labelOf = (id: string) => seriesOf(id).label;
 const md: string[] = [
   '## Synthesis: time and memory',
   '',
@@ -117,73 +124,82 @@ const md: string[] = [
   '500 resources from 10 apps on: it measures the construct tree, not a deployable stack; with one app both layouts are the same',
   'runs). cdk-nag is the three packs the examples register (AwsSolutions, NIST 800-53 r5, HIPAA Security) as cdk-nag v3',
   'validation plugins, which run inside `app.synth()`; aws-ecs-patterns\' default is not nag-clean, so it is measured without.',
-  'Runs go round-robin over the series, repetition after repetition. Figures are the median (min–max); † marks a spread',
-  `(max − min) over ${SPREAD_WARNING * 100} % of the median, where a comparison is unsafe. Time is wall time from process start to the end`,
-  'of synth (Node, tsx, loading the modules, constructing, synthesizing); CPU is the process\'s user + system time over the',
-  'same span (all threads), steadier than wall time on a busy machine; peak RSS is the kernel\'s high-water mark; heap retained',
-  'is V8\'s heap after a full collection, with the app still referenced. "CFN validate" is the CloudFormation rule check',
-  'aws-cdk-lib runs in every synth (WebAssembly), timed by registering it explicitly.',
+  'Runs go round-robin over the series, repetition after repetition, so load from elsewhere falls on all of them alike.',
+  `Figures are the median (min–max); † marks a spread (max − min) over ${SPREAD_WARNING * 100} % of the median, where a comparison is unsafe.`,
+  'Time is wall time from process start to the end of synth (Node, tsx, loading the modules, creating the App and the',
+  'validation plugins, constructing, synthesizing); CPU is the process\'s user + system time over the same span (all threads),',
+  'steadier than wall time on a busy machine; peak RSS is the kernel\'s high-water mark; heap retained is V8\'s heap after a',
+  'full collection with the app still referenced. "CFN validate" is the CloudFormation rule check aws-cdk-lib runs in every',
+  'synth (a WebAssembly engine), timed by registering it explicitly; "own" is construct + synth without any validation.',
   '',
   '### Per run',
   '',
   ...table(
-    ['Series', 'N', 'Resources', 'Time s', 'Load s', 'Construct s', 'Synth s', 'of it CFN validate s', 'of it cdk-nag s', 'CPU s', 'Peak RSS MiB', 'Heap retained MiB'],
+    ['Series', 'N', 'Resources', 'Time s', 'Load s', 'Set-up s', 'Construct s', 'Synth s', 'of it CFN validate s', 'of it cdk-nag s', 'Own s', 'CPU s', 'Peak RSS MiB', 'Heap retained MiB'],
     plan.series.flatMap((s) => points.get(s.id)!.map((p) => [
       s.label, String(p.count), String(p.resources),
-      cell(p.figures.totalMs, sec), cell(p.figures.loadMs, sec), cell(p.figures.constructMs, sec), cell(p.figures.synthMs, sec),
-      cell(p.figures.cfnValidateMs, sec), s.nag ? cell(p.figures.nagMs, sec) : '–', cell(p.figures.cpuMs, sec),
+      cell(p.figures.totalMs, sec), cell(p.figures.loadMs, sec), cell(p.figures.setupMs, sec), cell(p.figures.constructMs, sec), cell(p.figures.synthMs, sec),
+      cell(p.figures.cfnValidateMs, sec), s.nag ? cell(p.figures.nagMs, sec) : '–', cell(p.figures.ownMs, sec), cell(p.figures.cpuMs, sec),
       cell(p.figures.peakRssMiB, mib), cell(p.figures.heapRetainedMiB, mib),
     ]))),
   '',
   '### Growth with N',
   '',
-  `Slope and intercept: a least-squares line through every run. t(${plan.counts[2]})/t(${plan.counts[1]}): the medians' ratio; linear growth with a fixed`,
-  `start-up part gives less than ${plan.counts[2] / plan.counts[1]}. Marginal ratio: the cost of each app added from ${plan.counts[1]} to ${plan.counts[2]}, over the cost of each`,
-  `app added from ${plan.counts[0]} to ${plan.counts[1]}: 1 is linear; the range comes from the extreme repetitions. Linear: median within`,
-  `${LINEAR_BAND[0]}–${LINEAR_BAND[1]} and range within ${SAFE_RANGE[0]}–${SAFE_RANGE[1]}; superlinear: the whole range above ${LINEAR_BAND[1]}; otherwise too noisy to tell.`,
+  'Per app and intercept: a least-squares line through every run. t(b)/t(a): the ratio of the medians at the two largest counts;',
+  'linear growth with a fixed start-up part gives less than b/a. Marginal ratio: the cost of each app added from a to b, over',
+  'the cost of each app added from the smallest count to a: 1 is linear, above 1 each app costs more in a bigger app; its',
+  `range comes from the extreme repetitions. Linear: median within ${LINEAR_BAND[0]}–${LINEAR_BAND[1]} and range within ${SAFE_RANGE[0]}–${SAFE_RANGE[1]};`,
+  `superlinear: the whole range above ${LINEAR_BAND[1]}; otherwise too noisy to tell (or too few repetitions).`,
   '',
   ...table(
-    ['Series', 'Measure', 'Per app', 'Intercept', 'R²', `t(${plan.counts[2]})/t(${plan.counts[1]})`, 'Marginal ratio', 'Verdict'],
+    ['Series', 'Measure', 'Counts', 'Per app', 'Intercept', 'R²', 't(b)/t(a)', 'Marginal ratio', 'Verdict'],
     growths.map(({ series, measure, growth: g }) => {
       const m = GROWTH_MEASURES.find((x) => x.measure === measure)!;
       const f = (v: number) => `${(v / m.scale).toFixed(m.unit === 's' ? 3 : 1)} ${m.unit}`;
       const r = g.marginalRatio;
-      return [labelOf(series), m.label, f(g.fit.slope), f(g.fit.intercept), g.fit.r2.toFixed(3), g.ratio.toFixed(2),
-        `${r.median.toFixed(2)} (${r.min.toFixed(2)}–${r.max.toFixed(2)})`, g.verdict];
-    }), 2),
+      return [labelOf(series), m.label, countsOf(seriesOf(series)).join(', '), f(g.fit.slope), f(g.fit.intercept), g.fit.r2.toFixed(3),
+        `${g.ratio.toFixed(2)} (b/a = ${(g.large / g.small).toFixed(1)})`, `${r.median.toFixed(2)} (${r.min.toFixed(2)}–${r.max.toFixed(2)})`, g.verdict];
+    }), 3),
   '',
 ];
 
 const nagOn = points.get('django-stacks-nag');
 const nagOff = points.get('django-stacks');
 if (nagOn && nagOff) {
-  md.push('### cdk-nag\n', ...table(['N', 'Without cdk-nag s', 'With cdk-nag s', 'Ratio', 'cdk-nag\'s own validation s', 'Peak RSS without / with MiB'],
-    plan.counts.map((c, i) => [String(c), cell(nagOff[i].figures.totalMs, sec), cell(nagOn[i].figures.totalMs, sec),
-      (nagOn[i].figures.totalMs.median / nagOff[i].figures.totalMs.median).toFixed(2), cell(nagOn[i].figures.nagMs, sec),
-      `${mib(nagOff[i].figures.peakRssMiB.median)} / ${mib(nagOn[i].figures.peakRssMiB.median)}`])), '');
+  md.push('### cdk-nag', '', ...table(['N', 'Without cdk-nag s', 'With cdk-nag s', 'Ratio', 'cdk-nag\'s own validation s', 'Peak RSS without / with MiB'],
+    nagOff.map((off, i) => [String(off.count), cell(off.figures.totalMs, sec), cell(nagOn[i].figures.totalMs, sec),
+      (nagOn[i].figures.totalMs.median / off.figures.totalMs.median).toFixed(2), cell(nagOn[i].figures.nagMs, sec),
+      `${mib(off.figures.peakRssMiB.median)} / ${mib(nagOn[i].figures.peakRssMiB.median)}`])), '');
 }
-const django = points.get(nagOff ? 'django-stacks' : 'django-stacks-nag')!;
+const djangoId = nagOff ? 'django-stacks' : 'django-stacks-nag';
+const django = points.get(djangoId)!;
 const patterns = points.get('patterns-stacks')!;
-md.push(`### Against aws-ecs-patterns (a stack each${nagOff ? '' : '; DjangoApp with cdk-nag'})\n`, ...table(
-  ['N', 'DjangoApp / ecs-patterns resources', 'Time ratio', 'CPU ratio', 'Peak RSS ratio', 'DjangoApp CPU ms per resource', 'ecs-patterns CPU ms per resource'],
-  plan.counts.map((c, i) => {
-    const [d, p] = [django[i], patterns[i]];
-    return [String(c), `${d.resources} / ${p.resources}`, (d.figures.totalMs.median / p.figures.totalMs.median).toFixed(2),
-      (d.figures.cpuMs.median / p.figures.cpuMs.median).toFixed(2), (d.figures.peakRssMiB.median / p.figures.peakRssMiB.median).toFixed(2),
-      (d.figures.cpuMs.median / d.resources).toFixed(1), (p.figures.cpuMs.median / p.resources).toFixed(1)];
+md.push(`### Against aws-ecs-patterns (a stack each${nagOff ? '' : '; DjangoApp with cdk-nag'})`, '', ...table(
+  ['N', 'Resources DjangoApp / ecs-patterns', 'Time ratio', 'CPU ratio', 'Own ratio', 'Peak RSS ratio', 'Own ms per resource DjangoApp / ecs-patterns'],
+  django.map((d, i) => {
+    const p = patterns[i];
+    return [String(d.count), `${d.resources} / ${p.resources}`, (d.figures.totalMs.median / p.figures.totalMs.median).toFixed(2),
+      (d.figures.cpuMs.median / p.figures.cpuMs.median).toFixed(2), (d.figures.ownMs.median / p.figures.ownMs.median).toFixed(2),
+      (d.figures.peakRssMiB.median / p.figures.peakRssMiB.median).toFixed(2),
+      `${(d.figures.ownMs.median / d.resources).toFixed(1)} / ${(p.figures.ownMs.median / p.resources).toFixed(1)}`];
   })), '');
 
-const verdicts = growths.filter((g) => g.measure === 'totalMs' || g.measure === 'cpuMs');
-const notLinear = verdicts.filter((g) => g.growth.verdict === 'superlinear');
-const noisy = verdicts.filter((g) => g.growth.verdict === 'too noisy to tell');
-md.push('### Findings\n');
-md.push(notLinear.length === 0
-  ? `- Time: no series grows faster than linearly${noisy.length ? `; ${noisy.map((g) => `${labelOf(g.series)} (${g.measure === 'cpuMs' ? 'CPU' : 'wall'})`).join(', ')}: too noisy to tell` : ''}.`
-  : `- Time grows faster than linearly in: ${notLinear.map((g) => `${labelOf(g.series)} (${g.measure === 'cpuMs' ? 'CPU' : 'wall'}, marginal ratio ${g.growth.marginalRatio.median.toFixed(2)})`).join(', ')}.`);
-const last = django.length - 1;
-const cfnShare = django[last].figures.cfnValidateMs.median / django[last].figures.synthMs.median;
-md.push(`- aws-cdk-lib's own CloudFormation validation is ${(cfnShare * 100).toFixed(0)} % of synth at N = ${plan.counts[last]} (DjangoApp), and its WebAssembly engine sets the memory floor (peak RSS ${mib(django[0].figures.peakRssMiB.median)} MiB for one app, against ${mib(django[0].figures.heapRetainedMiB.median)} MiB of retained heap).`);
+// ---- findings, from the figures above ----
+const verdictOf = (series: string, measure: Measure) => growths.find((g) => g.series === series && g.measure === measure)?.growth;
+md.push('### Findings', '');
+for (const s of plan.series) {
+  const [wall, cpu, own, cfn] = (['totalMs', 'cpuMs', 'ownMs', 'cfnValidateMs'] as Measure[]).map((m) => verdictOf(s.id, m)!);
+  const ratio = (g: Growth) => `marginal ratio ${g.marginalRatio.median.toFixed(2)}`;
+  const line = [`- ${s.label}: time ${wall.verdict} (${ratio(wall)}), CPU ${cpu.verdict} (${ratio(cpu)}), construct + synth without validation ${own.verdict} (${ratio(own)}, ${(own.fit.slope / 1000).toFixed(3)} s per app)`];
+  if (cpu.verdict === 'superlinear' && own.verdict !== 'superlinear' && cfn.verdict === 'superlinear') {
+    line.push(`; the superlinear part is aws-cdk-lib's CloudFormation validation (${ratio(cfn)}), which checks the template as a whole`);
+  }
+  md.push(line.join('') + '.');
+}
+const last = django[django.length - 1];
+const cfnShare = last.figures.cfnValidateMs.median / last.figures.synthMs.median;
+md.push(`- aws-cdk-lib's own CloudFormation validation is ${(cfnShare * 100).toFixed(0)} % of synth at N = ${last.count} (${labelOf(djangoId)}), and its WebAssembly engine sets the memory floor: peak RSS ${mib(django[0].figures.peakRssMiB.median)} MiB for one app, against ${mib(django[0].figures.heapRetainedMiB.median)} MiB of retained heap.`);
 md.push('');
 
-writeFragment(args.out, md, { title: 'Synthesis: time and memory', ...ctx, loadAverageAtEnd: loadAtEnd, elapsedSeconds: elapsedS, plan: { ...plan, series: plan.series }, runs, points: Object.fromEntries(points), growth: growths });
+writeFragment(args.out, md, { title: 'Synthesis: time and memory', ...ctx, loadAverageAtEnd: loadAtEnd, elapsedSeconds: elapsedS, plan, runs, points: Object.fromEntries(points), growth: growths });
 console.error(`wrote ${args.out} and its .json (${elapsedS.toFixed(0)} s)`);

@@ -3,12 +3,14 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { deployGraphProblems } from './helpers/lifecycle-checks';
+import { monthlyCost, PriceTable, unpricedTypes } from '../benchmarks/lib/cost-model';
 import { commercialRegionCodes } from '../src/regions';
 import { physicalNameProblems, regionMapGaps, regionalFeatureGaps, vendedLogProblems } from './helpers/region-checks';
 import { unpinnedSharedSecrets } from './helpers/template-checks';
 import { gettingStarted, readmeSteps } from './integration/lib/readme-steps';
 
 const root = join(__dirname, '..');
+const PRICES: PriceTable = JSON.parse(readFileSync(join(root, 'benchmarks', 'prices.json'), 'utf8'));
 const examples = readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.ts')).map((f) => basename(f, '.ts')).sort();
 
 /** Runs an example app the way `cdk synth` does (CDK_OUTDIR) and returns its templates by stack name. */
@@ -166,6 +168,13 @@ describe.each(examples)('examples/%s.ts', (name) => {
 
   test('pins each secret read by a resource and by the tasks to one version on every side', () => {
     expect(Object.values(result.templates).flatMap((t) => unpinnedSharedSecrets(t))).toEqual([]);
+  });
+
+  test('prices every resource with a fixed cost (benchmarks/prices.json; the rest are listed as free)', () => {
+    for (const t of Object.values(result.templates)) {
+      expect(unpricedTypes(t)).toEqual([]);
+      expect(monthlyCost(t, PRICES).total).toBeGreaterThan(0);
+    }
   });
 
   test('matches its snapshot', () => {
