@@ -8,7 +8,8 @@
  *   npx tsx benchmarks/synth.ts [--quick] --out benchmarks/results/synth.md
  */
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { contextLines, parseFragmentArgs, ROOT, runContext, table, writeFragment } from './lib/fragment';
 import { Growth, growth, LINEAR_BAND, relativeSpread, SAFE_RANGE, Spread, spread } from './lib/stats';
 import type { RunResult, RunSpec } from './synth-run';
@@ -60,14 +61,23 @@ const key = (spec: RunSpec) => `${spec.kind}/${spec.layout}/${spec.nag ? 'nag' :
 
 const ctx = runContext();
 const started = Date.now();
-const runs: RunResult[] = [];
 const unique = new Map<string, RunSpec>();
 for (const s of plan.series) for (const c of countsOf(s)) unique.set(key(specOf(s, c)), specOf(s, c));
-for (let rep = 1; rep <= plan.reps; rep++) {
-  for (const spec of unique.values()) {
-    const r = measure(spec);
-    runs.push(r);
-    console.error(`rep ${rep}/${plan.reps} ${key(spec)}: ${(r.totalMs / 1000).toFixed(1)} s, cpu ${(r.cpuMs / 1000).toFixed(1)} s, ${r.peakRssMiB.toFixed(0)} MiB`);
+// Each run is appended to <out>.runs.tmp as it ends; SYNTH_BENCH_RUNS=<that file> renders the fragment from it without measuring again.
+const runsFile = args.out.replace(/\.md$/, '.runs.tmp');
+const runs: RunResult[] = [];
+if (process.env.SYNTH_BENCH_RUNS) {
+  runs.push(...readFileSync(process.env.SYNTH_BENCH_RUNS, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l)));
+} else {
+  mkdirSync(dirname(runsFile), { recursive: true });
+  writeFileSync(runsFile, '');
+  for (let rep = 1; rep <= plan.reps; rep++) {
+    for (const spec of unique.values()) {
+      const r = measure(spec);
+      runs.push(r);
+      appendFileSync(runsFile, JSON.stringify(r) + '\n');
+      console.error(`rep ${rep}/${plan.reps} ${key(spec)}: ${(r.totalMs / 1000).toFixed(1)} s, cpu ${(r.cpuMs / 1000).toFixed(1)} s, ${r.peakRssMiB.toFixed(0)} MiB`);
+    }
   }
 }
 const elapsedS = (Date.now() - started) / 1000;
@@ -202,4 +212,5 @@ md.push(`- aws-cdk-lib's own CloudFormation validation is ${(cfnShare * 100).toF
 md.push('');
 
 writeFragment(args.out, md, { title: 'Synthesis: time and memory', ...ctx, loadAverageAtEnd: loadAtEnd, elapsedSeconds: elapsedS, plan, runs, points: Object.fromEntries(points), growth: growths });
+if (!process.env.SYNTH_BENCH_RUNS) rmSync(runsFile, { force: true });
 console.error(`wrote ${args.out} and its .json (${elapsedS.toFixed(0)} s)`);
