@@ -119,10 +119,14 @@ if (others.length > 0) {
 }
 const q = main[0];
 const share = (part: CostPart) => `${((q.byPart[part] / q.total) * 100).toFixed(0)} %`;
+const extra = PART_ORDER.filter((p) => q.byPart[p] - patterns.byPart[p] > 0.005)
+  .map((p) => `${p.toLowerCase()} +${usd(q.byPart[p] - patterns.byPart[p])}`).join(', ');
 md.push('### Findings', '',
   `- The quickstart costs ${usd(q.total)} a month idle, ${(q.total / patterns.total).toFixed(2)} × aws-ecs-patterns' default (${usd(patterns.total)}).`
-  + ` NAT gateways are ${share('NAT gateways')} of it, the minimum tasks ${share('Tasks (minimum)')}, the load balancer ${share('Load balancer')}.`,
-  `- The whole stack adds the database (${usd(main[1].byPart.Database)}) and the cache (${usd(main[1].byPart.Cache)}): ${usd(main[1].total)} a month.`,
+  + ` NAT gateways are ${share('NAT gateways')} of it, the minimum tasks ${share('Tasks (minimum)')}, the load balancer ${share('Load balancer')}.`
+  + ` Both put two NAT gateways in a two-zone VPC; the difference is ${extra}.`,
+  `- The whole stack adds the database (${usd(main[1].byPart.Database)}: two Aurora Serverless v2 instances, writer and reader, at the minimum ACU) and the cache (${usd(main[1].byPart.Cache)}): ${usd(main[1].total)} a month.`,
+  `- KMS keys with rotation on cost more from the second year: each of a key's first two rotations adds $1 a month (${main[1].counts['AWS::KMS::Key'] ?? 0} keys in the whole stack).`,
   '- Prices are list prices written down by hand (see benchmarks/prices.json for each source): re-check them before quoting a total.', '');
 
 writeFragment(args.out, md, {
