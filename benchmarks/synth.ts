@@ -125,7 +125,9 @@ const md: string[] = [
   '## Synthesis: time and memory',
   '',
   ...contextLines(ctx),
-  `- Run: ${plan.reps} repetition(s) of each figure${args.quick ? ' (--quick: small counts, one repetition, two series)' : ''}, ${runs.length} processes, ${elapsedS.toFixed(0)} s; load average at end ${loadAtEnd.join(' / ')}`,
+  process.env.SYNTH_BENCH_RUNS
+    ? `- Run: rendered from ${process.env.SYNTH_BENCH_RUNS} (${runs.length} processes); the date and load above are the rendering's, not the measurement's`
+    : `- Run: ${plan.reps} repetition(s) of each figure${args.quick ? ' (--quick: small counts, one repetition, two series)' : ''}, ${runs.length} processes, ${elapsedS.toFixed(0)} s; load average at end ${loadAtEnd.join(' / ')}`,
   '',
   'Each figure is a fresh Node process (`benchmarks/synth-run.ts`) that builds N apps in one CDK `App` and calls `app.synth()`',
   'into a temporary directory: `DjangoApp` with the quickstart\'s defaults (examples/django-app-quickstart.ts: the sample',

@@ -64,7 +64,7 @@ export function runContext(): RunContext {
     },
     versions: {
       'node': process.version,
-      'cdk-django': `${packageVersion('cdk-django')} (${gitCommit()})`,
+      'cdk-django': `${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version} (commit ${gitCommit()})`,
       'aws-cdk-lib': packageVersion('aws-cdk-lib'),
       'constructs': packageVersion('constructs'),
       'cdk-nag': packageVersion('cdk-nag'),
