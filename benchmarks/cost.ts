@@ -120,7 +120,7 @@ if (others.length > 0) {
 const q = main[0];
 const share = (part: CostPart) => `${((q.byPart[part] / q.total) * 100).toFixed(0)} %`;
 const extra = PART_ORDER.filter((p) => q.byPart[p] - patterns.byPart[p] > 0.005)
-  .map((p) => `${p.toLowerCase()} +${usd(q.byPart[p] - patterns.byPart[p])}`).join(', ');
+  .map((p) => `${p} +${usd(q.byPart[p] - patterns.byPart[p])}`).join(', ');
 md.push('### Findings', '',
   `- The quickstart costs ${usd(q.total)} a month idle, ${(q.total / patterns.total).toFixed(2)} × aws-ecs-patterns' default (${usd(patterns.total)}).`
   + ` NAT gateways are ${share('NAT gateways')} of it, the minimum tasks ${share('Tasks (minimum)')}, the load balancer ${share('Load balancer')}.`
