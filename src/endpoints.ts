@@ -38,9 +38,8 @@ export class DjangoVpcEndpoints extends Construct {
   constructor(scope: Construct, id: string, props: DjangoVpcEndpointsProps) {
     super(scope, id);
     const vpc = props.vpc;
-    const subnets = props.subnets ?? {
-      subnetType: vpc.privateSubnets.length === 0 && vpc.isolatedSubnets.length > 0 ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS,
-    };
+    const isolatedOnly = vpc.privateSubnets.length === 0 && vpc.isolatedSubnets.length > 0;
+    const subnets = props.subnets ?? { subnetType: isolatedOnly ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS };
     this.vpc = vpc;
     this.subnets = subnets;
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {

@@ -29,12 +29,20 @@ export interface DjangoAppCompositionProps {
   readonly listenerRulePriority?: number;
 }
 
+/** The composition props with the DjangoApp props they are checked against. */
+export interface CompositionInput extends DjangoAppCompositionProps {
+  readonly websocketRulePriority?: number;
+  readonly certificate?: unknown;
+}
+
 /**
  * Problems of the composition props that the services would report in their own terms, or not at all.
  * The services check the rest (listener with certificate, domain names, the rule priority's range).
  */
-export function compositionProblems(props: DjangoAppCompositionProps, mixed: boolean, websocketRulePriority: number | undefined, hasCertificate: boolean): Problem[] {
+export function compositionProblems(props: CompositionInput, mixed: boolean): Problem[] {
   const problems: Problem[] = [];
+  const websocketRulePriority = props.websocketRulePriority;
+  const hasCertificate = props.certificate !== undefined;
   if (props.listener && props.loadBalancer) {
     problems.push({ prop: 'listener', message: 'give either an existing listener or an existing loadBalancer, not both' });
   }

@@ -199,7 +199,7 @@ export class DjangoApp extends Construct {
     const requirements = props.requirements ?? {};
     throwIfProblems(this, [...selectionProblems(requirements, props.server), ...appProblems(props), ...placementProblems(props)]);
     this.decision = selectServer(requirements, props.server);
-    throwIfProblems(this, compositionProblems(props, this.decision.websocketServer !== undefined, props.websocketRulePriority, props.certificate !== undefined));
+    throwIfProblems(this, compositionProblems(props, this.decision.websocketServer !== undefined));
 
     this.vpc = props.vpc ?? props.cluster?.vpc ?? props.loadBalancer?.vpc ?? createVpc(this, props.vpcOptions);
     this.vpcEndpoints = DjangoVpcEndpoints.of(this.vpc);
