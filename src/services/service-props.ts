@@ -20,7 +20,7 @@ export interface DjangoSiteProps extends DjangoPlacementProps {
   readonly image: ecs.ContainerImage;
   /**
    * The VPC to run in.
-   * @default - a new VPC over 2 AZs with one NAT gateway per AZ and flow logs
+   * @default - a new VPC over 2 AZs with flow logs, and one NAT gateway per AZ unless `vpcOptions` says otherwise
    */
   readonly vpc?: ec2.IVpc;
   /**
