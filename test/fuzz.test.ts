@@ -46,7 +46,8 @@ const baseProps = fc.record({
   spot: fc.option(fc.boolean(), { nil: undefined }),
   vpcOptions: fc.option(fc.record({
     natGateways: fc.option(fc.constantFrom(0, 1, 2, 3), { nil: undefined }),
-    interfaceEndpoints: fc.option(fc.constantFrom(() => [ec2.InterfaceVpcEndpointAwsService.ECR], () => [...DEFAULT_ENDPOINTS]).map((f) => f()), { nil: undefined }),
+    interfaceEndpoints: fc.option(fc.constantFrom(() => [ec2.InterfaceVpcEndpointAwsService.ECR], () => [...DEFAULT_ENDPOINTS])
+      .map((f) => f()), { nil: undefined }),
   }, { requiredKeys: [] }), { nil: undefined }),
 }, { requiredKeys: [] });
 

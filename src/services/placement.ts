@@ -140,6 +140,13 @@ export function warnAboutArchitecture(scope: IConstruct, image: ecs.ContainerIma
     'cpuArchitecture is ARM64 but the image asset has no platform: it is built for the machine that runs cdk deploy (x86 in most CI), and an x86 image fails on Graviton (exec format error). Give ContainerImage.fromAsset(dir, { platform: Platform.LINUX_ARM64 }).');
 }
 
+/** Warns when Spot runs in an imported cluster, whose capacity providers synth cannot see. */
+export function warnAboutSpotCluster(scope: IConstruct, spot: boolean | undefined, cluster: ecs.ICluster | undefined): void {
+  if (!spot || !cluster || cluster instanceof ecs.Cluster) return;
+  warnUser(scope, 'spot-cluster',
+    'spot: the cluster is imported, so synth cannot check that FARGATE and FARGATE_SPOT are among its capacity providers; without them the service fails to create (aws ecs put-cluster-capacity-providers adds them).');
+}
+
 /** Problems with images a task cannot pull without NAT: anything outside this account's ECR. */
 export function isolatedImageProblems(imageNames: ReadonlyArray<[container: string, image: string]>): Problem[] {
   const problems: Problem[] = [];

@@ -18,7 +18,7 @@ import { acknowledgeFinding } from '../nag';
 import { createLoadBalancer, createVpc } from './network';
 import {
   architectureProblems, capacityProviderStrategiesOf, isolatedImageProblems, placementProblems, runtimePlatformOf,
-  serviceSubnetsOf, warnAboutArchitecture,
+  serviceSubnetsOf, warnAboutArchitecture, warnAboutSpotCluster,
 } from './placement';
 import { appStopTimeoutSeconds, ResolvedService, resolveService, serverContextOf, serviceProblems } from './resolve';
 import { AppServerSpec, DjangoServiceBaseProps, LeafDefaults, ServerContext } from './service-props';
@@ -99,6 +99,7 @@ export abstract class DjangoServiceBase extends Construct {
       enableFargateCapacityProviders: props.spot || undefined,
     });
     warnAboutArchitecture(this, props.image, props.cpuArchitecture);
+    warnAboutSpotCluster(this, props.spot, props.cluster);
     if (props.loadBalancer) {
       this.loadBalancer = props.loadBalancer;
     } else if (!props.listener) {

@@ -118,6 +118,15 @@ describe('Fargate Spot for web', () => {
     expect(only(ok.template, 'AWS::ECS::Service').CapacityProviderStrategy).toHaveLength(2);
   });
 
+  test('an imported cluster is warned about (its capacity providers are not in the app); a defined one is not', () => {
+    const imported = service((s) => ({
+      spot: true,
+      cluster: ecs.Cluster.fromClusterAttributes(s, 'Imported', { clusterName: 'shared', vpc: new ec2.Vpc(s, 'Vpc') }),
+    }));
+    Annotations.fromStack(imported.stack).hasWarning('/Test/Web', Match.stringLikeRegexp('spot: the cluster is imported.*FARGATE_SPOT.*cdk-django:spot-cluster'));
+    expect(Annotations.fromStack(spot.stack).findWarning('*', Match.stringLikeRegexp('spot-cluster'))).toEqual([]);
+  });
+
   test('reaches the web services of a DjangoApp and its cluster', () => {
     const site = app(() => ({ spot: true }));
     expect(only(site.template, 'AWS::ECS::Service').CapacityProviderStrategy).toHaveLength(2);
