@@ -3,11 +3,14 @@ export { StaticFiles, StaticFilesMode, StaticFilesFromImageOptions } from './sta
 export { GunicornWorkerClass } from './servers/gunicorn';
 export { DjangoServiceBase } from './services/service-base';
 export { DjangoServiceBaseProps, DjangoSiteProps } from './services/service-props';
+export { DjangoPlacementProps, DjangoVpcOptions } from './services/placement-props';
+export { DjangoVpcEndpoints, DjangoVpcEndpointsProps } from './endpoints';
 export { DjangoGunicornService, DjangoGunicornServiceProps } from './services/gunicorn-service';
 export { DjangoUwsgiService, DjangoUwsgiServiceProps, UwsgiCacheOptions, UwsgiCheaperOptions } from './services/uwsgi-service';
 export { UwsgiCheaperAlgorithm } from './servers/uwsgi';
 export { DjangoDaphneService, DjangoDaphneServiceProps } from './services/daphne-service';
 export { ChannelLayerOptions } from './services/channel-layer';
+export { DjangoAppCompositionProps } from './app/composition';
 export { DjangoApp, DjangoAppProps, DjangoAppMigrationsOptions, DjangoAppAlarmsOptions, DjangoAppCacheOptions, DjangoAppStaticSiteOptions } from './app/django-app';
 export * from './data/database';
 export * from './data/cache';

@@ -114,6 +114,18 @@ const EXPECT: Record<string, (t: any) => void> = {
     for (const a of resourcesOf(t, 'AWS::CloudWatch::Alarm')) expect(a.AlarmActions).toHaveLength(1);
     expect(resourcesOf(t, 'AWS::ElasticLoadBalancingV2::Listener').map((l) => l.Protocol).sort()).toEqual(['HTTP', 'HTTPS']);
   },
+  'django-app-low-cost': (t) => {
+    expect(resourcesOf(t, 'AWS::EC2::NatGateway')).toHaveLength(1);
+    for (const td of resourcesOf(t, 'AWS::ECS::TaskDefinition')) {
+      expect(td.RuntimePlatform).toEqual({ CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' });
+    }
+    const [web] = resourcesOf(t, 'AWS::ECS::Service');
+    expect(web.CapacityProviderStrategy).toEqual([
+      { CapacityProvider: 'FARGATE', Base: 1, Weight: 0 },
+      { CapacityProvider: 'FARGATE_SPOT', Weight: 1 },
+    ]);
+    expect(resourcesOf(t, 'AWS::ECS::ClusterCapacityProviderAssociations')[0].CapacityProviders).toEqual(['FARGATE', 'FARGATE_SPOT']);
+  },
   'django-app-existing-vpc': (t) => {
     // no VPC of its own: the services and the database go into the given subnets
     expect(resourcesOf(t, 'AWS::EC2::VPC')).toHaveLength(0);

@@ -9,6 +9,7 @@ import { App, CustomResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -60,6 +61,11 @@ function port80InPlace(plan: UpdatePlan, before: CfnTemplate, after: CfnTemplate
 }
 
 const site = { domainNames: ['example.com'] };
+/** Images a VPC without NAT can pull: this account's ECR. */
+const ecrImages = (stack: Stack): Partial<DjangoAppProps> => ({
+  image: ecs.ContainerImage.fromEcrRepository(ecr.Repository.fromRepositoryName(stack, 'Repo', 'mysite'), '1.0.0'),
+  proxy: Proxy.nginx({ image: ecs.ContainerImage.fromEcrRepository(ecr.Repository.fromRepositoryName(stack, 'NginxRepo', 'nginx'), '1.28-alpine') }),
+});
 const CHANGES: Change[] = [
   ...(['gunicorn', 'uwsgi', 'daphne'] as ServiceKind[]).flatMap((kind): Change[] => [{
     name: `${kind}: add a certificate`,
@@ -175,6 +181,49 @@ const CHANGES: Change[] = [
     after: app(() => ({ ...site, database: { engine: DatabaseEngineKind.RDS_INSTANCE, proxy: true, instanceType: new ec2.InstanceType('m6g.xlarge'), allocatedStorage: 50 } })),
     expect: (plan) => {
       expect(plan.modified.find((m) => m.type === 'AWS::RDS::DBInstance')).toMatchObject({ changed: expect.arrayContaining(['DBInstanceClass', 'AllocatedStorage']), replaced: false });
+    },
+  },
+  {
+    name: 'app: turn on Fargate Spot (the ECS service is replaced: LaunchType goes)',
+    before: app(() => site),
+    after: app(() => ({ ...site, spot: true })),
+    expect: (plan, _b, after) => {
+      expect(plan.modified.filter((m) => m.type === 'AWS::ECS::Service')).toEqual([expect.objectContaining({ replaced: true })]);
+      expect(plan.added.map((id) => after.Resources[id].Type)).toContain('AWS::ECS::ClusterCapacityProviderAssociations');
+    },
+  },
+  {
+    name: 'app: turn Fargate Spot off again',
+    before: app(() => ({ ...site, spot: true })),
+    after: app(() => site),
+    expect: (plan, before) => {
+      expect(plan.modified.filter((m) => m.type === 'AWS::ECS::Service')).toEqual([expect.objectContaining({ replaced: true })]);
+      expect(plan.removed.map((id) => before.Resources[id].Type)).toContain('AWS::ECS::ClusterCapacityProviderAssociations');
+    },
+  },
+  {
+    name: 'app: ARM64 tasks',
+    before: app(() => site),
+    after: app(() => ({ ...site, cpuArchitecture: ecs.CpuArchitecture.ARM64 })),
+    expect: (plan) => expect(plan.modified.filter((m) => m.type === 'AWS::ECS::TaskDefinition' && m.replaced)).toHaveLength(1),
+  },
+  {
+    name: 'app with a database: two NAT gateways down to one',
+    before: app(() => ({ ...site, database: {} })),
+    after: app(() => ({ ...site, database: {}, vpcOptions: { natGateways: 1 } })),
+    expect: (plan, before) => {
+      expect(plan.removed.map((id) => before.Resources[id].Type).sort()).toEqual(['AWS::EC2::EIP', 'AWS::EC2::NatGateway']);
+      expect(plan.modified.filter((m) => m.type === 'AWS::EC2::Route')).toEqual([expect.objectContaining({ changed: ['NatGatewayId'], replaced: false })]);
+    },
+  },
+  {
+    name: 'app with a database: no NAT gateway, VPC endpoints instead (subnets and database stay)',
+    before: app((s) => ({ ...site, ...ecrImages(s), database: {} })),
+    after: app((s) => ({ ...site, ...ecrImages(s), database: {}, vpcOptions: { natGateways: 0 } })),
+    expect: (plan, before, after) => {
+      expect(plan.removed.map((id) => before.Resources[id].Type)).toEqual(expect.arrayContaining(['AWS::EC2::NatGateway', 'AWS::EC2::NatGateway']));
+      expect(plan.added.filter((id) => after.Resources[id].Type === 'AWS::EC2::VPCEndpoint').length).toBeGreaterThan(5);
+      expect(plan.modified.filter((m) => m.type === 'AWS::EC2::Subnet' && m.replaced)).toEqual([]);
     },
   },
   {

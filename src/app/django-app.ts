@@ -3,8 +3,10 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 import { informUser, markLibraryConstruct } from '../annotations';
+import { DjangoVpcEndpoints } from '../endpoints';
 import { Problem, throwIfProblems } from '../errors';
 import { claimImageWarning } from '../image-tags';
+import { compositionProblems, DjangoAppCompositionProps, websocketRuleOnListener } from './composition';
 import { DjangoRequirements, DjangoServerChoice, selectionProblems, selectServer, ServerDecision } from './selection';
 import { cacheOptionsProblems, DjangoCache, DjangoCacheOptions, IDjangoCache } from '../data/cache';
 import { databaseOptionsProblems, DjangoDatabase, DjangoDatabaseOptions, IDjangoDatabase } from '../data/database';
@@ -15,6 +17,7 @@ import { ChannelLayerOptions } from '../services/channel-layer';
 import { DjangoDaphneService } from '../services/daphne-service';
 import { DjangoGunicornService } from '../services/gunicorn-service';
 import { createVpc } from '../services/network';
+import { placementProblems, serviceSubnetsOf } from '../services/placement';
 import { DjangoServiceBase } from '../services/service-base';
 import { DjangoServiceBaseProps, DjangoSiteProps } from '../services/service-props';
 import { defaultUwsgiProcesses, DjangoUwsgiService } from '../services/uwsgi-service';
@@ -23,7 +26,7 @@ import { csrfTrustedOrigins, SettingsEnv } from '../settings';
 import { StaticFiles } from '../static-files';
 
 /** Props of DjangoApp: the site (image, host names, settings, service size) and what the project needs. */
-export interface DjangoAppProps extends DjangoSiteProps {
+export interface DjangoAppProps extends DjangoSiteProps, DjangoAppCompositionProps {
   /**
    * What the project needs; DjangoApp picks the app server(s) from it (see `decision`).
    * @default - no special needs: Gunicorn (gthread) behind Nginx
@@ -175,6 +178,8 @@ export class DjangoApp extends Construct {
   public readonly vpc: ec2.IVpc;
   /** The ECS cluster of every service. */
   public readonly cluster: ecs.ICluster;
+  /** The VPC endpoints of the VPC created here (with `vpcOptions` that ask for them). @default - none */
+  public readonly vpcEndpoints?: DjangoVpcEndpoints;
   /** The database (new or existing). @default - no database */
   public readonly database?: IDjangoDatabase;
   /** The cache (new or existing). @default - no cache */
@@ -192,11 +197,17 @@ export class DjangoApp extends Construct {
     claimImageWarning(this);
     markLibraryConstruct(this);
     const requirements = props.requirements ?? {};
-    throwIfProblems(this, [...selectionProblems(requirements, props.server), ...appProblems(props)]);
+    throwIfProblems(this, [...selectionProblems(requirements, props.server), ...appProblems(props), ...placementProblems(props)]);
     this.decision = selectServer(requirements, props.server);
+    throwIfProblems(this, compositionProblems(props, this.decision.websocketServer !== undefined));
 
-    this.vpc = props.vpc ?? createVpc(this);
-    const cluster = new ecs.Cluster(this, 'Cluster', { vpc: this.vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
+    this.vpc = props.vpc ?? props.cluster?.vpc ?? props.loadBalancer?.vpc ?? createVpc(this, props.vpcOptions);
+    this.vpcEndpoints = DjangoVpcEndpoints.of(this.vpc);
+    const cluster = props.cluster ?? new ecs.Cluster(this, 'Cluster', {
+      vpc: this.vpc,
+      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+      enableFargateCapacityProviders: props.spot || undefined,
+    });
     this.cluster = cluster;
     // ---- data tier: created before the services, whose settings come from it ----
     const d = this.decision;
@@ -240,6 +251,12 @@ export class DjangoApp extends Construct {
       loadBalancerDeletionProtection: props.loadBalancerDeletionProtection,
       waf: props.waf,
       webAclArn: props.webAclArn,
+      loadBalancer: props.loadBalancer,
+      listener: props.listener,
+      listenerRulePriority: props.listenerRulePriority,
+      cpuArchitecture: props.cpuArchitecture,
+      spot: props.spot,
+      vpcSubnets: props.vpcSubnets,
     };
 
     const mixed = d.websocketServer !== undefined;
@@ -253,8 +270,11 @@ export class DjangoApp extends Construct {
         certificate: undefined,
         waf: undefined,
         webAclArn: undefined,
+        loadBalancer: undefined,
         listener: http.listener,
-        listenerRulePriority: props.websocketRulePriority ?? DEFAULT_WEBSOCKET_RULE_PRIORITY,
+        listenerRulePriority: props.listener && props.listenerRulePriority !== undefined
+          ? websocketRuleOnListener(props.listenerRulePriority, props.websocketRulePriority)
+          : props.websocketRulePriority ?? DEFAULT_WEBSOCKET_RULE_PRIORITY,
         listenerPathPatterns: d.websocketPaths.map((p) => `${p.replace(/\/$/, '')}/*`),
         domainNames: http.allowedHosts,
         secretKey: http.secretKey,
@@ -299,6 +319,7 @@ export class DjangoApp extends Construct {
         timeout: props.migrations?.timeout,
         // The HTTP service's security groups: whatever the app may reach (the database), the run may.
         securityGroups: http.service.connections.securityGroups,
+        vpcSubnets: serviceSubnetsOf(this.vpc, props.vpcSubnets),
         logRetention: props.logRetention,
         // Not before the writer (and every instance, and the proxy's target group) is up: migrate must connect.
         database,

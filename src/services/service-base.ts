@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -11,10 +11,15 @@ import { Construct } from 'constructs';
 import { markLibraryConstruct, warnUser } from '../annotations';
 import { acknowledgeInPacks, stackKey } from '../compliance';
 import { Defaults } from '../defaults';
+import { DjangoVpcEndpoints, vpcEndpointsOf } from '../endpoints';
 import { throwIfProblems } from '../errors';
 import { imageWarningTarget, movingImageMessage, movingImageReason } from '../image-tags';
 import { acknowledgeFinding } from '../nag';
 import { createLoadBalancer, createVpc } from './network';
+import {
+  architectureProblems, capacityProviderStrategiesOf, isolatedImageProblems, placementProblems, runtimePlatformOf,
+  serviceSubnetsOf, warnAboutArchitecture, warnAboutSpotCluster,
+} from './placement';
 import { appStopTimeoutSeconds, ResolvedService, resolveService, serverContextOf, serviceProblems } from './resolve';
 import { AppServerSpec, DjangoServiceBaseProps, LeafDefaults, ServerContext } from './service-props';
 import { appModuleProblems, settingsModuleOf, settingsWarnings } from '../project/checks';
@@ -34,6 +39,8 @@ export abstract class DjangoServiceBase extends Construct {
   public readonly vpc: ec2.IVpc;
   /** The ECS cluster. */
   public readonly cluster: ecs.ICluster;
+  /** The VPC endpoints of the VPC created here (with `vpcOptions` that ask for them). @default - none */
+  public readonly vpcEndpoints?: DjangoVpcEndpoints;
   /** The load balancer (undefined when an existing `listener` was given). */
   public readonly loadBalancer?: elbv2.IApplicationLoadBalancer;
   /** The listener the service's traffic arrives on (HTTPS when a certificate was given). */
@@ -78,16 +85,21 @@ export abstract class DjangoServiceBase extends Construct {
     const project = projectLayoutOf(props.image);
     this._serverContext = serverContextOf(r, project);
     const server = this._renderServer(props, this._serverContext);
-    throwIfProblems(this, [...serviceProblems(props, r, server), ...appModuleProblems(server.appModule, project)]);
+    throwIfProblems(this, [...serviceProblems(props, r, server), ...appModuleProblems(server.appModule, project),
+      ...placementProblems(props), ...architectureProblems(props.image, props.cpuArchitecture)]);
     this.command = server.command;
     this.warnAboutSettings(props, server, project);
 
     // ---- network, cluster, load balancer ----
-    this.vpc = props.vpc ?? props.cluster?.vpc ?? props.loadBalancer?.vpc ?? createVpc(this);
+    this.vpc = props.vpc ?? props.cluster?.vpc ?? props.loadBalancer?.vpc ?? createVpc(this, props.vpcOptions);
+    this.vpcEndpoints = DjangoVpcEndpoints.of(this.vpc);
     this.cluster = props.cluster ?? new ecs.Cluster(this, 'Cluster', {
       vpc: this.vpc,
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
+      enableFargateCapacityProviders: props.spot || undefined,
     });
+    warnAboutArchitecture(this, props.image, props.cpuArchitecture);
+    warnAboutSpotCluster(this, props.spot, props.cluster);
     if (props.loadBalancer) {
       this.loadBalancer = props.loadBalancer;
     } else if (!props.listener) {
@@ -114,7 +126,9 @@ export abstract class DjangoServiceBase extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
       encryptionKey: stackKey(this),
     });
-    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', { cpu: r.cpu, memoryLimitMiB: r.memoryLimitMiB });
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
+      cpu: r.cpu, memoryLimitMiB: r.memoryLimitMiB, runtimePlatform: runtimePlatformOf(props.cpuArchitecture),
+    });
     acknowledgeFinding(this.taskDefinition, 'AwsSolutions-ECS2',
       'Environment holds only non-secret settings (host names, rendered proxy config); SECRET_KEY and user secrets come from Secrets Manager through the secrets field.');
     this.secretKey = props.secretKey ?? this.createSecretKey();
@@ -144,6 +158,10 @@ export abstract class DjangoServiceBase extends Construct {
       targetPort = sidecar.port;
     }
     this.targetContainer = this.proxyContainer ?? this.appContainer;
+    if (vpcEndpointsOf(this.vpc) && this.vpc.privateSubnets.length === 0) {
+      throwIfProblems(this, isolatedImageProblems([this.appContainer, this.proxyContainer]
+        .filter((c): c is ecs.ContainerDefinition => c !== undefined).map((c) => [c.containerName, c.imageName])));
+    }
     this.acknowledgeImagePull();
 
     // ---- service with deploy safety ----
@@ -155,7 +173,8 @@ export abstract class DjangoServiceBase extends Construct {
       circuitBreaker: { enable: true, rollback: true },
       healthCheckGracePeriod: Duration.seconds(r.gracePeriodSeconds),
       assignPublicIp: false,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      vpcSubnets: serviceSubnetsOf(this.vpc, props.vpcSubnets),
+      capacityProviderStrategies: capacityProviderStrategiesOf(props.spot),
       enableExecuteCommand: false,
       propagateTags: ecs.PropagatedTagSource.SERVICE,
       enableECSManagedTags: true,
@@ -163,6 +182,8 @@ export abstract class DjangoServiceBase extends Construct {
     // Autoscaling owns the task count: a DesiredCount in the template would reset a scaled-out
     // service on every deploy. The scalable target's minimum applies from the first deploy.
     (this.service.node.defaultChild as ecs.CfnService).addPropertyDeletionOverride('DesiredCount');
+    // FARGATE_SPOT must be associated with the cluster before the service names it.
+    if (props.spot && this.cluster instanceof ecs.Cluster) this.service.node.defaultChild!.node.addDependency(this.cluster);
 
     this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
       vpc: this.vpc,
@@ -312,7 +333,8 @@ export abstract class DjangoServiceBase extends Construct {
 
   private attachToListener(props: DjangoServiceBaseProps, targetGroup: elbv2.ApplicationTargetGroup): elbv2.IApplicationListener {
     if (props.listener) {
-      props.listener.addTargetGroups('Django', {
+      // One rule per service on a shared listener: the first keeps the id it always had.
+      props.listener.addTargetGroups(props.listener.node.tryFindChild('DjangoRule') ? `Django${Names.uniqueId(this)}` : 'Django', {
         targetGroups: [targetGroup],
         priority: props.listenerRulePriority,
         conditions: [

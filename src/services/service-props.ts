@@ -9,17 +9,18 @@ import { Problem } from '../errors';
 import { AppModuleUse } from '../project/checks';
 import { Proxy, ProxyKind } from '../proxy/proxy';
 import { StaticFiles } from '../static-files';
+import { DjangoPlacementProps } from './placement-props';
 
 /**
  * Props every construct that runs the Django app shares (DjangoApp and each service): the image, where
  * it runs, its host names and settings, and the size of each service.
  */
-export interface DjangoSiteProps {
+export interface DjangoSiteProps extends DjangoPlacementProps {
   /** The Django app image (your Dockerfile, e.g. `ContainerImage.fromAsset('./mysite')`). */
   readonly image: ecs.ContainerImage;
   /**
    * The VPC to run in.
-   * @default - a new VPC over 2 AZs with one NAT gateway per AZ and flow logs
+   * @default - a new VPC over 2 AZs with flow logs, and one NAT gateway per AZ unless `vpcOptions` says otherwise
    */
   readonly vpc?: ec2.IVpc;
   /**
