@@ -9,7 +9,7 @@ import { acknowledgeInPacks } from '../compliance';
 import { Problem, throwIfProblems } from '../errors';
 import { acknowledgeFinding } from '../nag';
 import { executeCommandProblems } from './execute-command';
-import { commandQuotingProblem, renderLogsTailCommand, renderRunTaskCommand } from './run-task-command';
+import { commandQuotingProblem, renderLogsTailCommand, renderRunTaskCommand, RunTaskCommandParts } from './run-task-command';
 
 /** What `aws ecs run-task` without `--overrides` runs: Django's deployment checks, which exit. */
 const DEFAULT_COMMAND = ['python', 'manage.py', 'check', '--deploy'];
@@ -116,6 +116,7 @@ export class DjangoOneOffTask extends Construct {
   public readonly runTaskOutput: CfnOutput;
   /** Output: the `aws logs tail` command. */
   public readonly logsOutput: CfnOutput;
+  private readonly parts: Omit<RunTaskCommandParts, 'command'>;
 
   constructor(scope: Construct, id: string, props: DjangoOneOffTaskProps) {
     super(scope, id);
@@ -153,15 +154,15 @@ export class DjangoOneOffTask extends Construct {
     });
 
     const securityGroupIds = props.securityGroups.map((sg) => sg.securityGroupId);
-    this.runTaskCommand = renderRunTaskCommand({
+    this.parts = {
       cluster: props.cluster.clusterName,
       taskDefinition: this.taskDefinition.taskDefinitionArn,
       subnets: subnetIds,
       securityGroups: securityGroupIds,
       containerName: this.container.containerName,
-      command: exampleCommand,
       enableExecuteCommand: props.enableExecuteCommand ?? false,
-    });
+    };
+    this.runTaskCommand = renderRunTaskCommand({ ...this.parts, command: exampleCommand });
     this.logsCommand = renderLogsTailCommand(props.logGroup.logGroupName, this.logStreamPrefix, this.container.containerName);
     this.runTaskOutput = new CfnOutput(this, 'RunTaskCommand', {
       description: 'Runs a one-off command in the app task (replace the command in --overrides); README: "One-off commands".',
@@ -171,6 +172,16 @@ export class DjangoOneOffTask extends Construct {
       description: 'Follows the logs of one-off runs (streams <prefix>/app/<task id>).',
       value: this.logsCommand,
     });
+  }
+
+  /**
+   * The `aws ecs run-task` command that runs `command` in this task (for a CfnOutput of your own, e.g. a data fix).
+   * Arguments may not contain single quotes (the JSON is single-quoted for the shell).
+   */
+  public runTaskCommandFor(command: string[]): string {
+    const problem = commandQuotingProblem(command);
+    throwIfProblems(this, problem ? [{ prop: 'command', message: problem }] : []);
+    return renderRunTaskCommand({ ...this.parts, command });
   }
 
   /**
