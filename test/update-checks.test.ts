@@ -156,12 +156,14 @@ const CHANGES: Change[] = [
     before: app(() => ({ ...site, database: {} })),
     after: app(() => ({ ...site, database: {}, enableExecuteCommand: true })),
     expect: (plan, _b, after) => {
-      expect(plan.added.map((id) => after.Resources[id].Type).sort()).toEqual(['AWS::KMS::Key', 'AWS::Logs::LogGroup']);
+      // the session key and log group, and the task role's first policy (the channel actions)
+      expect(plan.added.map((id) => after.Resources[id].Type).sort()).toEqual(['AWS::IAM::Policy', 'AWS::KMS::Key', 'AWS::Logs::LogGroup']);
       expect(plan.removed).toEqual([]);
       // the cluster and the service in place; no new revision, so the migrations do not run again
       expect(plan.modified.filter((m) => ['AWS::ECS::Cluster', 'AWS::ECS::Service'].includes(m.type)).map((m) => [m.type, m.replaced]).sort())
         .toEqual([['AWS::ECS::Cluster', false], ['AWS::ECS::Service', false]]);
-      expect(plan.modified.map((m) => m.type)).not.toContain('Custom::DjangoMigrations');
+      // the migrations wait for the new policy, but no property changes: CloudFormation does not run them
+      expect(plan.modified.filter((m) => m.type === 'Custom::DjangoMigrations').map((m) => m.changed)).toEqual([['DependsOn']]);
       expect(plan.modified.map((m) => m.type)).not.toContain('AWS::ECS::TaskDefinition');
     },
   },
