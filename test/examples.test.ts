@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { deployGraphProblems } from './helpers/lifecycle-checks';
 import { commercialRegionCodes } from '../src/regions';
-import { physicalNameProblems, regionMapGaps, regionalFeatureGaps, vendedLogProblems } from './helpers/region-checks';
 import { migrationsTaskProblems, runTaskOutputProblems } from './helpers/one-off-checks';
+import { physicalNameProblems, regionMapGaps, regionalFeatureGaps, vendedLogProblems } from './helpers/region-checks';
 import { unpinnedSharedSecrets } from './helpers/template-checks';
 import { gettingStarted, readmeSteps } from './integration/lib/readme-steps';
 

@@ -13,8 +13,8 @@ import { DjangoMigrations, migrationsCommandProblems } from '../migrations/migra
 import { alarmsOptionsProblems, DjangoAlarms, DjangoAlarmsOptions } from '../observability/alarms';
 import { ChannelLayerOptions } from '../services/channel-layer';
 import { DjangoDaphneService } from '../services/daphne-service';
-import { DjangoGunicornService } from '../services/gunicorn-service';
 import { createCluster } from '../services/execute-command';
+import { DjangoGunicornService } from '../services/gunicorn-service';
 import { createVpc } from '../services/network';
 import { DjangoOneOffTask } from '../services/one-off-task';
 import { DjangoServiceBase } from '../services/service-base';

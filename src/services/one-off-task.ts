@@ -1,4 +1,4 @@
-import { CfnOutput, Lazy, Token } from 'aws-cdk-lib';
+import { CfnOutput, Lazy, Names, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -134,9 +134,13 @@ export class DjangoOneOffTask extends Construct {
     throwIfProblems(this, problems);
 
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
+      // Readable where users type it (`--task-definition <family>` runs the latest revision); unique per stack and path.
+      family: Names.uniqueResourceName(this, { maxLength: 255, separator: '-' }),
       cpu: props.cpu ?? 512,
       memoryLimitMiB: props.memoryLimitMiB ?? 1024,
-      runtimePlatform: props.cpuArchitecture ? { cpuArchitecture: props.cpuArchitecture, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX } : undefined,
+      runtimePlatform: props.cpuArchitecture
+        ? { cpuArchitecture: props.cpuArchitecture, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX }
+        : undefined,
       taskRole: props.taskRole,
       executionRole: props.executionRole,
     });

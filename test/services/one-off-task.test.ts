@@ -316,7 +316,8 @@ describe('ECS Exec', () => {
     const stack = newStack();
     const vpc = new ec2.Vpc(stack, 'Vpc');
     const cluster = ecs.Cluster.fromClusterAttributes(stack, 'Cluster', {
-      clusterName: 'shared', vpc,
+      clusterName: 'shared',
+      vpc,
       executeCommandConfiguration: {
         kmsKey: kms.Key.fromKeyArn(stack, 'K', 'arn:aws:kms:eu-west-1:111111111111:key/abc'),
         logging: ecs.ExecuteCommandLogging.OVERRIDE,
