@@ -88,8 +88,8 @@ export interface DjangoOneOffTaskProps extends DjangoOneOffTaskOptions {
   readonly cpuArchitecture?: ecs.CpuArchitecture;
   /**
    * Whether runs may be opened with `aws ecs execute-command` (the rendered command adds `--enable-execute-command`).
-   * The cluster must encrypt and log sessions (see `enableExecuteCommand` on the services), and the task role
-   * needs the Session Manager channel actions (granted by a service with `enableExecuteCommand` sharing it, or here).
+   * The cluster must encrypt and log sessions (see `enableExecuteCommand` on the services), and `taskRole` must be
+   * the role of a service with `enableExecuteCommand`, which holds the Session Manager and session log permissions.
    * @default false
    */
   readonly enableExecuteCommand?: boolean;
@@ -216,5 +216,8 @@ function oneOffTaskProblems(props: DjangoOneOffTaskProps, command: string[], exa
     problems.push({ prop: 'securityGroups', message: `give 1 to 5 security groups that may reach what the app reaches, got ${props.securityGroups.length}` });
   }
   problems.push(...executeCommandProblems(props.cluster, props.enableExecuteCommand));
+  if (props.enableExecuteCommand && !props.taskRole) {
+    problems.push({ prop: 'taskRole', message: 'is needed with enableExecuteCommand: give the task role of a service with enableExecuteCommand, which holds the Session Manager permissions' });
+  }
   return problems;
 }

@@ -237,6 +237,8 @@ describe('a standalone service', () => {
     };
     expect(validationMessage((s) => make(s, { securityGroups: [] }))).toMatch(/securityGroups: give 1 to 5 security groups/);
     expect(validationMessage((s) => make(s, {}))).toMatch(/^vpcSubnets: selects no usable subnets/);
+    expect(validationMessage((s) => make(s, { enableExecuteCommand: true, vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC } })))
+      .toMatch(/enableExecuteCommand: the given cluster has no executeCommandConfiguration.*\n.*taskRole: is needed with enableExecuteCommand/s);
   });
 });
 
