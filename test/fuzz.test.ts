@@ -181,7 +181,7 @@ const BOOL = [[true, false]] as const;
 const APP_PROPS = ['image', 'requirements', 'server', 'wsgiModule', 'asgiModule', 'vpc', 'domainNames', 'certificate', 'proxy',
   'staticFiles', 'settingsModule', 'secretKey', 'environment', 'secrets', 'cpu', 'memoryLimitMiB', 'minCapacity', 'maxCapacity',
   'healthCheckPath', 'logRetention', 'websocketRulePriority', 'channelLayer', 'database', 'existingDatabase', 'cache', 'existingCache',
-  'staticSite', 'migrations', 'alarms'];
+  'staticSite', 'migrations', 'alarms', 'enableExecuteCommand'];
 const DATABASE_PROPS = ['vpc', 'vpcSubnets', 'engine', 'engineVersion', 'databaseName', 'port', 'minCapacity', 'maxCapacity', 'instanceType',
   'allocatedStorage', 'maxAllocatedStorage', 'multiAz', 'backupRetention', 'backupPlan', 'deletionProtection', 'removalPolicy',
   'encryptionKey', 'iamAuthentication', 'rotation', 'rotationInterval', 'logRetention', 'monitoringInterval', 'performanceInsights',
@@ -232,6 +232,7 @@ describe('fuzzed props of the app and data tier: nag-clean or a ValidationError 
       staticSite: nested({ media: BOOL, enabled: BOOL }),
       migrations: nested({ enabled: BOOL, command: MIGRATIONS_COMMAND, timeout: MIGRATIONS_TIMEOUT }),
       alarms: nested({ enabled: BOOL, http5xxRatePercent: PERCENT, p99Latency: LATENCY, cpuPercent: PERCENT }),
+      enableExecuteCommand: BOOL,
     }, 2), (props) => {
       const stack = newStack();
       let app: DjangoApp | undefined;
