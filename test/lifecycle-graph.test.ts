@@ -13,7 +13,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { DatabaseEngineKind, DjangoApp, DjangoAppProps, DjangoDatabase } from '../src';
 import { createSchedule, dependencyClosure, directDependencies } from './helpers/graph';
 import {
-  alarmDeliveryProblems, cycleProblems, databaseReadiness, deployGraphProblems, migrationsPolicyWaitProblems, migrationsWaitProblems, servicesWaitProblems,
+  alarmDeliveryProblems, cycleProblems, databaseReadiness, deployGraphProblems, migrationsPolicyWaitProblems, migrationsWaitProblems,
+  servicesWaitProblems,
 } from './helpers/lifecycle-checks';
 import { CfnTemplate, Shape, resourcesOfType } from './helpers/template-checks';
 
