@@ -107,6 +107,7 @@ SHAPES['app-full'] = (s) => new lib.DjangoApp(s, 'Site', {
   staticSite: { media: true },
   alarms: { createTopic: true },
 });
+SHAPES['app-execute-command'] = (s) => new lib.DjangoApp(s, 'Site', { image: ecrImage(s), database: {}, enableExecuteCommand: true });
 SHAPES['app-uwsgi-instance-db'] = (s) => new lib.DjangoApp(s, 'Site', {
   image: ecrImage(s),
   server: lib.DjangoServerChoice.UWSGI,

@@ -11,6 +11,7 @@ export { UwsgiCheaperAlgorithm } from './servers/uwsgi';
 export { DjangoDaphneService, DjangoDaphneServiceProps } from './services/daphne-service';
 export { ChannelLayerOptions } from './services/channel-layer';
 export { DjangoAppCompositionProps } from './app/composition';
+export { DjangoOneOffTask, DjangoOneOffTaskOptions, DjangoOneOffTaskProps } from './services/one-off-task';
 export { DjangoApp, DjangoAppProps, DjangoAppMigrationsOptions, DjangoAppAlarmsOptions, DjangoAppCacheOptions, DjangoAppStaticSiteOptions } from './app/django-app';
 export * from './data/database';
 export * from './data/cache';

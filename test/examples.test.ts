@@ -5,6 +5,7 @@ import { basename, join } from 'node:path';
 import { deployGraphProblems } from './helpers/lifecycle-checks';
 import { monthlyCost, PriceTable, unpricedTypes } from '../benchmarks/lib/cost-model';
 import { commercialRegionCodes } from '../src/regions';
+import { migrationsTaskProblems, runTaskOutputProblems } from './helpers/one-off-checks';
 import { physicalNameProblems, regionMapGaps, regionalFeatureGaps, vendedLogProblems } from './helpers/region-checks';
 import { unpinnedSharedSecrets } from './helpers/template-checks';
 import { gettingStarted, readmeSteps } from './integration/lib/readme-steps';
@@ -51,6 +52,11 @@ function resourcesOf(template: any, type: string): any[] {
   return Object.values<any>(template.Resources).filter((r) => r.Type === type).map((r) => r.Properties);
 }
 
+/** The task definitions the ECS services run (not the one-off task's). */
+function serviceTaskDefinitions(template: any): any[] {
+  return resourcesOf(template, 'AWS::ECS::Service').map((s) => template.Resources[s.TaskDefinition.Ref].Properties);
+}
+
 /** What each example must show, beyond its snapshot. */
 const EXPECT: Record<string, (t: any) => void> = {
   'gunicorn-quickstart': (t) => {
@@ -82,8 +88,11 @@ const EXPECT: Record<string, (t: any) => void> = {
   },
   'django-app-quickstart': (t) => {
     // no requirements: one Gunicorn service behind Nginx, no cache, the app module found in the project
-    const apps = resourcesOf(t, 'AWS::ECS::TaskDefinition').map((td) => td.ContainerDefinitions.find((c: any) => c.Name === 'app'));
+    const apps = serviceTaskDefinitions(t).map((td) => td.ContainerDefinitions.find((c: any) => c.Name === 'app'));
     expect(apps).toHaveLength(1);
+    // the one-off command every DjangoApp offers, with no prop
+    expect(runTaskOutputProblems({ name: 'quickstart', template: t })).toEqual([]);
+    expect(Object.keys(t.Outputs).filter((id) => /RunTaskCommand/.test(id))).toHaveLength(1);
     expect(apps[0].Command[0]).toBe('gunicorn');
     expect(apps[0].Command).toContain('config.wsgi:application'); // examples/mysite/config/wsgi.py
     expect(apps[0].Environment).toContainEqual({ Name: 'DJANGO_DEBUG', Value: 'false' });
@@ -93,7 +102,7 @@ const EXPECT: Record<string, (t: any) => void> = {
   },
   'django-app-websockets': (t) => {
     // the WebSocket requirement makes a mixed app: Gunicorn and Daphne services behind one ALB, and a cache
-    const commands = resourcesOf(t, 'AWS::ECS::TaskDefinition')
+    const commands = serviceTaskDefinitions(t)
       .map((td) => td.ContainerDefinitions.find((c: any) => c.Name === 'app').Command[0]).sort();
     expect(commands).toEqual(['daphne', 'gunicorn']);
     expect(resourcesOf(t, 'AWS::ElasticLoadBalancingV2::ListenerRule')[0].Conditions)
@@ -102,8 +111,9 @@ const EXPECT: Record<string, (t: any) => void> = {
   },
   'django-app-channels': (t) => {
     // mixed: Gunicorn + Daphne, HTTPS, database, cache, CDN, migrations + collectstatic, alarms to a topic
-    const apps = resourcesOf(t, 'AWS::ECS::TaskDefinition').map((td) => td.ContainerDefinitions.find((c: any) => c.Name === 'app'));
+    const apps = serviceTaskDefinitions(t).map((td) => td.ContainerDefinitions.find((c: any) => c.Name === 'app'));
     expect(apps.map((c: any) => c.Command[0]).sort()).toEqual(['daphne', 'gunicorn']);
+    expect(migrationsTaskProblems({ name: 'channels', template: t })).toEqual([]);
     expect(resourcesOf(t, 'AWS::RDS::DBCluster')[0]).toMatchObject({ StorageEncrypted: true, Port: 5433 });
     // deletion protection is switched on once created, for the database and the load balancer
     expect(resourcesOf(t, 'Custom::DjangoDeletionProtection').map((p) => `${p.Kind} ${p.Enabled}`).sort()).toEqual(['DBCluster true', 'LoadBalancer true']);
@@ -138,6 +148,17 @@ const EXPECT: Record<string, (t: any) => void> = {
     expect(JSON.stringify(app.Environment)).toContain('cache2 = name=default');
     expect(resourcesOf(t, 'AWS::RDS::DBInstance')[0]).toMatchObject({ MultiAZ: true, StorageEncrypted: true });
     expect(resourcesOf(t, 'Custom::DjangoDeletionProtection').map((p) => p.Kind)).toContain('DBInstance');
+  },
+  'django-app-one-off': (t) => {
+    // the migrations run the one-off task; its run-task line, the data fix's and the shell's name the template's own resources
+    expect(migrationsTaskProblems({ name: 'one-off', template: t })).toEqual([]);
+    expect(runTaskOutputProblems({ name: 'one-off', template: t })).toEqual([]);
+    const fix = t.Outputs.ClearSessions.Value['Fn::Join'][1];
+    expect(fix.slice(-1)[0]).toContain('"command":["python","manage.py","clearsessions"]');
+    expect(fix.filter((p: any) => typeof p !== 'string')).toEqual(
+      Object.entries<any>(t.Outputs).find(([id]) => /RunTaskCommand/.test(id))![1].Value['Fn::Join'][1].filter((p: any) => typeof p !== 'string'));
+    expect(Object.keys(t.Outputs).filter((id) => /ShellCommand/.test(id))).toHaveLength(1);
+    expect(resourcesOf(t, 'AWS::ECS::Cluster')[0].Configuration.ExecuteCommandConfiguration).toMatchObject({ Logging: 'OVERRIDE' });
   },
   'gunicorn-alb-direct': (t) => {
     expect(resourcesOf(t, 'AWS::ECS::Service')[0].LoadBalancers[0]).toMatchObject({ ContainerName: 'app', ContainerPort: 8000 });

@@ -190,7 +190,7 @@ const APP_PROPS = ['image', 'requirements', 'server', 'wsgiModule', 'asgiModule'
   'staticFiles', 'settingsModule', 'secretKey', 'environment', 'secrets', 'cpu', 'memoryLimitMiB', 'minCapacity', 'maxCapacity',
   'healthCheckPath', 'logRetention', 'websocketRulePriority', 'channelLayer', 'database', 'existingDatabase', 'cache', 'existingCache',
   'staticSite', 'migrations', 'alarms', 'cpuArchitecture', 'spot', 'vpcOptions', 'vpcSubnets', 'cluster', 'loadBalancer', 'listener',
-  'listenerRulePriority'];
+  'listenerRulePriority', 'enableExecuteCommand'];
 const DATABASE_PROPS = ['vpc', 'vpcSubnets', 'engine', 'engineVersion', 'databaseName', 'port', 'minCapacity', 'maxCapacity', 'instanceType',
   'allocatedStorage', 'maxAllocatedStorage', 'multiAz', 'backupRetention', 'backupPlan', 'deletionProtection', 'removalPolicy',
   'encryptionKey', 'iamAuthentication', 'rotation', 'rotationInterval', 'logRetention', 'monitoringInterval', 'performanceInsights',
@@ -245,6 +245,7 @@ describe('fuzzed props of the app and data tier: nag-clean or a ValidationError 
       cpuArchitecture: [[ecs.CpuArchitecture.ARM64, ecs.CpuArchitecture.X86_64]],
       // 0 needs images from the account's ECR (the fuzzed image is not): refused, with the prop named.
       vpcOptions: nested({ natGateways: [[1, 2], [0, 3, -1, 1.5]] }),
+      enableExecuteCommand: BOOL,
     }, 2), (props) => {
       const stack = newStack();
       let app: DjangoApp | undefined;

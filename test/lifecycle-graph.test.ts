@@ -13,7 +13,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { DatabaseEngineKind, DjangoApp, DjangoAppProps, DjangoDatabase } from '../src';
 import { createSchedule, dependencyClosure, directDependencies } from './helpers/graph';
 import {
-  alarmDeliveryProblems, cycleProblems, databaseReadiness, deployGraphProblems, migrationsWaitProblems, servicesWaitProblems,
+  alarmDeliveryProblems, cycleProblems, databaseReadiness, deployGraphProblems, migrationsPolicyWaitProblems, migrationsWaitProblems,
+  servicesWaitProblems,
 } from './helpers/lifecycle-checks';
 import { CfnTemplate, Shape, resourcesOfType } from './helpers/template-checks';
 
@@ -99,6 +100,7 @@ describe('first create: what waits for what', () => {
 
   test.each(SHAPES.map((s) => [s.name, s]))('%s: migrations wait for the database, services for the migrations, alarms reach the topic', (_n, shape) => {
     expect(deployGraphProblems(shape)).toEqual([]);
+    expect(migrationsPolicyWaitProblems(shape)).toEqual([]);
   });
 
   test('in the create schedule the migrations start only after the writer (and reader) completed', () => {
@@ -162,6 +164,11 @@ describe('each check fails on a deliberately broken template', () => {
   test('migrations off: a service without its DependsOn on the instances', () => {
     const shape = broken('aurora-no-migrations', (t) => dropDependsOn(t, idOf(t, 'AWS::ECS::Service'), /DatabaseCluster(Writer|Reader)/));
     expect(servicesWaitProblems(shape)).toHaveLength(2);
+  });
+
+  test('migrations of the one-off task without their DependsOn on the execution role\'s policy (shared with the service)', () => {
+    const shape = broken('aurora', (t) => dropDependsOn(t, idOf(t, 'Custom::DjangoMigrations'), /TaskExecutionRole/));
+    expect(migrationsPolicyWaitProblems(shape)).toEqual([expect.stringMatching(/SiteMigrations\w+: starts before the policy SiteWebTaskExecutionRoleDefaultPolicy\w+ of its task's roles exists/)]);
   });
 
   test('a topic policy with only the TLS-only deny (the default policy replaced)', () => {

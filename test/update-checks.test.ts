@@ -97,8 +97,9 @@ const CHANGES: Change[] = [
     expect: (plan, before, after) => {
       expect(listenerPorts(after)).toEqual([443, 80]);
       port80InPlace(plan, before, after);
-      // the new host names reach the containers: a new task definition revision
-      expect(plan.modified.filter((m) => m.type === 'AWS::ECS::TaskDefinition' && m.replaced)).toHaveLength(1);
+      // the new host names reach the containers: a new revision of the service's and of the one-off task definition
+      expect(plan.modified.filter((m) => m.type === 'AWS::ECS::TaskDefinition' && m.replaced).map((m) => m.id))
+        .toEqual([expect.stringMatching(/^SiteWebOneOffTask/), expect.stringMatching(/^SiteWebTask/)]);
     },
   },
   {
@@ -154,6 +155,22 @@ const CHANGES: Change[] = [
       expect(plan.added).toEqual([]);
       expect(plan.modified.filter((m) => m.type === 'Custom::DjangoDeletionProtection').map((m) => [m.changed, m.replaced]))
         .toEqual([[['Enabled'], false], [['Enabled'], false]]);
+    },
+  },
+  {
+    name: 'app: turn on ECS Exec',
+    before: app(() => ({ ...site, database: {} })),
+    after: app(() => ({ ...site, database: {}, enableExecuteCommand: true })),
+    expect: (plan, _b, after) => {
+      // the session key and log group, and the task role's first policy (the channel actions)
+      expect(plan.added.map((id) => after.Resources[id].Type).sort()).toEqual(['AWS::IAM::Policy', 'AWS::KMS::Key', 'AWS::Logs::LogGroup']);
+      expect(plan.removed).toEqual([]);
+      // the cluster and the service in place; no new revision, so the migrations do not run again
+      expect(plan.modified.filter((m) => ['AWS::ECS::Cluster', 'AWS::ECS::Service'].includes(m.type)).map((m) => [m.type, m.replaced]).sort())
+        .toEqual([['AWS::ECS::Cluster', false], ['AWS::ECS::Service', false]]);
+      // the migrations wait for the new policy, but no property changes: CloudFormation does not run them
+      expect(plan.modified.filter((m) => m.type === 'Custom::DjangoMigrations').map((m) => m.changed)).toEqual([['DependsOn']]);
+      expect(plan.modified.map((m) => m.type)).not.toContain('AWS::ECS::TaskDefinition');
     },
   },
   {

@@ -15,9 +15,11 @@ import { DjangoMigrations, migrationsCommandProblems } from '../migrations/migra
 import { alarmsOptionsProblems, DjangoAlarms, DjangoAlarmsOptions } from '../observability/alarms';
 import { ChannelLayerOptions } from '../services/channel-layer';
 import { DjangoDaphneService } from '../services/daphne-service';
+import { createCluster } from '../services/execute-command';
 import { DjangoGunicornService } from '../services/gunicorn-service';
 import { createVpc } from '../services/network';
 import { placementProblems, serviceSubnetsOf } from '../services/placement';
+import { DjangoOneOffTask } from '../services/one-off-task';
 import { DjangoServiceBase } from '../services/service-base';
 import { DjangoServiceBaseProps, DjangoSiteProps } from '../services/service-props';
 import { defaultUwsgiProcesses, DjangoUwsgiService } from '../services/uwsgi-service';
@@ -186,6 +188,8 @@ export class DjangoApp extends Construct {
   public readonly cache?: IDjangoCache;
   /** The S3 + CloudFront static site. @default - no static site */
   public readonly staticSite?: DjangoStaticFiles;
+  /** The task definition for one-off commands (the HTTP service's `oneOffTask`); the migrations run it. */
+  public readonly oneOffTask: DjangoOneOffTask;
   /** The migrations run. @default - migrations off */
   public readonly migrations?: DjangoMigrations;
   /** The alarms and dashboard. @default - alarms off */
@@ -203,11 +207,7 @@ export class DjangoApp extends Construct {
 
     this.vpc = props.vpc ?? props.cluster?.vpc ?? props.loadBalancer?.vpc ?? createVpc(this, props.vpcOptions);
     this.vpcEndpoints = DjangoVpcEndpoints.of(this.vpc);
-    const cluster = props.cluster ?? new ecs.Cluster(this, 'Cluster', {
-      vpc: this.vpc,
-      containerInsightsV2: ecs.ContainerInsights.ENABLED,
-      enableFargateCapacityProviders: props.spot || undefined,
-    });
+    const cluster = props.cluster ?? createCluster(this, this.vpc, props.enableExecuteCommand ?? false, props.logRetention, props.spot);
     this.cluster = cluster;
     // ---- data tier: created before the services, whose settings come from it ----
     const d = this.decision;
@@ -257,6 +257,7 @@ export class DjangoApp extends Construct {
       cpuArchitecture: props.cpuArchitecture,
       spot: props.spot,
       vpcSubnets: props.vpcSubnets,
+      enableExecuteCommand: props.enableExecuteCommand,
     };
 
     const mixed = d.websocketServer !== undefined;
@@ -304,17 +305,19 @@ export class DjangoApp extends Construct {
       this.cache?.allowFrom(svc.service);
       this.staticSite?.mediaBucket && this.staticSite.grantReadWriteMedia(svc.taskDefinition.taskRole);
     }
-    // collectstatic runs in the HTTP service's task (the migrations run).
+    // collectstatic runs with the migrations, in the one-off task, which has the HTTP service's task role.
     this.staticSite?.grantWrite(this.httpService.taskDefinition.taskRole);
 
+    // One-off commands (and the migrations) run the HTTP service's app container alone, with its settings and roles.
+    this.oneOffTask = this.httpService.addOneOffTask();
     const database = this.database;
     const runMigrations: boolean = props.migrations?.enabled ?? (database !== undefined || this.staticSite !== undefined);
     if (runMigrations) {
       const http = this.httpService;
       this.migrations = new DjangoMigrations(this, 'Migrations', {
         cluster,
-        taskDefinition: http.taskDefinition,
-        containerName: http.appContainer.containerName,
+        taskDefinition: this.oneOffTask.taskDefinition,
+        containerName: this.oneOffTask.container.containerName,
         command: props.migrations?.command ?? defaultDeployCommand(this.staticSite !== undefined),
         timeout: props.migrations?.timeout,
         // The HTTP service's security groups: whatever the app may reach (the database), the run may.

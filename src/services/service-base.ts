@@ -1,4 +1,4 @@
-import { Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -15,11 +15,13 @@ import { DjangoVpcEndpoints, vpcEndpointsOf } from '../endpoints';
 import { throwIfProblems } from '../errors';
 import { imageWarningTarget, movingImageMessage, movingImageReason } from '../image-tags';
 import { acknowledgeFinding } from '../nag';
+import { acknowledgeExecuteCommand, addShellOutput, createCluster, executeCommandProblems } from './execute-command';
 import { createLoadBalancer, createVpc } from './network';
 import {
   architectureProblems, capacityProviderStrategiesOf, isolatedImageProblems, placementProblems, runtimePlatformOf,
   serviceSubnetsOf, warnAboutArchitecture, warnAboutSpotCluster,
 } from './placement';
+import { DjangoOneOffTask, DjangoOneOffTaskOptions } from './one-off-task';
 import { appStopTimeoutSeconds, ResolvedService, resolveService, serverContextOf, serviceProblems } from './resolve';
 import { AppServerSpec, DjangoServiceBaseProps, LeafDefaults, ServerContext } from './service-props';
 import { appModuleProblems, settingsModuleOf, settingsWarnings } from '../project/checks';
@@ -73,8 +75,16 @@ export abstract class DjangoServiceBase extends Construct {
   public readonly command: string[];
   /** Host names Django accepts (`DJANGO_ALLOWED_HOSTS`). */
   public readonly allowedHosts: string[];
+  /** Output: the `aws ecs execute-command` line that opens `manage.py shell` in a running task. @default - only with `enableExecuteCommand` */
+  public readonly shellOutput?: CfnOutput;
   /** @internal */
   protected readonly _serverContext: ServerContext;
+  /** The app container's image, environment and secrets, as the one-off task gets them. */
+  private appSettings!: { image: ecs.ContainerImage; environment: { [k: string]: string }; secrets: { [k: string]: ecs.Secret } };
+  private readonly executeCommand: boolean;
+  /** Where the service's tasks run, and its one-off tasks with them. */
+  private readonly serviceSubnets: ec2.SubnetSelection;
+  private _oneOffTask?: DjangoOneOffTask;
 
   protected constructor(scope: Construct, id: string, props: DjangoServiceBaseProps) {
     super(scope, id);
@@ -85,19 +95,20 @@ export abstract class DjangoServiceBase extends Construct {
     const project = projectLayoutOf(props.image);
     this._serverContext = serverContextOf(r, project);
     const server = this._renderServer(props, this._serverContext);
-    throwIfProblems(this, [...serviceProblems(props, r, server), ...appModuleProblems(server.appModule, project),
-      ...placementProblems(props), ...architectureProblems(props.image, props.cpuArchitecture)]);
+    throwIfProblems(this, [
+      ...serviceProblems(props, r, server), ...appModuleProblems(server.appModule, project),
+      ...placementProblems(props), ...architectureProblems(props.image, props.cpuArchitecture),
+      ...executeCommandProblems(props.cluster, props.enableExecuteCommand),
+    ]);
+    this.executeCommand = props.enableExecuteCommand ?? false;
     this.command = server.command;
     this.warnAboutSettings(props, server, project);
 
     // ---- network, cluster, load balancer ----
     this.vpc = props.vpc ?? props.cluster?.vpc ?? props.loadBalancer?.vpc ?? createVpc(this, props.vpcOptions);
     this.vpcEndpoints = DjangoVpcEndpoints.of(this.vpc);
-    this.cluster = props.cluster ?? new ecs.Cluster(this, 'Cluster', {
-      vpc: this.vpc,
-      containerInsightsV2: ecs.ContainerInsights.ENABLED,
-      enableFargateCapacityProviders: props.spot || undefined,
-    });
+    this.serviceSubnets = serviceSubnetsOf(this.vpc, props.vpcSubnets);
+    this.cluster = props.cluster ?? createCluster(this, this.vpc, this.executeCommand, props.logRetention, props.spot);
     warnAboutArchitecture(this, props.image, props.cpuArchitecture);
     warnAboutSpotCluster(this, props.spot, props.cluster);
     if (props.loadBalancer) {
@@ -173,9 +184,9 @@ export abstract class DjangoServiceBase extends Construct {
       circuitBreaker: { enable: true, rollback: true },
       healthCheckGracePeriod: Duration.seconds(r.gracePeriodSeconds),
       assignPublicIp: false,
-      vpcSubnets: serviceSubnetsOf(this.vpc, props.vpcSubnets),
+      vpcSubnets: this.serviceSubnets,
       capacityProviderStrategies: capacityProviderStrategiesOf(props.spot),
-      enableExecuteCommand: false,
+      enableExecuteCommand: this.executeCommand,
       propagateTags: ecs.PropagatedTagSource.SERVICE,
       enableECSManagedTags: true,
     });
@@ -210,12 +221,50 @@ export abstract class DjangoServiceBase extends Construct {
     acknowledgeInPacks(this.taskDefinition, 'IAMNoInlinePolicy',
       'The task and execution role policies are the ones CDK generates from grants to these roles (least privilege, one role each); a managed policy could be attached to other principals.');
 
+    if (this.executeCommand) {
+      acknowledgeExecuteCommand(this.taskDefinition.taskRole, this.cluster);
+      this.shellOutput = addShellOutput(this, this.cluster, this.service, this.appContainer.containerName);
+    }
+
     this.scaling = this.service.autoScaleTaskCount({ minCapacity: r.minCapacity, maxCapacity: r.maxCapacity });
     this.scaling.scaleOnCpuUtilization('Cpu', {
       targetUtilizationPercent: r.targetCpuUtilization,
       scaleOutCooldown: Duration.seconds(60),
       scaleInCooldown: Duration.seconds(180),
     });
+  }
+
+  /**
+   * Adds the task definition for one-off commands (`createsuperuser`, a data fix, the migrations): the app
+   * container alone, with this service's image, settings, secrets, task and execution roles, size and CPU
+   * architecture, logging to this service's log group under its own stream prefix; and CfnOutputs with the
+   * `aws ecs run-task` command (this service's cluster, subnets and security groups) and the logs command.
+   * Environment and secrets are those the service was created with: a variable added later with
+   * `appContainer.addEnvironment` must be added to `oneOffTask.container` too. Once per service.
+   */
+  public addOneOffTask(options: DjangoOneOffTaskOptions = {}): DjangoOneOffTask {
+    throwIfProblems(this, this._oneOffTask ? [{ prop: 'addOneOffTask', message: 'was called before on this service; use its oneOffTask' }] : []);
+    const task = new DjangoOneOffTask(this, 'OneOff', {
+      ...options,
+      cluster: this.cluster,
+      image: this.appSettings.image,
+      environment: this.appSettings.environment,
+      secrets: this.appSettings.secrets,
+      logGroup: this.logGroup,
+      securityGroups: this.service.connections.securityGroups,
+      vpcSubnets: this.serviceSubnets,
+      taskRole: this.taskDefinition.taskRole,
+      executionRole: this.taskDefinition.obtainExecutionRole(),
+      enableExecuteCommand: this.executeCommand,
+    });
+    task._followSizeOf(this.taskDefinition);
+    this._oneOffTask = task;
+    return task;
+  }
+
+  /** The one-off task definition, once `addOneOffTask` made it (DjangoApp does for its HTTP service). */
+  public get oneOffTask(): DjangoOneOffTask | undefined {
+    return this._oneOffTask;
   }
 
   /**
@@ -269,13 +318,15 @@ export abstract class DjangoServiceBase extends Construct {
     if (props.settingsModule) environment[SettingsEnv.SETTINGS_MODULE] = props.settingsModule;
     if (r.staticFiles.mode !== StaticFilesMode.APP_SERVED) environment[SettingsEnv.STATIC_URL] = r.staticFiles.urlPath!;
     Object.assign(environment, server.environment ?? {}, props.environment ?? {});
+    const secrets = { [SettingsEnv.SECRET_KEY]: ecs.Secret.fromSecretsManager(this.secretKey), ...props.secrets };
+    this.appSettings = { image: props.image, environment: { ...environment }, secrets };
 
     return this.taskDefinition.addContainer('app', {
       image: props.image,
       command: server.command,
       essential: true,
       environment,
-      secrets: { [SettingsEnv.SECRET_KEY]: ecs.Secret.fromSecretsManager(this.secretKey), ...props.secrets },
+      secrets,
       portMappings: [{ containerPort: r.appPort, name: 'app' }],
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'app' }),
       healthCheck: {

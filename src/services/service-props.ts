@@ -111,6 +111,14 @@ export interface DjangoSiteProps extends DjangoPlacementProps {
    */
   readonly healthCheckPath?: string;
   /**
+   * ECS Exec (`aws ecs execute-command`) into the app tasks, e.g. for `python manage.py shell`: the
+   * service enables it, the task role gets the Session Manager channel actions, and a cluster created here
+   * encrypts each session with a KMS key of its own and logs it to an encrypted log group. A given
+   * `cluster` must already be configured so (it cannot be changed from here).
+   * @default false
+   */
+  readonly enableExecuteCommand?: boolean;
+  /**
    * Retention of the container log group.
    * @default logs.RetentionDays.ONE_YEAR
    */

@@ -25,6 +25,25 @@ export function migrationsWaitProblems(shape: Shape): string[] {
   });
 }
 
+/**
+ * Every migrations run waits for each IAM policy of the roles its task definition runs with (the execution
+ * role's reads the secrets, the task role's grants what the command does): a one-off task shares the
+ * service's roles, whose policies are no part of it.
+ */
+export function migrationsPolicyWaitProblems(shape: Shape): string[] {
+  const t = shape.template;
+  const graph = dependencyGraph(t);
+  return resourcesOfType(t, 'Custom::DjangoMigrations').flatMap(([id, m]) => {
+    const td = t.Resources[refId(m.Properties.TaskDefinitionArn) ?? '']?.Properties ?? {};
+    const roles = new Set([refId(td.TaskRoleArn), refId(td.ExecutionRoleArn)].filter((r): r is string => r !== undefined));
+    const policies = resourcesOfType(t, 'AWS::IAM::Policy')
+      .filter(([, p]) => (p.Properties.Roles ?? []).some((r: any) => roles.has(refId(r) ?? '')))
+      .map(([pid]) => pid);
+    const closure = dependencyClosure(t, id, graph);
+    return policies.filter((p) => !closure.has(p)).map((p) => `${shape.name}/${id}: starts before the policy ${p} of its task's roles exists (the task cannot read its secrets)`);
+  });
+}
+
 /** Whether a service's task gets database settings (it connects to the database). */
 function usesDatabase(t: CfnTemplate, service: any): boolean {
   const td = t.Resources[refId(service.Properties.TaskDefinition)!];
