@@ -1,4 +1,5 @@
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -11,6 +12,8 @@ import { Construct } from 'constructs';
 import { markLibraryConstruct, warnUser } from '../annotations';
 import { acknowledgeInPacks, stackKey } from '../compliance';
 import { Defaults } from '../defaults';
+import { deploymentProblems, resolveDeployment, ResolvedDeployment } from '../deploy/strategy';
+import { DjangoTrafficShift, serviceDeploymentProps } from '../deploy/traffic-shift';
 import { throwIfProblems } from '../errors';
 import { imageWarningTarget, movingImageMessage, movingImageReason } from '../image-tags';
 import { acknowledgeFinding } from '../nag';
@@ -62,12 +65,18 @@ export abstract class DjangoServiceBase extends Construct {
   public readonly webAcl?: wafv2.CfnWebACL;
   /** The log group of the web ACL created with `waf: true`. @default - none */
   public readonly webAclLogGroup?: logs.ILogGroup;
+  /** The native traffic shift (two target groups, rules, test listener) of BLUE_GREEN, LINEAR and CANARY. @default - ROLLING: none */
+  public readonly trafficShift?: DjangoTrafficShift;
+  /** The second target group of a traffic-shifting deployment. @default - ROLLING: none */
+  public readonly alternateTargetGroup?: elbv2.ApplicationTargetGroup;
   /** The app server command line, as rendered for the container. */
   public readonly command: string[];
   /** Host names Django accepts (`DJANGO_ALLOWED_HOSTS`). */
   public readonly allowedHosts: string[];
   /** @internal */
   protected readonly _serverContext: ServerContext;
+  private readonly deploymentPlan: ResolvedDeployment;
+  private readonly rollbackAlarmNames: string[] = [];
 
   protected constructor(scope: Construct, id: string, props: DjangoServiceBaseProps) {
     super(scope, id);
@@ -78,7 +87,15 @@ export abstract class DjangoServiceBase extends Construct {
     const project = projectLayoutOf(props.image);
     this._serverContext = serverContextOf(r, project);
     const server = this._renderServer(props, this._serverContext);
-    throwIfProblems(this, [...serviceProblems(props, r, server), ...appModuleProblems(server.appModule, project)]);
+    const deployContext = {
+      existingListener: props.listener !== undefined,
+      hasCertificate: props.certificate !== undefined,
+      domainNames: props.domainNames,
+      healthCheckPath: r.healthCheckPath,
+    };
+    throwIfProblems(this, [...serviceProblems(props, r, server), ...appModuleProblems(server.appModule, project),
+      ...deploymentProblems(props.deployment, deployContext)]);
+    this.deploymentPlan = resolveDeployment(props.deployment, deployContext);
     this.command = server.command;
     this.warnAboutSettings(props, server, project);
 
@@ -153,6 +170,7 @@ export abstract class DjangoServiceBase extends Construct {
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
       circuitBreaker: { enable: true, rollback: true },
+      ...serviceDeploymentProps(this.deploymentPlan),
       healthCheckGracePeriod: Duration.seconds(r.gracePeriodSeconds),
       assignPublicIp: false,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
@@ -164,7 +182,7 @@ export abstract class DjangoServiceBase extends Construct {
     // service on every deploy. The scalable target's minimum applies from the first deploy.
     (this.service.node.defaultChild as ecs.CfnService).addPropertyDeletionOverride('DesiredCount');
 
-    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
+    const targetGroupProps: elbv2.ApplicationTargetGroupProps = {
       vpc: this.vpc,
       port: targetPort,
       protocol: elbv2.ApplicationProtocol.HTTP,
@@ -178,13 +196,33 @@ export abstract class DjangoServiceBase extends Construct {
         unhealthyThresholdCount: 3,
         healthyHttpCodes: '200',
       },
-    });
+    };
+    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', targetGroupProps);
+    this.listener = this.attachToListener(props, this.targetGroup);
+    if (this.deploymentPlan.shiftsTraffic) {
+      this.trafficShift = new DjangoTrafficShift(this, 'Deployment', {
+        deployment: props.deployment!,
+        vpc: this.vpc,
+        loadBalancer: this.loadBalancer!,
+        listener: this.listener,
+        targetGroup: this.targetGroup,
+        targetGroupProps,
+        certificate: props.certificate,
+        domainNames: props.domainNames,
+        healthCheckPath: r.healthCheckPath,
+        defaultHost: this.allowedHosts[0],
+        logRetention: props.logRetention,
+      });
+      this.alternateTargetGroup = this.trafficShift.alternateTargetGroup;
+    }
     // Target the proxy container explicitly: targeting the default (first) container would skip the sidecar.
     this.targetGroup.addTarget(this.service.loadBalancerTarget({
       containerName: this.targetContainer.containerName,
       containerPort: targetPort,
+      alternateTarget: this.trafficShift?.alternateTarget,
     }));
-    this.listener = this.attachToListener(props, this.targetGroup);
+    this.trafficShift?.bindTo(this.service);
+    this.rollBackOnAlarms(...props.deployment?.alarms ?? []);
 
     acknowledgeInPacks(this.taskDefinition, 'IAMNoInlinePolicy',
       'The task and execution role policies are the ones CDK generates from grants to these roles (least privilege, one role each); a managed policy could be attached to other principals.');
@@ -195,6 +233,25 @@ export abstract class DjangoServiceBase extends Construct {
       scaleOutCooldown: Duration.seconds(60),
       scaleInCooldown: Duration.seconds(180),
     });
+  }
+
+  /**
+   * Rolls a deployment back when one of these alarms fires during it (or its bake time), unless
+   * `deployment.rollbackOnAlarm` is false. DjangoApp adds each service's 5xx-rate alarm.
+   */
+  public rollBackOnAlarms(...alarms: cloudwatch.IAlarm[]): void {
+    if (alarms.length === 0 || !this.deploymentPlan.rollbackOnAlarm) return;
+    // Set on the resource, not through enableDeploymentAlarms: that one notes a possible circular reference
+    // for every alarm name that is a reference, at each synth. The alarms here watch the target groups and
+    // the load balancer, which do not refer to the service.
+    if (this.rollbackAlarmNames.length === 0) {
+      (this.service.node.defaultChild as ecs.CfnService).addPropertyOverride('DeploymentConfiguration.Alarms', {
+        AlarmNames: Lazy.list({ produce: () => this.rollbackAlarmNames }),
+        Enable: true,
+        Rollback: true,
+      });
+    }
+    this.rollbackAlarmNames.push(...alarms.map((a) => a.alarmName));
   }
 
   /**
