@@ -187,6 +187,8 @@ export class DjangoTrafficShift extends Construct {
       sourceSecurityGroupId: securityGroup.securityGroupId,
       description: 'Smoke test of new revisions on the test listener',
     }));
+    // Retained like every log group of the library (unnamed: nothing collides): the record of past
+    // smoke tests outlives a switch back to ROLLING.
     const logGroup = new logs.LogGroup(this, 'SmokeTestLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR, encryptionKey: stackKey(this) });
     const role = new iam.Role(this, 'SmokeTestRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
