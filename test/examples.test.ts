@@ -129,8 +129,11 @@ const EXPECT: Record<string, (t: any) => void> = {
     // a canary of 5 % for 10 minutes, then 10 minutes of bake, rolled back on the 5xx alarm (2 %) or a failed smoke test
     const service = resourcesOf(t, 'AWS::ECS::Service')[0];
     expect(service.DeploymentConfiguration).toMatchObject({
-      Strategy: 'CANARY', BakeTimeInMinutes: 10, CanaryConfiguration: { CanaryPercent: 5, CanaryBakeTimeInMinutes: 10 },
-      Alarms: { Enable: true, Rollback: true }, LifecycleHooks: [{ LifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'] }],
+      Strategy: 'CANARY',
+      BakeTimeInMinutes: 10,
+      CanaryConfiguration: { CanaryPercent: 5, CanaryBakeTimeInMinutes: 10 },
+      Alarms: { Enable: true, Rollback: true },
+      LifecycleHooks: [{ LifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'] }],
     });
     expect(resourcesOf(t, 'AWS::ElasticLoadBalancingV2::TargetGroup')).toHaveLength(2);
     expect(resourcesOf(t, 'AWS::ElasticLoadBalancingV2::Listener').map((l) => `${l.Protocol}:${l.Port}`).sort()).toEqual(['HTTP:80', 'HTTPS:443', 'HTTPS:9000']);

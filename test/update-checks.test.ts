@@ -69,9 +69,9 @@ const site = { domainNames: ['example.com'] };
  * traffic-shift resources come (or go).
  */
 function trafficShiftAddedInPlace(plan: UpdatePlan, rolling: CfnTemplate, shifting: CfnTemplate, reverse = false): void {
-  const service = plan.modified.find((m) => m.type === 'AWS::ECS::Service');
-  expect(service).toMatchObject({ replaced: false });
-  expect(service!.changed).toEqual(expect.arrayContaining(['DeploymentConfiguration', 'LoadBalancers']));
+  const serviceUpdate = plan.modified.find((m) => m.type === 'AWS::ECS::Service');
+  expect(serviceUpdate).toMatchObject({ replaced: false });
+  expect(serviceUpdate!.changed).toEqual(expect.arrayContaining(['DeploymentConfiguration', 'LoadBalancers']));
   expect(plan.modified.filter((m) => m.replaced).map((m) => m.type)).toEqual([]);
   for (const m of plan.modified.filter((x) => x.type === 'AWS::ElasticLoadBalancingV2::Listener')) expect(m.changed).not.toContain('DefaultActions');
   const types = (ids: string[], t: CfnTemplate) => ids.map((id) => t.Resources[id].Type).sort();

@@ -364,8 +364,12 @@ function createServiceAlarms(scope: Construct, service: DjangoServiceBase, t: Th
  * A target group metric, or for a traffic-shifting service the larger of its two groups' (the one not
  * serving has no data, read as 0): production moves from one group to the other with each deploy.
  */
-function ofBothGroups(alternate: elbv2.IApplicationTargetGroupMetrics | undefined,
-  metric: (g: elbv2.IApplicationTargetGroupMetrics) => cloudwatch.Metric, primary: elbv2.IApplicationTargetGroupMetrics, label: string): cloudwatch.Metric | cloudwatch.MathExpression {
+function ofBothGroups(
+  alternate: elbv2.IApplicationTargetGroupMetrics | undefined,
+  metric: (g: elbv2.IApplicationTargetGroupMetrics) => cloudwatch.Metric,
+  primary: elbv2.IApplicationTargetGroupMetrics,
+  label: string,
+): cloudwatch.Metric | cloudwatch.MathExpression {
   const first = metric(primary);
   if (!alternate) return first;
   return new cloudwatch.MathExpression({

@@ -4,6 +4,7 @@
  * the load balancer's addresses is faked: it answers 127.0.0.1.
  */
 import * as http from 'node:http';
+import * as https from 'node:https';
 import { AddressInfo } from 'node:net';
 import * as vm from 'node:vm';
 import { SMOKE_TEST_HANDLER_SOURCE } from '../../src/deploy/smoke-test-source';
@@ -38,14 +39,24 @@ function load(env: Record<string, string>, interfaces: string[] = ['127.0.0.1'])
     exports: module.exports,
     require: (id: string) => {
       if (id === 'http') return http;
-      if (id === 'https') return require('node:https');
+      if (id === 'https') return https;
       if (id === '@aws-sdk/client-ec2') return { EC2Client, DescribeNetworkInterfacesCommand };
       throw new Error(`the handler may only require http, https and @aws-sdk/client-ec2, asked for ${id}`);
     },
-    process: { env: {
-      LOAD_BALANCER_FULL_NAME: 'app/site/0123456789abcdef', PROTOCOL: 'HTTP', HOST: 'www.example.com', SMOKE_PATH: '/healthz',
-      EXPECTED_STATUS: '200', SUCCESSES: '3', TIMEOUT_SECONDS: '3', PAUSE_MS: '100', REQUEST_TIMEOUT_MS: '500', ...env,
-    } },
+    process: {
+      env: {
+        LOAD_BALANCER_FULL_NAME: 'app/site/0123456789abcdef',
+        PROTOCOL: 'HTTP',
+        HOST: 'www.example.com',
+        SMOKE_PATH: '/healthz',
+        EXPECTED_STATUS: '200',
+        SUCCESSES: '3',
+        TIMEOUT_SECONDS: '3',
+        PAUSE_MS: '100',
+        REQUEST_TIMEOUT_MS: '500',
+        ...env,
+      },
+    },
     console: { log: () => undefined },
     setTimeout,
     Promise,

@@ -76,6 +76,15 @@ describe.each(SHIFTS)('DjangoApp with %s', (name, deployment, strategyShape) => 
     expect(alarmRollbackProblems(t)).toEqual([]);
   });
 
+  test('the latency and unhealthy-host alarms watch both target groups too', () => {
+    const alternate = refId(serviceProps(t).LoadBalancers[0].AdvancedConfiguration.AlternateTargetGroupArn)!;
+    const alarms = resourcesOfType(t, 'AWS::CloudWatch::Alarm').map(([id, a]) => [id, JSON.stringify(a.Properties.Metrics ?? [])]);
+    for (const kind of ['P99Latency', 'UnhealthyHosts', 'Http5xxRate']) {
+      const [, metrics] = alarms.find(([id]) => id.includes(kind))!;
+      expect(metrics).toContain(`"${alternate}"`);
+    }
+  });
+
   test('the smoke test runs after test traffic shifted and before production traffic does, in the VPC', () => {
     const hooks = serviceProps(t).DeploymentConfiguration.LifecycleHooks;
     expect(hooks).toHaveLength(1);
@@ -263,7 +272,11 @@ describe('bad deployment options are ValidationErrors naming the prop', () => {
       const alb = new elbv2.ApplicationLoadBalancer(scope, 'Alb', { vpc });
       const listener = alb.addListener('Shared', { port: 80, defaultAction: elbv2.ListenerAction.fixedResponse(404) });
       new DjangoGunicornService(scope, 'Web', {
-        image: IMAGE, vpc, listener, listenerRulePriority: 10, domainNames: ['app.example.com'],
+        image: IMAGE,
+        vpc,
+        listener,
+        listenerRulePriority: 10,
+        domainNames: ['app.example.com'],
         deployment: { strategy: ecs.DeploymentStrategy.LINEAR },
       });
     })).toMatch(/deployment\.strategy: LINEAR shifts traffic with listener rules and a test port on listeners this service creates; an existing `listener` belongs to someone else/);
@@ -274,8 +287,13 @@ describe('bad deployment options are ValidationErrors naming the prop', () => {
       const web = new DjangoGunicornService(scope, 'Web', { image: IMAGE });
       new DjangoTrafficShift(scope, 'Shift', {
         deployment: { strategy: ecs.DeploymentStrategy.ROLLING },
-        vpc: web.vpc, loadBalancer: web.loadBalancer!, listener: web.listener, targetGroup: web.targetGroup,
-        targetGroupProps: { vpc: web.vpc, port: 8080 }, healthCheckPath: '/healthz', defaultHost: 'x.example.com',
+        vpc: web.vpc,
+        loadBalancer: web.loadBalancer!,
+        listener: web.listener,
+        targetGroup: web.targetGroup,
+        targetGroupProps: { vpc: web.vpc, port: 8080 },
+        healthCheckPath: '/healthz',
+        defaultHost: 'x.example.com',
       });
     })).toMatch(/deployment\.strategy: shifts no traffic with ROLLING/);
   });

@@ -34,8 +34,7 @@ export function trafficShiftProblems(t: CfnTemplate): string[] {
   if (!advanced) return [...problems, 'the service has no AdvancedConfiguration'];
   const primary = refId(lb.TargetGroupArn)!;
   const alternate = refId(advanced.AlternateTargetGroupArn);
-  if (!alternate || alternate === primary || t.Resources[alternate]?.Type !== TG) problems.push('no second target group');
-  else {
+  if (!alternate || alternate === primary || t.Resources[alternate]?.Type !== TG) {problems.push('no second target group');} else {
     const { Name: _a, ...p } = t.Resources[primary].Properties;
     const { Name: _b, ...a } = t.Resources[alternate].Properties;
     if (JSON.stringify(p) !== JSON.stringify(a)) problems.push('the two target groups differ (port or health check)');
