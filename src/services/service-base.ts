@@ -1,4 +1,4 @@
-import { Duration, Lazy, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { markLibraryConstruct, warnUser } from '../annotations';
 import { acknowledgeInPacks, stackKey } from '../compliance';
 import { Defaults } from '../defaults';
+import { addRollbackAlarms } from '../deploy/alarm-rollback';
 import { deploymentProblems, resolveDeployment, ResolvedDeployment } from '../deploy/strategy';
 import { DjangoTrafficShift, serviceDeploymentProps } from '../deploy/traffic-shift';
 import { throwIfProblems } from '../errors';
@@ -76,7 +77,6 @@ export abstract class DjangoServiceBase extends Construct {
   /** @internal */
   protected readonly _serverContext: ServerContext;
   private readonly deploymentPlan: ResolvedDeployment;
-  private readonly rollbackAlarmNames: string[] = [];
 
   protected constructor(scope: Construct, id: string, props: DjangoServiceBaseProps) {
     super(scope, id);
@@ -240,18 +240,7 @@ export abstract class DjangoServiceBase extends Construct {
    * `deployment.rollbackOnAlarm` is false. DjangoApp adds each service's 5xx-rate alarm.
    */
   public rollBackOnAlarms(...alarms: cloudwatch.IAlarm[]): void {
-    if (alarms.length === 0 || !this.deploymentPlan.rollbackOnAlarm) return;
-    // Set on the resource, not through enableDeploymentAlarms: that one notes a possible circular reference
-    // for every alarm name that is a reference, at each synth. The alarms here watch the target groups and
-    // the load balancer, which do not refer to the service.
-    if (this.rollbackAlarmNames.length === 0) {
-      (this.service.node.defaultChild as ecs.CfnService).addPropertyOverride('DeploymentConfiguration.Alarms', {
-        AlarmNames: Lazy.list({ produce: () => this.rollbackAlarmNames }),
-        Enable: true,
-        Rollback: true,
-      });
-    }
-    this.rollbackAlarmNames.push(...alarms.map((a) => a.alarmName));
+    if (this.deploymentPlan.rollbackOnAlarm) addRollbackAlarms(this.service, alarms);
   }
 
   /**

@@ -149,6 +149,17 @@ describe('a service on its own', () => {
     ]));
   });
 
+  test('in a partition without deployment alarms (China) nothing names them; elsewhere the same props do', () => {
+    const alarmsIn = (region: string) => {
+      const stack = new Stack(new App(), 'S', { env: { account: '111111111111', region } });
+      const alarm = new cloudwatch.Alarm(stack, 'Errors', { metric: new cloudwatch.Metric({ namespace: 'X', metricName: 'Y' }), threshold: 1, evaluationPeriods: 1 });
+      new DjangoGunicornService(stack, 'Web', { image: IMAGE, deployment: { alarms: [alarm] } });
+      return serviceProps(Template.fromStack(stack).toJSON() as CfnTemplate).DeploymentConfiguration.Alarms;
+    };
+    expect(alarmsIn('cn-north-1')).toBeUndefined();
+    expect(alarmsIn('eu-west-1')).toMatchObject({ Enable: true, Rollback: true });
+  });
+
   test('exposes the second target group, the rules and the role', () => {
     const stack = new Stack(new App(), 'S');
     const web = new DjangoGunicornService(stack, 'Web', { image: IMAGE, deployment: { strategy: ecs.DeploymentStrategy.BLUE_GREEN, testListener: { enabled: false } } });
