@@ -3,9 +3,13 @@
  * real HTTP server on loopback (an ephemeral port, closed after each test). Only the EC2 call that finds
  * the load balancer's addresses is faked: it answers 127.0.0.1.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as vm from 'node:vm';
 import { SMOKE_TEST_HANDLER_SOURCE } from '../../src/deploy/smoke-test-source';
 
@@ -24,7 +28,12 @@ async function serve(statuses: number[]): Promise<{ port: number; seen: Seen[]; 
   return { port, seen, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-function load(env: Record<string, string>, interfaces: string[] = ['127.0.0.1']) {
+/** `https` as the function gets it, except that it trusts `ca` (the runtime trusts the public CAs instead). */
+function httpsTrusting(ca: Buffer): typeof https {
+  return { ...https, request: (options: any, callback: any) => https.request({ ...options, ca }, callback) } as typeof https;
+}
+
+function load(env: Record<string, string>, interfaces: string[] = ['127.0.0.1'], httpsModule: typeof https = https) {
   const filters: any[] = [];
   class DescribeNetworkInterfacesCommand { constructor(public readonly input: any) {} }
   class EC2Client {
@@ -39,7 +48,7 @@ function load(env: Record<string, string>, interfaces: string[] = ['127.0.0.1'])
     exports: module.exports,
     require: (id: string) => {
       if (id === 'http') return http;
-      if (id === 'https') return https;
+      if (id === 'https') return httpsModule;
       if (id === '@aws-sdk/client-ec2') return { EC2Client, DescribeNetworkInterfacesCommand };
       throw new Error(`the handler may only require http, https and @aws-sdk/client-ec2, asked for ${id}`);
     },
@@ -118,4 +127,45 @@ test('FAILED, not an error, when nothing listens or the load balancer has no int
   await closed.close();
   expect(await load({ PORT: String(closed.port), TIMEOUT_SECONDS: '1' }).handler(EVENT)).toEqual({ hookStatus: 'FAILED' });
   expect(await load({ PORT: '9', TIMEOUT_SECONDS: '1' }, []).handler(EVENT)).toEqual({ hookStatus: 'FAILED' });
+});
+
+describe('over HTTPS', () => {
+  let dir: string;
+  let key: Buffer;
+  let cert: Buffer;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'smoke-tls-'));
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=www.example.com',
+      '-addext', 'subjectAltName=DNS:www.example.com', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { encoding: 'utf8' });
+    expect(made.status).toBe(0);
+    key = readFileSync(join(dir, 'key.pem'));
+    cert = readFileSync(join(dir, 'cert.pem'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function tlsServer(): Promise<{ port: number; close: () => Promise<void> }> {
+    const server = https.createServer({ key, cert }, (_req, res) => res.end('ok'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { port: (server.address() as AddressInfo).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  }
+
+  test('the certificate is checked against the site\'s name, not the node\'s address: a name it covers passes', async () => {
+    const server = await tlsServer();
+    try {
+      const { handler } = load({ PORT: String(server.port), PROTOCOL: 'HTTPS' }, ['127.0.0.1'], httpsTrusting(cert));
+      expect(await handler(EVENT)).toEqual({ hookStatus: 'SUCCEEDED' });
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a name the certificate does not cover fails', async () => {
+    const server = await tlsServer();
+    try {
+      const { handler } = load({ PORT: String(server.port), PROTOCOL: 'HTTPS', HOST: 'other.example.com', TIMEOUT_SECONDS: '1' }, ['127.0.0.1'], httpsTrusting(cert));
+      expect(await handler(EVENT)).toEqual({ hookStatus: 'FAILED' });
+    } finally {
+      await server.close();
+    }
+  });
 });
