@@ -115,6 +115,16 @@ SHAPES['app-uwsgi-instance-db'] = (s) => new lib.DjangoApp(s, 'Site', {
   staticSite: {},
 });
 
+SHAPES['app-canary-https-smoke-test'] = (s) => new lib.DjangoApp(s, 'Site', {
+  image: ecrImage(s),
+  domainNames: ['app.example.com'],
+  certificate: certificate(s),
+  deployment: { strategy: ecs.DeploymentStrategy.CANARY, smokeTest: {} },
+});
+SHAPES['gunicorn-blue-green-http-smoke-test'] = (s) => new lib.DjangoGunicornService(s, 'Web', {
+  image: ecrImage(s), domainNames: ['app.example.com'], deployment: { strategy: ecs.DeploymentStrategy.BLUE_GREEN, smokeTest: {} },
+});
+
 function vpc(s: Stack): ec2.IVpc {
   return new ec2.Vpc(s, 'Vpc', { maxAzs: 2 });
 }

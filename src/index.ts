@@ -2,6 +2,8 @@ export { Proxy, ProxyKind, ProxyOptions } from './proxy/proxy';
 export { StaticFiles, StaticFilesMode, StaticFilesFromImageOptions } from './static-files';
 export { GunicornWorkerClass } from './servers/gunicorn';
 export { DjangoServiceBase } from './services/service-base';
+export { DjangoDeploymentOptions, DjangoSmokeTestOptions, DjangoTestListenerOptions } from './deploy/strategy';
+export { DjangoTrafficShift, DjangoTrafficShiftProps } from './deploy/traffic-shift';
 export { DjangoServiceBaseProps, DjangoSiteProps } from './services/service-props';
 export { DjangoPlacementProps, DjangoVpcOptions } from './services/placement-props';
 export { DjangoVpcEndpoints, DjangoVpcEndpointsProps } from './endpoints';

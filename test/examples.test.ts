@@ -160,6 +160,23 @@ const EXPECT: Record<string, (t: any) => void> = {
     expect(Object.keys(t.Outputs).filter((id) => /ShellCommand/.test(id))).toHaveLength(1);
     expect(resourcesOf(t, 'AWS::ECS::Cluster')[0].Configuration.ExecuteCommandConfiguration).toMatchObject({ Logging: 'OVERRIDE' });
   },
+  'django-app-canary': (t) => {
+    // a canary of 5 % for 10 minutes, then 10 minutes of bake, rolled back on the 5xx alarm (2 %) or a failed smoke test
+    const service = resourcesOf(t, 'AWS::ECS::Service')[0];
+    expect(service.DeploymentConfiguration).toMatchObject({
+      Strategy: 'CANARY',
+      BakeTimeInMinutes: 10,
+      CanaryConfiguration: { CanaryPercent: 5, CanaryBakeTimeInMinutes: 10 },
+      Alarms: { Enable: true, Rollback: true },
+      LifecycleHooks: [{ LifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'] }],
+    });
+    expect(resourcesOf(t, 'AWS::ElasticLoadBalancingV2::TargetGroup')).toHaveLength(2);
+    expect(resourcesOf(t, 'AWS::ElasticLoadBalancingV2::Listener').map((l) => `${l.Protocol}:${l.Port}`).sort()).toEqual(['HTTP:80', 'HTTPS:443', 'HTTPS:9000']);
+    expect(resourcesOf(t, 'AWS::CloudWatch::Alarm').find((a) => /5XX/.test(JSON.stringify(a.Metrics ?? []))).Threshold).toBe(2);
+    // the office range reaches the test port, nobody else but the smoke test
+    const ingress = resourcesOf(t, 'AWS::EC2::SecurityGroup').flatMap((g) => g.SecurityGroupIngress ?? []).filter((r: any) => r.FromPort === 9000);
+    expect(ingress.map((r: any) => r.CidrIp)).toEqual(['203.0.113.0/24']);
+  },
   'gunicorn-alb-direct': (t) => {
     expect(resourcesOf(t, 'AWS::ECS::Service')[0].LoadBalancers[0]).toMatchObject({ ContainerName: 'app', ContainerPort: 8000 });
   },

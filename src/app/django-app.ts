@@ -258,6 +258,7 @@ export class DjangoApp extends Construct {
       spot: props.spot,
       vpcSubnets: props.vpcSubnets,
       enableExecuteCommand: props.enableExecuteCommand,
+      deployment: props.deployment,
     };
 
     const mixed = d.websocketServer !== undefined;
@@ -277,6 +278,8 @@ export class DjangoApp extends Construct {
           ? websocketRuleOnListener(props.listenerRulePriority, props.websocketRulePriority)
           : props.websocketRulePriority ?? DEFAULT_WEBSOCKET_RULE_PRIORITY,
         listenerPathPatterns: d.websocketPaths.map((p) => `${p.replace(/\/$/, '')}/*`),
+        // A rule on the HTTP service's listener shifts no traffic of its own: rolling, with the same alarm rollback.
+        deployment: { rollbackOnAlarm: props.deployment?.rollbackOnAlarm, alarms: props.deployment?.alarms },
         domainNames: http.allowedHosts,
         secretKey: http.secretKey,
         asgiModule: props.asgiModule,
@@ -357,6 +360,8 @@ export class DjangoApp extends Construct {
         services: this.services,
         migrationsFunction: this.migrations?.isCompleteFunction,
       });
+      // A deploy that raises a service's 5xx rate over the threshold rolls back (unless deployment.rollbackOnAlarm is false).
+      this.alarms.serviceAlarms.forEach((a) => a.service.rollBackOnAlarms(a.http5xxRate));
     }
 
     this.node.addMetadata('cdk-django:decision', { server: d.server, reason: d.reason });

@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -12,6 +13,9 @@ import { markLibraryConstruct, warnUser } from '../annotations';
 import { acknowledgeInPacks, stackKey } from '../compliance';
 import { Defaults } from '../defaults';
 import { DjangoVpcEndpoints, vpcEndpointsOf } from '../endpoints';
+import { addRollbackAlarms } from '../deploy/alarm-rollback';
+import { deploymentProblems, resolveDeployment, ResolvedDeployment } from '../deploy/strategy';
+import { DjangoTrafficShift, serviceDeploymentProps } from '../deploy/traffic-shift';
 import { throwIfProblems } from '../errors';
 import { imageWarningTarget, movingImageMessage, movingImageReason } from '../image-tags';
 import { acknowledgeFinding } from '../nag';
@@ -71,6 +75,10 @@ export abstract class DjangoServiceBase extends Construct {
   public readonly webAcl?: wafv2.CfnWebACL;
   /** The log group of the web ACL created with `waf: true`. @default - none */
   public readonly webAclLogGroup?: logs.ILogGroup;
+  /** The native traffic shift (two target groups, rules, test listener) of BLUE_GREEN, LINEAR and CANARY. @default - ROLLING: none */
+  public readonly trafficShift?: DjangoTrafficShift;
+  /** The second target group of a traffic-shifting deployment. @default - ROLLING: none */
+  public readonly alternateTargetGroup?: elbv2.ApplicationTargetGroup;
   /** The app server command line, as rendered for the container. */
   public readonly command: string[];
   /** Host names Django accepts (`DJANGO_ALLOWED_HOSTS`). */
@@ -85,6 +93,7 @@ export abstract class DjangoServiceBase extends Construct {
   /** Where the service's tasks run, and its one-off tasks with them. */
   private readonly serviceSubnets: ec2.SubnetSelection;
   private _oneOffTask?: DjangoOneOffTask;
+  private readonly deploymentPlan: ResolvedDeployment;
 
   protected constructor(scope: Construct, id: string, props: DjangoServiceBaseProps) {
     super(scope, id);
@@ -95,12 +104,20 @@ export abstract class DjangoServiceBase extends Construct {
     const project = projectLayoutOf(props.image);
     this._serverContext = serverContextOf(r, project);
     const server = this._renderServer(props, this._serverContext);
+    const deployContext = {
+      existingListener: props.listener !== undefined,
+      hasCertificate: props.certificate !== undefined,
+      domainNames: props.domainNames,
+      healthCheckPath: r.healthCheckPath,
+    };
     throwIfProblems(this, [
       ...serviceProblems(props, r, server), ...appModuleProblems(server.appModule, project),
       ...placementProblems(props), ...architectureProblems(props.image, props.cpuArchitecture),
       ...executeCommandProblems(props.cluster, props.enableExecuteCommand),
+      ...deploymentProblems(props.deployment, deployContext),
     ]);
     this.executeCommand = props.enableExecuteCommand ?? false;
+    this.deploymentPlan = resolveDeployment(props.deployment, deployContext);
     this.command = server.command;
     this.warnAboutSettings(props, server, project);
 
@@ -182,6 +199,7 @@ export abstract class DjangoServiceBase extends Construct {
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
       circuitBreaker: { enable: true, rollback: true },
+      ...serviceDeploymentProps(this.deploymentPlan),
       healthCheckGracePeriod: Duration.seconds(r.gracePeriodSeconds),
       assignPublicIp: false,
       vpcSubnets: this.serviceSubnets,
@@ -196,7 +214,7 @@ export abstract class DjangoServiceBase extends Construct {
     // FARGATE_SPOT must be associated with the cluster before the service names it.
     if (props.spot && this.cluster instanceof ecs.Cluster) this.service.node.defaultChild!.node.addDependency(this.cluster);
 
-    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
+    const targetGroupProps: elbv2.ApplicationTargetGroupProps = {
       vpc: this.vpc,
       port: targetPort,
       protocol: elbv2.ApplicationProtocol.HTTP,
@@ -210,13 +228,33 @@ export abstract class DjangoServiceBase extends Construct {
         unhealthyThresholdCount: 3,
         healthyHttpCodes: '200',
       },
-    });
+    };
+    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', targetGroupProps);
+    this.listener = this.attachToListener(props, this.targetGroup);
+    if (this.deploymentPlan.shiftsTraffic) {
+      this.trafficShift = new DjangoTrafficShift(this, 'Deployment', {
+        deployment: props.deployment!,
+        vpc: this.vpc,
+        loadBalancer: this.loadBalancer!,
+        listener: this.listener,
+        targetGroup: this.targetGroup,
+        targetGroupProps,
+        certificate: props.certificate,
+        domainNames: props.domainNames,
+        healthCheckPath: r.healthCheckPath,
+        defaultHost: this.allowedHosts[0],
+        logRetention: props.logRetention,
+      });
+      this.alternateTargetGroup = this.trafficShift.alternateTargetGroup;
+    }
     // Target the proxy container explicitly: targeting the default (first) container would skip the sidecar.
     this.targetGroup.addTarget(this.service.loadBalancerTarget({
       containerName: this.targetContainer.containerName,
       containerPort: targetPort,
+      alternateTarget: this.trafficShift?.alternateTarget,
     }));
-    this.listener = this.attachToListener(props, this.targetGroup);
+    this.trafficShift?.bindTo(this.service);
+    this.rollBackOnAlarms(...props.deployment?.alarms ?? []);
 
     acknowledgeInPacks(this.taskDefinition, 'IAMNoInlinePolicy',
       'The task and execution role policies are the ones CDK generates from grants to these roles (least privilege, one role each); a managed policy could be attached to other principals.');
@@ -265,6 +303,14 @@ export abstract class DjangoServiceBase extends Construct {
   /** The one-off task definition, once `addOneOffTask` made it (DjangoApp does for its HTTP service). */
   public get oneOffTask(): DjangoOneOffTask | undefined {
     return this._oneOffTask;
+  }
+
+  /**
+   * Rolls a deployment back when one of these alarms fires during it (or its bake time), unless
+   * `deployment.rollbackOnAlarm` is false. DjangoApp adds each service's 5xx-rate alarm.
+   */
+  public rollBackOnAlarms(...alarms: cloudwatch.IAlarm[]): void {
+    if (this.deploymentPlan.rollbackOnAlarm) addRollbackAlarms(this.service, alarms);
   }
 
   /**

@@ -5,6 +5,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { DjangoDeploymentOptions } from '../deploy/strategy';
 import { Problem } from '../errors';
 import { AppModuleUse } from '../project/checks';
 import { Proxy, ProxyKind } from '../proxy/proxy';
@@ -123,6 +124,12 @@ export interface DjangoSiteProps extends DjangoPlacementProps {
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * How a deploy replaces the tasks: the strategy (ROLLING, BLUE_GREEN, LINEAR, CANARY), bake times,
+   * alarm rollback, the test listener and a smoke test (README: "Deploy strategies").
+   * @default - ROLLING with the circuit breaker; DjangoApp adds rollback on each service's 5xx-rate alarm
+   */
+  readonly deployment?: DjangoDeploymentOptions;
 }
 
 /** Props every Django service shares. */
