@@ -9,7 +9,7 @@ import { DjangoStaticFiles } from '../data/static-site';
 import { Problem, throwIfProblems } from '../errors';
 import { DjangoServiceBase } from '../services/service-base';
 import { StaticFiles } from '../static-files';
-import { taskQueueProblems, DjangoTaskQueue, DjangoTaskQueueProps } from '../workers/task-queue';
+import { taskQueueProblems, DjangoTaskQueue, DjangoTaskQueueProps, TaskQueueEnv } from '../workers/task-queue';
 import { WorkerCommand, WorkerCommandKind } from '../workers/worker-command';
 import { resolveWorker, workerProblems } from '../workers/worker-resolve';
 import { DjangoWorkerService, DjangoWorkerServiceProps } from '../workers/worker-service';
@@ -96,8 +96,17 @@ export function workersUseCelery(workers: readonly DjangoAppWorkerOptions[] = []
 }
 
 /** Problems of the workers and task queue options that need nothing built to tell, named by DjangoApp's props. */
-export function appWorkersProblems(workers: readonly DjangoAppWorkerOptions[] = [], taskQueue?: DjangoTaskQueueProps, cacheOff?: boolean): Problem[] {
+export function appWorkersProblems(workers: readonly DjangoAppWorkerOptions[] = [], taskQueue?: DjangoTaskQueueProps, cacheOff?: boolean,
+  environment: { [name: string]: string } = {}): Problem[] {
   const problems: Problem[] = [];
+  if (taskQueue) {
+    for (const k of Object.keys(environment).filter((n) => (Object.values(TaskQueueEnv) as string[]).includes(n))) {
+      problems.push({ prop: 'environment', message: `${k} is set from taskQueue; remove it from environment` });
+    }
+    for (const k of ['alarms', 'alarmTopic'] as const) {
+      if (taskQueue[k] !== undefined) problems.push({ prop: `taskQueue.${k}`, message: 'the app\'s alarms option decides (alarms.enabled, alarms.topic); remove it' });
+    }
+  }
   const ids = workers.map((w) => w.id);
   workers.forEach((w, i) => {
     if (!/^[A-Za-z][A-Za-z0-9]{0,63}$/.test(w.id ?? '')) {

@@ -236,7 +236,6 @@ export class DjangoApp extends Construct {
       const { enabled: _e, ...siteOptions } = props.staticSite;
       this.staticSite = new DjangoStaticFiles(this, 'StaticSite', siteOptions);
     }
-    if (props.taskQueue) this.taskQueue = new DjangoTaskQueue(this, 'TaskQueue', props.taskQueue);
     const settings = this.dataSettings(props);
     const channelLayer = props.channelLayer ?? this.cache?.channelLayer();
 
@@ -305,7 +304,6 @@ export class DjangoApp extends Construct {
       this.cache?.allowFrom(svc.service);
       this.staticSite?.mediaBucket && this.staticSite.grantReadWriteMedia(svc.taskDefinition.taskRole);
     }
-    for (const svc of this.services) this.taskQueue?.grantSend(svc.taskDefinition.taskRole);
     // collectstatic runs in the HTTP service's task (the migrations run).
     this.staticSite?.grantWrite(this.httpService.taskDefinition.taskRole);
 
@@ -358,6 +356,14 @@ export class DjangoApp extends Construct {
     }
 
     // ---- workers: after the alarms (their topic), waiting for what the web services wait for ----
+    if (props.taskQueue) {
+      this.taskQueue = new DjangoTaskQueue(this, 'TaskQueue', { ...props.taskQueue, alarms: this.alarms !== undefined, alarmTopic: this.alarms?.topic });
+      // The web code enqueues (and the migrations run shares its task definition).
+      for (const svc of this.services) {
+        for (const [k, v] of Object.entries(this.taskQueue.environment)) svc.appContainer.addEnvironment(k, v);
+        this.taskQueue.grantSend(svc.taskDefinition.taskRole);
+      }
+    }
     this.workers = createAppWorkers(this, props.workers ?? [], {
       image: props.image,
       cluster,
@@ -397,7 +403,7 @@ export class DjangoApp extends Construct {
   /** Settings every app container gets from the data tier; a user `environment`/`secrets` entry may not shadow one. */
   private dataSettings(props: DjangoAppProps): { environment: { [k: string]: string }; secrets: { [k: string]: ecs.Secret } } {
     const environment: { [k: string]: string } = {
-      ...this.database?.environment, ...this.cache?.environment, ...this.taskQueue?.environment, ...this.staticSiteEnvironment(),
+      ...this.database?.environment, ...this.cache?.environment, ...this.staticSiteEnvironment(),
     };
     const secrets: { [k: string]: ecs.Secret } = { ...this.database?.secrets, ...this.cache?.secrets };
     const problems: Problem[] = [];
@@ -484,7 +490,7 @@ function appProblems(props: DjangoAppProps): Problem[] {
     problems.push(...nested('migrations', migrationsCommandProblems(props.migrations.command, props.migrations.timeout)));
   }
   if (props.alarms && (props.alarms.enabled ?? true)) problems.push(...nested('alarms', alarmsOptionsProblems(props.alarms)));
-  problems.push(...appWorkersProblems(props.workers, props.taskQueue, props.cache?.enabled === false && !props.existingCache));
+  problems.push(...appWorkersProblems(props.workers, props.taskQueue, props.cache?.enabled === false && !props.existingCache, props.environment));
   return problems;
 }
 

@@ -1,9 +1,12 @@
 import { Aws, Duration, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { stackKey } from '../compliance';
+import { acknowledgeInPacks, stackKey } from '../compliance';
 import { Problem, throwIfProblems } from '../errors';
 import { secondsOf } from '../services/validation';
 import { CELERY_DEFAULT_QUEUE } from './celery';
@@ -37,6 +40,22 @@ export interface DjangoTaskQueueProps {
    */
   readonly maxReceiveCount?: number;
   /**
+   * Alarm when the oldest message of a queue has waited longer than this (3 minutes in a row): the workers
+   * are down or cannot keep up. A dead-letter queue that holds any message alarms too.
+   * @default Duration.minutes(10)
+   */
+  readonly maxMessageAge?: Duration;
+  /**
+   * Create the alarms (message age per queue, dead letters).
+   * @default true
+   */
+  readonly alarms?: boolean;
+  /**
+   * A topic for the alarms' ALARM and OK notifications.
+   * @default - none: add actions with `addAlarmAction`
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
    * The key encrypting the queues.
    * @default - the stack's cdk-django key
    */
@@ -53,10 +72,14 @@ export class DjangoTaskQueue extends Construct {
   public readonly queues: { [name: string]: sqs.Queue };
   /** Where messages go after `maxReceiveCount` receives. */
   public readonly deadLetterQueue: sqs.Queue;
+  /** The key encrypting the queues. */
+  public readonly encryptionKey: kms.IKey;
   /** The visibility timeout of the queues, in seconds. */
   public readonly visibilityTimeoutSeconds: number;
   /** `CELERY_SQS_QUEUES`, `CELERY_SQS_REGION`, `CELERY_VISIBILITY_TIMEOUT` for the containers. */
   public readonly environment: { [name: string]: string };
+  /** The alarms: the oldest message's age of each queue, and dead letters. */
+  public readonly alarms: cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: DjangoTaskQueueProps = {}) {
     super(scope, id);
@@ -64,6 +87,7 @@ export class DjangoTaskQueue extends Construct {
     const names = props.queueNames ?? [CELERY_DEFAULT_QUEUE];
     this.visibilityTimeoutSeconds = secondsOf(props.visibilityTimeout, 1800);
     const key = props.encryptionKey ?? stackKey(this);
+    this.encryptionKey = key;
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: key,
@@ -88,22 +112,69 @@ export class DjangoTaskQueue extends Construct {
       [TaskQueueEnv.REGION]: Aws.REGION,
       [TaskQueueEnv.VISIBILITY_TIMEOUT]: String(this.visibilityTimeoutSeconds),
     };
+    this.alarms = props.alarms ?? true ? this.createAlarms(names, secondsOf(props.maxMessageAge, 600)) : [];
+    if (props.alarmTopic) this.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
+    else if (this.alarms.length > 0) {
+      acknowledgeInPacks(this, 'CloudWatchAlarmAction',
+        'No alarmTopic was given: the alarms change state for dashboards and for actions the caller adds with addAlarmAction (DjangoApp passes its topic).');
+    }
+  }
+
+  /** Adds an action to every alarm, run both when it goes into ALARM and when it returns to OK. */
+  public addAlarmAction(...actions: cloudwatch.IAlarmAction[]): void {
+    for (const alarm of this.alarms) {
+      alarm.addAlarmAction(...actions);
+      alarm.addOkAction(...actions);
+    }
+  }
+
+  private createAlarms(names: string[], maxAgeSeconds: number): cloudwatch.Alarm[] {
+    const alarms = names.map((name) => this.queues[name].metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM })
+      .createAlarm(this, `Age-${name}`, {
+        threshold: maxAgeSeconds,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: `A task in the Celery queue '${name}' has waited over ${maxAgeSeconds} s: its workers are down, stuck or too few. `
+          + 'Check the worker service\'s running tasks and logs, and its maxTasks.',
+      }));
+    alarms.push(this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM })
+      .createAlarm(this, 'DeadLettersAlarm', {
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: 'A Celery task message was received too often without completing (its worker died or it exceeded the visibility timeout) '
+          + 'and is in the dead-letter queue. Read it in the SQS console, fix the cause, and redrive it.',
+      }));
+    return alarms;
   }
 
   /** Lets `grantee` enqueue tasks (the web containers, beat). */
   public grantSend(grantee: iam.IGrantable): void {
-    for (const q of Object.values(this.queues)) {
-      q.grantSendMessages(grantee);
-      q.grant(grantee, 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl');
-    }
+    this.grantQueues(grantee, ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl']);
   }
 
   /** Lets `grantee` run tasks: receive, delete, change visibility, and send (retries, chords). */
   public grantConsume(grantee: iam.IGrantable): void {
-    for (const q of Object.values(this.queues)) {
-      q.grantConsumeMessages(grantee);
-      q.grantSendMessages(grantee);
-    }
+    this.grantQueues(grantee, [
+      'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl',
+    ]);
+  }
+
+  /**
+   * The actions on the queues, and the two KMS actions SQS documents for producers and consumers of an
+   * encrypted queue (GenerateDataKey, Decrypt): named, not the wildcards the L2's grants add.
+   */
+  private grantQueues(grantee: iam.IGrantable, actions: string[]): void {
+    const queues = Object.values(this.queues).map((q) => q.queueArn);
+    iam.Grant.addToPrincipal({ grantee, actions, resourceArns: queues });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resourceArns: [this.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `sqs.${Aws.REGION}.amazonaws.com` } },
+    });
   }
 }
 
@@ -122,6 +193,10 @@ export function taskQueueProblems(props: DjangoTaskQueueProps): Problem[] {
   const v = secondsOf(props.visibilityTimeout, 1800);
   if (!(Number.isInteger(v) && v >= 0 && v <= 43200)) {
     problems.push({ prop: 'visibilityTimeout', message: `must be a whole number of seconds from 0 to 43200 (12 hours, the SQS maximum), got ${v}` });
+  }
+  const age = secondsOf(props.maxMessageAge, 600);
+  if (!(Number.isInteger(age) && age >= 60)) {
+    problems.push({ prop: 'maxMessageAge', message: `must be a whole number of seconds >= 60 (SQS publishes the age each minute), got ${age}` });
   }
   const m = props.maxReceiveCount;
   if (m !== undefined && !Token.isUnresolved(m) && !(Number.isInteger(m) && m >= 1 && m <= 1000)) {
