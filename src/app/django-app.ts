@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { informUser, markLibraryConstruct } from '../annotations';
 import { Problem, throwIfProblems } from '../errors';
 import { claimImageWarning } from '../image-tags';
+import { appWorkersProblems, createAppWorkers, DjangoAppWorkerOptions, workersUseCelery } from './app-workers';
 import { DjangoRequirements, DjangoServerChoice, selectionProblems, selectServer, ServerDecision } from './selection';
 import { cacheOptionsProblems, DjangoCache, DjangoCacheOptions, IDjangoCache } from '../data/cache';
 import { databaseOptionsProblems, DjangoDatabase, DjangoDatabaseOptions, IDjangoDatabase } from '../data/database';
@@ -23,7 +24,6 @@ import { csrfTrustedOrigins, SettingsEnv } from '../settings';
 import { StaticFiles } from '../static-files';
 import { DjangoTaskQueue, DjangoTaskQueueProps } from '../workers/task-queue';
 import { DjangoWorkerService } from '../workers/worker-service';
-import { appWorkersProblems, createAppWorkers, DjangoAppWorkerOptions, workersUseCelery } from './app-workers';
 
 /** Props of DjangoApp: the site (image, host names, settings, service size) and what the project needs. */
 export interface DjangoAppProps extends DjangoSiteProps {

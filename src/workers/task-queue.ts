@@ -8,8 +8,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeInPacks, stackKey } from '../compliance';
 import { Problem, throwIfProblems } from '../errors';
-import { secondsOf } from '../services/validation';
 import { CELERY_DEFAULT_QUEUE } from './celery';
+import { secondsOf } from '../services/validation';
 
 /** The settings the Celery SQS transport reads (the README's data-tier block turns them into Celery settings). */
 export const TaskQueueEnv = {
@@ -113,8 +113,7 @@ export class DjangoTaskQueue extends Construct {
       [TaskQueueEnv.VISIBILITY_TIMEOUT]: String(this.visibilityTimeoutSeconds),
     };
     this.alarms = props.alarms ?? true ? this.createAlarms(names, secondsOf(props.maxMessageAge, 600)) : [];
-    if (props.alarmTopic) this.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
-    else if (this.alarms.length > 0) {
+    if (props.alarmTopic) {this.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));} else if (this.alarms.length > 0) {
       acknowledgeInPacks(this, 'CloudWatchAlarmAction',
         'No alarmTopic was given: the alarms change state for dashboards and for actions the caller adds with addAlarmAction (DjangoApp passes its topic).');
     }
@@ -129,7 +128,8 @@ export class DjangoTaskQueue extends Construct {
   }
 
   private createAlarms(names: string[], maxAgeSeconds: number): cloudwatch.Alarm[] {
-    const alarms = names.map((name) => this.queues[name].metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM })
+    const perMinute = { period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM };
+    const alarms = names.map((name) => this.queues[name].metricApproximateAgeOfOldestMessage(perMinute)
       .createAlarm(this, `Age-${name}`, {
         threshold: maxAgeSeconds,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -138,7 +138,7 @@ export class DjangoTaskQueue extends Construct {
         alarmDescription: `A task in the Celery queue '${name}' has waited over ${maxAgeSeconds} s: its workers are down, stuck or too few. `
           + 'Check the worker service\'s running tasks and logs, and its maxTasks.',
       }));
-    alarms.push(this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM })
+    alarms.push(this.deadLetterQueue.metricApproximateNumberOfMessagesVisible(perMinute)
       .createAlarm(this, 'DeadLettersAlarm', {
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

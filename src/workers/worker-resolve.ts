@@ -1,10 +1,10 @@
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Defaults } from '../defaults';
 import { Problem } from '../errors';
-import { settingsProblems } from '../services/resolve';
-import { fargateSizeProblems, secondsOf, wholeSecondsProblem } from '../services/validation';
 import { RenderedWorkerCommand, WorkerCommandKind } from './worker-command';
 import type { DjangoWorkerServiceProps } from './worker-service';
+import { settingsProblems } from '../services/resolve';
+import { fargateSizeProblems, secondsOf, wholeSecondsProblem } from '../services/validation';
 
 /** The worker props with every default applied, in plain numbers. */
 export interface ResolvedWorker {

@@ -192,7 +192,10 @@ export class DjangoWorkerService extends Construct {
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
       cpu: r.cpu,
       memoryLimitMiB: r.memoryLimitMiB,
-      runtimePlatform: { cpuArchitecture: props.cpuArchitecture ?? ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+      runtimePlatform: {
+        cpuArchitecture: props.cpuArchitecture ?? ecs.CpuArchitecture.X86_64,
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+      },
     });
     acknowledgeFinding(this.taskDefinition, 'AwsSolutions-ECS2',
       'Environment holds only non-secret settings (host names, queue URLs); SECRET_KEY and the data tier credentials come from Secrets Manager through the secrets field.');
@@ -245,8 +248,7 @@ export class DjangoWorkerService extends Construct {
 
     if (!this.singleton) this.scaling = this.addScaling(props, r);
     this.alarms = props.alarms ?? true ? this.createAlarms(props, r) : [];
-    if (props.alarmTopic) this.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
-    else if (this.alarms.length > 0) {
+    if (props.alarmTopic) {this.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));} else if (this.alarms.length > 0) {
       acknowledgeInPacks(this, 'CloudWatchAlarmAction',
         'No alarmTopic was given: the alarms change state for dashboards and for actions the caller adds with addAlarmAction (DjangoApp passes its topic).');
     }

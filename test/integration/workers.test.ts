@@ -73,7 +73,11 @@ function webGet(path: string): any {
   return JSON.parse(m[2]);
 }
 
-interface Running { proc: ChildProcess; logs(): string; exited: Promise<{ code: number | null; signal: string | null }> }
+interface Running {
+  proc: ChildProcess;
+  exited: Promise<{ code: number | null; signal: string | null }>;
+  logs(): string;
+}
 
 /** Starts a container command exactly as rendered, in the project directory (the image's WORKDIR). */
 function run(c: any): Running {

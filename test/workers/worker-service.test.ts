@@ -180,7 +180,9 @@ describe('DjangoApp with Celery on SQS (taskQueue)', () => {
       .filter((p: any) => /QueueDepth/.test(p.PolicyName));
     const steps = policy.flatMap((p: any) => p.StepScalingPolicyConfiguration.StepAdjustments);
     expect(steps).toEqual(expect.arrayContaining([
-      expect.objectContaining({ ScalingAdjustment: -1 }), expect.objectContaining({ ScalingAdjustment: 1 }), expect.objectContaining({ ScalingAdjustment: 3 }),
+      expect.objectContaining({ ScalingAdjustment: -1 }),
+      expect.objectContaining({ ScalingAdjustment: 1 }),
+      expect.objectContaining({ ScalingAdjustment: 3 }),
     ]));
     const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((r: any) => r.Properties)
       .filter((a: any) => a.MetricName === 'ApproximateNumberOfMessagesVisible' && a.AlarmActions?.some((x: any) => JSON.stringify(x).includes('QueueDepth')));
@@ -212,7 +214,10 @@ describe('DjangoWorkerService alone', () => {
     const cluster = new ecs.Cluster(stack, 'Cluster');
     const cache = DjangoCache.fromExisting(stack, 'Cache', { endpointAddress: 'cache.example.internal', port: 6380 });
     new DjangoWorkerService(stack, 'Worker', {
-      image: IMAGE, cluster, cache, command: celery(),
+      image: IMAGE,
+      cluster,
+      cache,
+      command: celery(),
       secretKey: secretsmanager.Secret.fromSecretNameV2(stack, 'Key', 'django/secret-key'),
       ...overrides,
     });
