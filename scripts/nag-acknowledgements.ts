@@ -113,6 +113,17 @@ SHAPES['app-uwsgi-instance-db'] = (s) => new lib.DjangoApp(s, 'Site', {
   database: { engine: lib.DatabaseEngineKind.RDS_INSTANCE, proxy: true },
   staticSite: {},
 });
+SHAPES['app-workers'] = (s) => new lib.DjangoApp(s, 'Site', {
+  image: ecrImage(s),
+  database: {},
+  workers: [{ id: 'Celery', command: lib.WorkerCommand.celeryWorker(), spot: true }, { id: 'Beat', command: lib.WorkerCommand.celeryBeat() }],
+});
+SHAPES['app-workers-sqs'] = (s) => new lib.DjangoApp(s, 'Site', {
+  image: ecrImage(s),
+  taskQueue: {},
+  workers: [{ id: 'Celery', command: lib.WorkerCommand.celeryWorker() }],
+  alarms: { enabled: false },
+});
 
 function vpc(s: Stack): ec2.IVpc {
   return new ec2.Vpc(s, 'Vpc', { maxAzs: 2 });
