@@ -160,6 +160,24 @@ describe('a Celery worker from PyPI, running the rendered command', () => {
   }, 90_000);
 });
 
+test('the negative case: a stop timeout shorter than the task (ECS kills after it) cuts the task off, and the check sees it', async () => {
+  const w = run(worker);
+  try {
+    await waitFor('the worker to be ready', () => /worker@\S+ ready\./.test(w.logs()), 60_000, w.logs);
+    const marker = join(scratch, 'cut-off-task');
+    webGet(`/tasks/enqueue?task=slow&s=4&path=${encodeURIComponent(marker)}`);
+    await waitFor('the slow task to start', () => /Task web\.tasks\.slow_mark\[[\w-]+\] received/.test(w.logs()), 20_000, w.logs);
+    w.proc.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 1000)); // a 1 s stop timeout: then ECS sends SIGKILL
+    w.proc.kill('SIGKILL');
+    await w.exited;
+    await new Promise((r) => setTimeout(r, 4000)); // the time the task needed: its process went with the worker
+    expect(existsSync(marker)).toBe(false);
+  } finally {
+    if (w.proc.exitCode === null && w.proc.signalCode === null) w.proc.kill('SIGKILL');
+  }
+}, 90_000);
+
 test('beat starts with its schedule in /tmp (the image\'s WORKDIR is not writable), writes no pidfile, and stops on SIGTERM', async () => {
   const b = run(beat);
   try {
