@@ -114,6 +114,17 @@ SHAPES['app-uwsgi-instance-db'] = (s) => new lib.DjangoApp(s, 'Site', {
   database: { engine: lib.DatabaseEngineKind.RDS_INSTANCE, proxy: true },
   staticSite: {},
 });
+SHAPES['app-workers'] = (s) => new lib.DjangoApp(s, 'Site', {
+  image: ecrImage(s),
+  database: {},
+  workers: [{ id: 'Celery', command: lib.WorkerCommand.celeryWorker(), spot: true }, { id: 'Beat', command: lib.WorkerCommand.celeryBeat() }],
+});
+SHAPES['app-workers-sqs'] = (s) => new lib.DjangoApp(s, 'Site', {
+  image: ecrImage(s),
+  taskQueue: {},
+  workers: [{ id: 'Celery', command: lib.WorkerCommand.celeryWorker() }],
+  alarms: { enabled: false },
+});
 
 SHAPES['app-canary-https-smoke-test'] = (s) => new lib.DjangoApp(s, 'Site', {
   image: ecrImage(s),

@@ -21,3 +21,8 @@ export * from './data/static-site';
 export { DjangoMigrations, DjangoMigrationsProps } from './migrations/migrations';
 export { DjangoAlarms, DjangoAlarmsOptions, DjangoAlarmsProps, DjangoServiceAlarms } from './observability/alarms';
 export { DjangoRequirements, DjangoServerChoice, ServerDecision, HIGH_CONCURRENCY } from './app/selection';
+export { DjangoAppWorkerOptions } from './app/app-workers';
+export { CeleryPool } from './workers/celery';
+export { DjangoTaskQueue, DjangoTaskQueueProps } from './workers/task-queue';
+export { WorkerCommand, WorkerCommandKind, CeleryWorkerOptions, CeleryBeatOptions, WorkerCommandOptions } from './workers/worker-command';
+export { DjangoWorkerService, DjangoWorkerServiceProps } from './workers/worker-service';

@@ -177,6 +177,21 @@ const EXPECT: Record<string, (t: any) => void> = {
     const ingress = resourcesOf(t, 'AWS::EC2::SecurityGroup').flatMap((g) => g.SecurityGroupIngress ?? []).filter((r: any) => r.FromPort === 9000);
     expect(ingress.map((r: any) => r.CidrIp)).toEqual(['203.0.113.0/24']);
   },
+  'django-app-workers': (t) => {
+    // a Celery worker (Spot) and beat beside the web service: no load balancer, the cache as broker, beat once
+    const tds = resourcesOf(t, 'AWS::ECS::TaskDefinition').map((td) => td.ContainerDefinitions[0]);
+    const worker = tds.find((c: any) => c.Name === 'worker' && c.Command[2] === 'worker');
+    const beat = tds.find((c: any) => c.Name === 'worker' && c.Command[2] === 'beat');
+    expect(worker.Command).toEqual(expect.arrayContaining(['celery', '--app=config', '--soft-time-limit=60', '--without-gossip', '--without-mingle']));
+    expect(worker.StopTimeout).toBe(100);
+    expect(beat.Command).toContain('--schedule=/tmp/celerybeat-schedule');
+    const services = resourcesOf(t, 'AWS::ECS::Service');
+    expect(services.filter((s) => s.LoadBalancers)).toHaveLength(1);
+    expect(services.filter((s) => s.DesiredCount === 1 && s.DeploymentConfiguration.MaximumPercent === 100)).toHaveLength(1);
+    expect(services.filter((s) => s.CapacityProviderStrategy?.[0]?.CapacityProvider === 'FARGATE_SPOT')).toHaveLength(1);
+    expect(resourcesOf(t, 'AWS::ElastiCache::ReplicationGroup')).toHaveLength(1);
+    expect(JSON.stringify(worker.Image)).toContain('cdk-hnb659fds-container-assets');
+  },
   'gunicorn-alb-direct': (t) => {
     expect(resourcesOf(t, 'AWS::ECS::Service')[0].LoadBalancers[0]).toMatchObject({ ContainerName: 'app', ContainerPort: 8000 });
   },

@@ -7,6 +7,7 @@ import { DjangoVpcEndpoints } from '../endpoints';
 import { Problem, throwIfProblems } from '../errors';
 import { claimImageWarning } from '../image-tags';
 import { compositionProblems, DjangoAppCompositionProps, websocketRuleOnListener } from './composition';
+import { appWorkersProblems, createAppWorkers, DjangoAppWorkerOptions, workersUseCelery } from './app-workers';
 import { DjangoRequirements, DjangoServerChoice, selectionProblems, selectServer, ServerDecision } from './selection';
 import { cacheOptionsProblems, DjangoCache, DjangoCacheOptions, IDjangoCache } from '../data/cache';
 import { databaseOptionsProblems, DjangoDatabase, DjangoDatabaseOptions, IDjangoDatabase } from '../data/database';
@@ -26,6 +27,8 @@ import { defaultUwsgiProcesses, DjangoUwsgiService } from '../services/uwsgi-ser
 import { fargateSizeProblems } from '../services/validation';
 import { csrfTrustedOrigins, SettingsEnv } from '../settings';
 import { StaticFiles } from '../static-files';
+import { DjangoTaskQueue, DjangoTaskQueueProps } from '../workers/task-queue';
+import { DjangoWorkerService } from '../workers/worker-service';
 
 /** Props of DjangoApp: the site (image, host names, settings, service size) and what the project needs. */
 export interface DjangoAppProps extends DjangoSiteProps, DjangoAppCompositionProps {
@@ -101,6 +104,19 @@ export interface DjangoAppProps extends DjangoSiteProps, DjangoAppCompositionPro
    * @default - on, with the DjangoAlarms defaults and a new encrypted topic (`alarms.topic`) to subscribe to
    */
   readonly alarms?: DjangoAppAlarmsOptions;
+  /**
+   * Long-running commands beside the web service (Celery worker and beat, or any command), each an ECS
+   * service with no load balancer that shares the app's image, settings, secrets, database and cache, and
+   * starts only after the migrations. Celery's broker is the cache (created for it) unless `taskQueue` is given.
+   * @default - no workers
+   */
+  readonly workers?: DjangoAppWorkerOptions[];
+  /**
+   * SQS queues as the Celery broker instead of the cache (DjangoTaskQueue): `CELERY_SQS_*` settings in every
+   * app container, the web containers may enqueue, the workers consume and scale on queue depth.
+   * @default - the cache is the broker of Celery workers
+   */
+  readonly taskQueue?: DjangoTaskQueueProps;
 }
 
 /** Migrations as a deploy step (DjangoMigrations). */
@@ -194,6 +210,10 @@ export class DjangoApp extends Construct {
   public readonly migrations?: DjangoMigrations;
   /** The alarms and dashboard. @default - alarms off */
   public readonly alarms?: DjangoAlarms;
+  /** The worker services, in the order of `workers`. */
+  public readonly workers: DjangoWorkerService[];
+  /** The SQS broker. @default - no taskQueue */
+  public readonly taskQueue?: DjangoTaskQueue;
 
   constructor(scope: Construct, id: string, props: DjangoAppProps) {
     super(scope, id);
@@ -219,7 +239,7 @@ export class DjangoApp extends Construct {
     }
     if (props.existingCache) {
       this.cache = props.existingCache;
-    } else if (props.cache?.enabled ?? daphneServes) {
+    } else if (props.cache?.enabled ?? (daphneServes || (workersUseCelery(props.workers) && !props.taskQueue))) {
       const { enabled: _e, ...cacheOptions } = props.cache ?? {};
       this.cache = new DjangoCache(this, 'Cache', { ...cacheOptions, vpc: this.vpc });
     }
@@ -364,18 +384,57 @@ export class DjangoApp extends Construct {
       this.alarms.serviceAlarms.forEach((a) => a.service.rollBackOnAlarms(a.http5xxRate));
     }
 
+    // ---- workers: after the alarms (their topic), waiting for what the web services wait for ----
+    if (props.taskQueue) {
+      this.taskQueue = new DjangoTaskQueue(this, 'TaskQueue', { ...props.taskQueue, alarms: this.alarms !== undefined, alarmTopic: this.alarms?.topic });
+      // The web code enqueues (and the migrations run shares its task definition).
+      for (const svc of this.services) {
+        for (const [k, v] of Object.entries(this.taskQueue.environment)) svc.appContainer.addEnvironment(k, v);
+        this.taskQueue.grantSend(svc.taskDefinition.taskRole);
+      }
+    }
+    this.workers = createAppWorkers(this, props.workers ?? [], {
+      image: props.image,
+      cluster,
+      httpService: this.httpService,
+      settingsModule: props.settingsModule,
+      environment: { ...this.staticSiteEnvironment(), ...props.environment },
+      secrets: props.secrets,
+      database,
+      cache: this.cache,
+      taskQueue: this.taskQueue,
+      staticSite: this.staticSite,
+      staticFiles: common.staticFiles,
+      logRetention: props.logRetention,
+      alarms: this.alarms !== undefined,
+      alarmTopic: this.alarms?.topic,
+    });
+    const workerServices = this.workers.map((w) => w.service);
+    for (const s of workerServices) {
+      const cfn = s.node.defaultChild!;
+      if (this.migrations) cfn.node.addDependency(this.migrations.customResource);
+      if (this.database instanceof DjangoDatabase) cfn.node.addDependency(this.database.appUser);
+    }
+    if (workerServices.length > 0) {
+      if (this.database instanceof DjangoDatabase) this.database.redeployOnRotation(...workerServices);
+      if (this.cache instanceof DjangoCache) this.cache.retirePreviousTokenAfter(...workerServices);
+    }
+
     this.node.addMetadata('cdk-django:decision', { server: d.server, reason: d.reason });
     informUser(this, `cdk-django: ${d.server} — ${d.reason}`);
   }
 
+  /** The static site's settings but DJANGO_STATIC_URL, which comes through staticFiles (StaticFiles.fromUrl), like every other mode. */
+  private staticSiteEnvironment(): { [k: string]: string } {
+    return Object.fromEntries(Object.entries(this.staticSite?.environment ?? {}).filter(([k]) => k !== SettingsEnv.STATIC_URL));
+  }
+
   /** Settings every app container gets from the data tier; a user `environment`/`secrets` entry may not shadow one. */
   private dataSettings(props: DjangoAppProps): { environment: { [k: string]: string }; secrets: { [k: string]: ecs.Secret } } {
-    const environment: { [k: string]: string } = { ...this.database?.environment, ...this.cache?.environment };
+    const environment: { [k: string]: string } = {
+      ...this.database?.environment, ...this.cache?.environment, ...this.staticSiteEnvironment(),
+    };
     const secrets: { [k: string]: ecs.Secret } = { ...this.database?.secrets, ...this.cache?.secrets };
-    for (const [k, v] of Object.entries(this.staticSite?.environment ?? {})) {
-      // DJANGO_STATIC_URL comes through staticFiles (StaticFiles.fromUrl), like every other mode.
-      if (k !== SettingsEnv.STATIC_URL) environment[k] = v;
-    }
     const problems: Problem[] = [];
     for (const k of Object.keys(props.environment ?? {})) {
       if (k in environment || k in secrets) problems.push({ prop: 'environment', message: `${k} is set from the data tier (database, cache, staticSite); remove it from environment` });
@@ -460,6 +519,7 @@ function appProblems(props: DjangoAppProps): Problem[] {
     problems.push(...nested('migrations', migrationsCommandProblems(props.migrations.command, props.migrations.timeout)));
   }
   if (props.alarms && (props.alarms.enabled ?? true)) problems.push(...nested('alarms', alarmsOptionsProblems(props.alarms)));
+  problems.push(...appWorkersProblems(props.workers, props.taskQueue, props.cache?.enabled === false && !props.existingCache, props.environment));
   return problems;
 }
 

@@ -20,6 +20,7 @@ import { throwIfProblems } from '../errors';
 import { imageWarningTarget, movingImageMessage, movingImageReason } from '../image-tags';
 import { acknowledgeFinding } from '../nag';
 import { acknowledgeExecuteCommand, addShellOutput, createCluster, executeCommandProblems } from './execute-command';
+import { appSettings } from './app-settings';
 import { createLoadBalancer, createVpc } from './network';
 import {
   architectureProblems, capacityProviderStrategiesOf, isolatedImageProblems, placementProblems, runtimePlatformOf,
@@ -32,7 +33,7 @@ import { appModuleProblems, settingsModuleOf, settingsWarnings } from '../projec
 import { ProjectLayout } from '../project/layout';
 import { projectLayoutOf } from '../project/project';
 import { addProxySidecar, bodyLimitKiB } from '../proxy/sidecar';
-import { csrfTrustedOrigins, renderHealthProbe, SettingsEnv } from '../settings';
+import { renderHealthProbe } from '../settings';
 import { StaticFilesMode } from '../static-files';
 
 /**
@@ -355,24 +356,24 @@ export abstract class DjangoServiceBase extends Construct {
   }
 
   private addAppContainer(props: DjangoServiceBaseProps, r: ResolvedService, server: AppServerSpec): ecs.ContainerDefinition {
-    const environment: { [k: string]: string } = {
-      // Production, always: the settings block reads it (its local fallback is DEBUG on).
-      [SettingsEnv.DEBUG]: 'false',
-      [SettingsEnv.ALLOWED_HOSTS]: this.allowedHosts.join(','),
-      [SettingsEnv.CSRF_TRUSTED_ORIGINS]: csrfTrustedOrigins(this.allowedHosts, props.certificate !== undefined).join(','),
-    };
-    if (props.settingsModule) environment[SettingsEnv.SETTINGS_MODULE] = props.settingsModule;
-    if (r.staticFiles.mode !== StaticFilesMode.APP_SERVED) environment[SettingsEnv.STATIC_URL] = r.staticFiles.urlPath!;
-    Object.assign(environment, server.environment ?? {}, props.environment ?? {});
-    const secrets = { [SettingsEnv.SECRET_KEY]: ecs.Secret.fromSecretsManager(this.secretKey), ...props.secrets };
-    this.appSettings = { image: props.image, environment: { ...environment }, secrets };
+    const settings = appSettings({
+      allowedHosts: this.allowedHosts,
+      https: props.certificate !== undefined,
+      settingsModule: props.settingsModule,
+      staticUrl: r.staticFiles.mode !== StaticFilesMode.APP_SERVED ? r.staticFiles.urlPath! : undefined,
+      serverEnvironment: server.environment,
+      environment: props.environment,
+      secretKey: this.secretKey,
+      secrets: props.secrets,
+    });
+    this.appSettings = { image: props.image, environment: { ...settings.environment }, secrets: settings.secrets };
 
     return this.taskDefinition.addContainer('app', {
       image: props.image,
       command: server.command,
       essential: true,
-      environment,
-      secrets,
+      environment: settings.environment,
+      secrets: settings.secrets,
       portMappings: [{ containerPort: r.appPort, name: 'app' }],
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'app' }),
       healthCheck: {
