@@ -1,13 +1,14 @@
-export { Proxy, ProxyKind, ProxyOptions } from './proxy/proxy';
+export { Proxy, ProxyKind, ProxyOptions } from './services/reverse-proxy';
 export { StaticFiles, StaticFilesMode, StaticFilesFromImageOptions } from './static-files';
 export { GunicornWorkerClass } from './servers/gunicorn';
+export { IDjangoService } from './django-service';
 export { DjangoServiceBase } from './services/service-base';
 export { DjangoServiceBaseProps, DjangoSiteProps } from './services/service-props';
 export { DjangoGunicornService, DjangoGunicornServiceProps } from './services/gunicorn-service';
 export { DjangoUwsgiService, DjangoUwsgiServiceProps, UwsgiCacheOptions, UwsgiCheaperOptions } from './services/uwsgi-service';
 export { UwsgiCheaperAlgorithm } from './servers/uwsgi';
 export { DjangoDaphneService, DjangoDaphneServiceProps } from './services/daphne-service';
-export { ChannelLayerOptions } from './services/channel-layer';
+export { ChannelLayerOptions } from './channel-layer';
 export { DjangoApp, DjangoAppProps, DjangoAppMigrationsOptions, DjangoAppAlarmsOptions, DjangoAppCacheOptions, DjangoAppStaticSiteOptions } from './app/django-app';
 export * from './data/database';
 export * from './data/cache';

@@ -3,22 +3,24 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 import { informUser, markLibraryConstruct } from '../annotations';
-import { Problem, throwIfProblems } from '../errors';
-import { claimImageWarning } from '../image-tags';
+import { ChannelLayerOptions } from '../channel-layer';
 import { DjangoRequirements, DjangoServerChoice, selectionProblems, selectServer, ServerDecision } from './selection';
 import { cacheOptionsProblems, DjangoCache, DjangoCacheOptions, IDjangoCache } from '../data/cache';
 import { databaseOptionsProblems, DjangoDatabase, DjangoDatabaseOptions, IDjangoDatabase } from '../data/database';
 import { DjangoStaticFiles, DjangoStaticFilesProps, staticFilesProblems } from '../data/static-site';
+import { throwIfProblems } from '../errors';
+import { claimImageWarning } from '../image-tags';
 import { DjangoMigrations, migrationsCommandProblems } from '../migrations/migrations';
+import { wholeNumberProblem } from '../numbers';
 import { alarmsOptionsProblems, DjangoAlarms, DjangoAlarmsOptions } from '../observability/alarms';
-import { ChannelLayerOptions } from '../services/channel-layer';
+import { nestedProblems, Problem } from '../problems';
 import { DjangoDaphneService } from '../services/daphne-service';
 import { DjangoGunicornService } from '../services/gunicorn-service';
 import { createVpc } from '../services/network';
 import { DjangoServiceBase } from '../services/service-base';
 import { DjangoServiceBaseProps, DjangoSiteProps } from '../services/service-props';
+import { fargateSizeProblems } from '../services/task-size';
 import { defaultUwsgiProcesses, DjangoUwsgiService } from '../services/uwsgi-service';
-import { fargateSizeProblems } from '../services/validation';
 import { csrfTrustedOrigins, SettingsEnv } from '../settings';
 import { StaticFiles } from '../static-files';
 
@@ -412,9 +414,7 @@ function appProblems(props: DjangoAppProps): Problem[] {
     problems.push({ prop: 'staticFiles', message: 'staticSite serves the static files from CloudFront; remove staticFiles, or staticSite' });
   }
   const p = props.websocketRulePriority;
-  if (p !== undefined && (!Number.isInteger(p) || p < 1 || p > 50000)) {
-    problems.push({ prop: 'websocketRulePriority', message: `must be a whole number from 1 to 50000, got ${p}` });
-  }
+  if (p !== undefined) problems.push(...wholeNumberProblem('websocketRulePriority', p, 1, 50000));
   // The task size first: the services derive their worker counts from cpu, and would report a bad cpu
   // as a problem of those (workers, processes), which are no props of DjangoApp.
   const cpu = props.cpu ?? 512;
@@ -424,17 +424,12 @@ function appProblems(props: DjangoAppProps): Problem[] {
   }
   // The options of the nested constructs, checked here so their problems name DjangoApp's props
   // (database.minCapacity, not the app's own minCapacity) and come before anything is built.
-  if (props.database) problems.push(...nested('database', databaseOptionsProblems(props.database)));
-  if (props.cache && (props.cache.enabled ?? true)) problems.push(...nested('cache', cacheOptionsProblems(props.cache)));
-  if (props.staticSite && (props.staticSite.enabled ?? true)) problems.push(...nested('staticSite', staticFilesProblems(props.staticSite)));
+  if (props.database) problems.push(...nestedProblems('database', databaseOptionsProblems(props.database)));
+  if (props.cache && (props.cache.enabled ?? true)) problems.push(...nestedProblems('cache', cacheOptionsProblems(props.cache)));
+  if (props.staticSite && (props.staticSite.enabled ?? true)) problems.push(...nestedProblems('staticSite', staticFilesProblems(props.staticSite)));
   if (props.migrations && (props.migrations.enabled ?? true)) {
-    problems.push(...nested('migrations', migrationsCommandProblems(props.migrations.command, props.migrations.timeout)));
+    problems.push(...nestedProblems('migrations', migrationsCommandProblems(props.migrations.command, props.migrations.timeout)));
   }
-  if (props.alarms && (props.alarms.enabled ?? true)) problems.push(...nested('alarms', alarmsOptionsProblems(props.alarms)));
+  if (props.alarms && (props.alarms.enabled ?? true)) problems.push(...nestedProblems('alarms', alarmsOptionsProblems(props.alarms)));
   return problems;
-}
-
-/** Problems of a nested construct's options, named by the DjangoApp prop that holds them. */
-function nested(prop: string, problems: Problem[]): Problem[] {
-  return problems.map((p) => ({ prop: `${prop}.${p.prop}`, message: p.message }));
 }

@@ -1,4 +1,5 @@
-import { Problem } from '../errors';
+import { isWholeNumber } from '../numbers';
+import { Problem } from '../problems';
 import { GunicornWorkerClass } from '../servers/gunicorn';
 
 /** The app server layouts DjangoApp can build. */
@@ -97,7 +98,7 @@ const DEFAULT_WS_PATHS = ['/ws/'];
 export function selectionProblems(req: DjangoRequirements, server?: DjangoServerChoice): Problem[] {
   const problems: Problem[] = [];
   const c = req.expectedConcurrency;
-  if (c !== undefined && (!Number.isInteger(c) || c < 1)) {
+  if (c !== undefined && !isWholeNumber(c, 1)) {
     problems.push({ prop: 'requirements.expectedConcurrency', message: `must be a whole number of concurrent requests >= 1, got ${c}` });
   }
   if (req.websocketPaths !== undefined) {

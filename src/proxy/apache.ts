@@ -1,4 +1,4 @@
-import { Problem, RenderError } from '../errors';
+import { Problem, RenderError } from '../problems';
 import { StaticFilesLocation, UpstreamProtocol } from './nginx';
 import { supervisedStartScript } from './start-script';
 

@@ -1,4 +1,4 @@
-import { Problem, RenderError } from '../errors';
+import { Problem, RenderError } from '../problems';
 import { supervisedStartScript } from './start-script';
 
 /** Static files the proxy serves itself from a directory (filled by an init container). */

@@ -1,4 +1,5 @@
-import { Problem, RenderError } from '../errors';
+import { isWholeNumber } from '../numbers';
+import { Problem, RenderError } from '../problems';
 
 /**
  * Gunicorn worker classes.
@@ -71,40 +72,36 @@ export function defaultGunicornThreads(workerClass: GunicornWorkerClass): number
   return workerClass === GunicornWorkerClass.GTHREAD ? 4 : undefined;
 }
 
-function isPositiveInt(n: number): boolean {
-  return Number.isInteger(n) && n > 0;
-}
-
 /** Everything wrong with a config, as problems naming the construct prop to change. */
 export function gunicornProblems(c: GunicornConfig): Problem[] {
   const problems: Problem[] = [];
   if (!/^[A-Za-z_][\w.]*:[A-Za-z_]\w*(\(.*\))?$/.test(c.appModule)) {
     problems.push({ prop: 'wsgiModule', message: `'${c.appModule}' is not 'package.module:callable' (e.g. 'mysite.wsgi:application')` });
   }
-  if (!isPositiveInt(c.workers) || c.workers > 256) {
+  if (!isWholeNumber(c.workers, 1) || c.workers > 256) {
     problems.push({ prop: 'workers', message: `must be a whole number from 1 to 256, got ${c.workers}` });
   }
   if (c.threads !== undefined) {
     if (c.workerClass !== GunicornWorkerClass.GTHREAD) {
       problems.push({ prop: 'threads', message: `only the gthread worker uses threads; remove threads or set workerClass to GTHREAD (got ${c.workerClass})` });
-    } else if (!isPositiveInt(c.threads) || c.threads > 1000) {
+    } else if (!isWholeNumber(c.threads, 1) || c.threads > 1000) {
       problems.push({ prop: 'threads', message: `must be a whole number from 1 to 1000, got ${c.threads}` });
     }
   }
   if (c.workerConnections !== undefined) {
     if (c.workerClass !== GunicornWorkerClass.GEVENT) {
       problems.push({ prop: 'workerConnections', message: `only the gevent worker uses worker connections; remove it or set workerClass to GEVENT (got ${c.workerClass})` });
-    } else if (!isPositiveInt(c.workerConnections)) {
+    } else if (!isWholeNumber(c.workerConnections, 1)) {
       problems.push({ prop: 'workerConnections', message: `must be a positive whole number, got ${c.workerConnections}` });
     }
   }
-  if (!isPositiveInt(c.timeoutSeconds)) {
+  if (!isWholeNumber(c.timeoutSeconds, 1)) {
     problems.push({ prop: 'workerTimeout', message: `must be a whole number of seconds >= 1, got ${c.timeoutSeconds}` });
   }
-  if (!isPositiveInt(c.gracefulTimeoutSeconds)) {
+  if (!isWholeNumber(c.gracefulTimeoutSeconds, 1)) {
     problems.push({ prop: 'gracefulTimeout', message: `must be a whole number of seconds >= 1, got ${c.gracefulTimeoutSeconds}` });
   }
-  if (!isPositiveInt(c.keepAliveSeconds)) {
+  if (!isWholeNumber(c.keepAliveSeconds, 1)) {
     problems.push({ prop: 'keepAlive', message: `must be a whole number of seconds >= 1, got ${c.keepAliveSeconds}` });
   }
   if (!Number.isInteger(c.maxRequests) || c.maxRequests < 0) {
@@ -115,7 +112,7 @@ export function gunicornProblems(c: GunicornConfig): Problem[] {
   } else if (c.maxRequests > 0 && c.maxRequestsJitter === 0) {
     problems.push({ prop: 'maxRequestsJitter', message: 'a fixed max-requests restarts every worker at the same moment (large p99 tails); give a jitter > 0, e.g. a quarter of maxRequests' });
   }
-  if (!isPositiveInt(c.bindPort) || c.bindPort > 65535) {
+  if (!isWholeNumber(c.bindPort, 1) || c.bindPort > 65535) {
     problems.push({ prop: 'port', message: `must be a TCP port from 1 to 65535, got ${c.bindPort}` });
   }
   return problems;

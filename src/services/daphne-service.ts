@@ -1,14 +1,14 @@
 import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
-import { admit } from '../data/access';
+import { admit } from '../access';
+import { ChannelLayerOptions } from '../channel-layer';
 import { Defaults } from '../defaults';
-import { Problem } from '../errors';
-import { ChannelLayerOptions } from './channel-layer';
+import { Problem } from '../problems';
 import { DjangoServiceBase } from './service-base';
 import { AppServerSpec, DjangoServiceBaseProps, LeafDefaults, ServerContext } from './service-props';
-import { secondsOf } from './validation';
-import { ProxyKind } from '../proxy/proxy';
+import { secondsOf } from '../durations';
+import { ProxyKind } from './reverse-proxy';
 import { DaphneConfig, daphneProblems, renderDaphneArgv } from '../servers/daphne';
 
 /** Daphne (Twisted) closes an idle HTTP keep-alive connection after this many seconds; no flag changes it. */

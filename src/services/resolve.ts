@@ -1,14 +1,16 @@
 import { Token } from 'aws-cdk-lib';
 import { Defaults } from '../defaults';
-import { Problem } from '../errors';
+import { Problem } from '../problems';
+import { proxySidecarProblems } from './proxy-sidecar';
+import { Proxy, ProxyKind } from './reverse-proxy';
 import { defaultAppModule } from '../project/checks';
 import { ProjectLayout } from '../project/layout';
-import { Proxy, ProxyKind } from '../proxy/proxy';
-import { proxySidecarProblems } from '../proxy/sidecar';
 import { MANAGED_ENV_NAMES, SettingsEnv } from '../settings';
 import { StaticFiles, StaticFilesMode } from '../static-files';
 import { AppServerSpec, DjangoServiceBaseProps, LeafDefaults, ServerContext } from './service-props';
-import { fargateSizeProblems, secondsOf, wholeSecondsProblem } from './validation';
+import { fargateSizeProblems } from './task-size';
+import { secondsOf } from '../durations';
+import { isWholeNumber, wholeNumberProblem, wholeSecondsProblem } from '../numbers';
 
 /** The base props with every default applied, in plain numbers. */
 export interface ResolvedService {
@@ -121,9 +123,7 @@ function listenerProblems(props: DjangoServiceBaseProps): Problem[] {
   if (props.listener && values > 5) {
     problems.push({ prop: 'listenerPathPatterns', message: `a listener rule matches at most 5 host names and path patterns together, got ${values}; use fewer, or a wildcard name like '.example.com'` });
   }
-  if (priority !== undefined && (!Number.isInteger(priority) || priority < 1 || priority > 50000)) {
-    problems.push({ prop: 'listenerRulePriority', message: `must be a whole number from 1 to 50000, got ${priority}` });
-  }
+  if (priority !== undefined) problems.push(...wholeNumberProblem('listenerRulePriority', priority, 1, 50000));
   return problems;
 }
 
@@ -169,10 +169,8 @@ function healthAndDeployProblems(props: DjangoServiceBaseProps, r: ResolvedServi
   if (stop <= server.gracefulStopSeconds) {
     problems.push({ prop: 'stopTimeout', message: `(${stop} s) must be longer than the server's graceful timeout (${server.gracefulStopSeconds} s), or ECS kills requests still being served` });
   }
-  if (!Number.isInteger(r.minCapacity) || r.minCapacity < 1) {
-    problems.push({ prop: 'minCapacity', message: `must be a whole number >= 1, got ${r.minCapacity}` });
-  }
-  if (!Number.isInteger(r.maxCapacity) || r.maxCapacity < r.minCapacity) {
+  problems.push(...wholeNumberProblem('minCapacity', r.minCapacity, 1));
+  if (!isWholeNumber(r.maxCapacity, r.minCapacity)) {
     problems.push({ prop: 'maxCapacity', message: `must be a whole number >= minCapacity (${r.minCapacity}), got ${r.maxCapacity}` });
   }
   if (!(r.targetCpuUtilization >= 10 && r.targetCpuUtilization <= 90)) {

@@ -11,16 +11,17 @@ import { Construct } from 'constructs';
 import { markLibraryConstruct, warnUser } from '../annotations';
 import { acknowledgeInPacks, stackKey } from '../compliance';
 import { Defaults } from '../defaults';
+import { IDjangoService } from '../django-service';
 import { throwIfProblems } from '../errors';
 import { imageWarningTarget, movingImageMessage, movingImageReason } from '../image-tags';
 import { acknowledgeFinding } from '../nag';
 import { createLoadBalancer, createVpc } from './network';
+import { addProxySidecar, bodyLimitKiB } from './proxy-sidecar';
 import { appStopTimeoutSeconds, ResolvedService, resolveService, serverContextOf, serviceProblems } from './resolve';
 import { AppServerSpec, DjangoServiceBaseProps, LeafDefaults, ServerContext } from './service-props';
 import { appModuleProblems, settingsModuleOf, settingsWarnings } from '../project/checks';
 import { ProjectLayout } from '../project/layout';
 import { projectLayoutOf } from '../project/project';
-import { addProxySidecar, bodyLimitKiB } from '../proxy/sidecar';
 import { csrfTrustedOrigins, renderHealthProbe, SettingsEnv } from '../settings';
 import { StaticFilesMode } from '../static-files';
 
@@ -29,7 +30,7 @@ import { StaticFilesMode } from '../static-files';
  * load balancer, task with app container and proxy sidecar, settings, health checks, deploy
  * safety, logs and scaling. Leaves add only the server's command line.
  */
-export abstract class DjangoServiceBase extends Construct {
+export abstract class DjangoServiceBase extends Construct implements IDjangoService {
   /** The VPC the service runs in. */
   public readonly vpc: ec2.IVpc;
   /** The ECS cluster. */

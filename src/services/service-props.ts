@@ -5,9 +5,9 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Problem } from '../errors';
+import { Problem } from '../problems';
+import { Proxy, ProxyKind } from './reverse-proxy';
 import { AppModuleUse } from '../project/checks';
-import { Proxy, ProxyKind } from '../proxy/proxy';
 import { StaticFiles } from '../static-files';
 
 /**

@@ -1,11 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { Defaults } from '../defaults';
-import { Problem } from '../errors';
+import { Problem } from '../problems';
 import { DjangoServiceBase } from './service-base';
 import { AppServerSpec, DjangoServiceBaseProps, ServerContext } from './service-props';
-import { secondsOf } from './validation';
-import { ProxyKind } from '../proxy/proxy';
+import { secondsOf } from '../durations';
+import { ProxyKind } from './reverse-proxy';
 import {
   renderUwsgiIni, UwsgiCheaperAlgorithm, UwsgiConfig, uwsgiProblems, uwsgiStartScript,
 } from '../servers/uwsgi';

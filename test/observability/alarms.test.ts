@@ -6,7 +6,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { DjangoDaphneService, DjangoGunicornService, DjangoServiceBase } from '../../src';
+import { DjangoDaphneService, DjangoGunicornService, DjangoServiceBase, IDjangoService } from '../../src';
 import { DjangoAlarms, DjangoAlarmsProps } from '../../src/observability/alarms';
 import { formatFindings, nagFindings } from '../helpers/compliance';
 import { IMAGE, newStack } from '../helpers/template';
@@ -40,7 +40,7 @@ function dashboardBody(stack: Stack): string {
   return body['Fn::Join'][1].map((p: any) => (typeof p === 'string' ? p : JSON.stringify(p))).join('');
 }
 
-const TG_DIMENSIONS = (stack: Stack, service: DjangoServiceBase) => expect.arrayContaining([
+const TG_DIMENSIONS = (stack: Stack, service: IDjangoService) => expect.arrayContaining([
   { Name: 'TargetGroup', Value: { 'Fn::GetAtt': [logicalId(stack, service.targetGroup), 'TargetGroupFullName'] } },
   expect.objectContaining({ Name: 'LoadBalancer' }),
 ]);

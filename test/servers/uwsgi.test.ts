@@ -1,4 +1,4 @@
-import { RenderError } from '../../src/errors';
+import { RenderError } from '../../src/problems';
 import { renderUwsgiIni, UwsgiCheaperAlgorithm, UwsgiConfig, uwsgiProblems, uwsgiStartScript } from '../../src/servers/uwsgi';
 
 const base: UwsgiConfig = {

@@ -2,12 +2,12 @@ import { Duration, Size, SizeRoundingBehavior } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Defaults } from '../defaults';
-import { Problem } from '../errors';
+import { Problem } from '../problems';
+import { ProxyKind, ProxyOptions } from './reverse-proxy';
+import { apacheStartScript, renderApacheConf } from '../proxy/apache';
+import { nginxStartScript, renderNginxConf, StaticFilesLocation, UpstreamProtocol } from '../proxy/nginx';
 import { hostMatching } from '../settings';
 import { StaticFiles, StaticFilesMode } from '../static-files';
-import { apacheStartScript, renderApacheConf } from './apache';
-import { nginxStartScript, renderNginxConf, StaticFilesLocation, UpstreamProtocol } from './nginx';
-import { ProxyKind, ProxyOptions } from './proxy';
 
 /** The stock images; the config arrives through an environment variable, nothing is built. */
 export const DEFAULT_NGINX_IMAGE = 'public.ecr.aws/docker/library/nginx:1.28-alpine';

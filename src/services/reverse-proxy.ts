@@ -1,5 +1,5 @@
-import { Duration, Size } from 'aws-cdk-lib';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type { Duration, Size } from 'aws-cdk-lib';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
 
 /** Which reverse proxy, if any, sits between the load balancer and the app server. */
 export enum ProxyKind {
