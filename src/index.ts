@@ -9,7 +9,8 @@ export { DjangoUwsgiService, DjangoUwsgiServiceProps, UwsgiCacheOptions, UwsgiCh
 export { UwsgiCheaperAlgorithm } from './servers/uwsgi';
 export { DjangoDaphneService, DjangoDaphneServiceProps } from './services/daphne-service';
 export { ChannelLayerOptions } from './channel-layer';
-export { DjangoApp, DjangoAppProps, DjangoAppMigrationsOptions, DjangoAppAlarmsOptions, DjangoAppCacheOptions, DjangoAppStaticSiteOptions } from './app/django-app';
+export { DjangoApp } from './app/django-app';
+export { DjangoAppProps, DjangoAppMigrationsOptions, DjangoAppAlarmsOptions, DjangoAppCacheOptions, DjangoAppStaticSiteOptions } from './app/django-app-props';
 export * from './data/database';
 export * from './data/cache';
 export * from './data/static-site';

@@ -1,151 +1,29 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 import { informUser, markLibraryConstruct } from '../annotations';
 import { ChannelLayerOptions } from '../channel-layer';
-import { DjangoRequirements, DjangoServerChoice, selectionProblems, selectServer, ServerDecision } from './selection';
-import { cacheOptionsProblems, DjangoCache, DjangoCacheOptions, IDjangoCache } from '../data/cache';
-import { databaseOptionsProblems, DjangoDatabase, DjangoDatabaseOptions, IDjangoDatabase } from '../data/database';
-import { DjangoStaticFiles, DjangoStaticFilesProps, staticFilesProblems } from '../data/static-site';
+import { selectionProblems, selectServer, ServerDecision } from './selection';
+import { DjangoCache, IDjangoCache } from '../data/cache';
+import { DjangoDatabase, IDjangoDatabase } from '../data/database';
+import { DjangoStaticFiles } from '../data/static-site';
 import { throwIfProblems } from '../errors';
 import { claimImageWarning } from '../image-tags';
-import { DjangoMigrations, migrationsCommandProblems } from '../migrations/migrations';
-import { wholeNumberProblem } from '../numbers';
-import { alarmsOptionsProblems, DjangoAlarms, DjangoAlarmsOptions } from '../observability/alarms';
-import { nestedProblems, Problem } from '../problems';
+import { DjangoMigrations } from '../migrations/migrations';
+import { DjangoAlarms } from '../observability/alarms';
+import { Problem } from '../problems';
 import { DjangoDaphneService } from '../services/daphne-service';
 import { DjangoGunicornService } from '../services/gunicorn-service';
 import { createVpc } from '../services/network';
 import { DjangoServiceBase } from '../services/service-base';
-import { DjangoServiceBaseProps, DjangoSiteProps } from '../services/service-props';
-import { fargateSizeProblems } from '../services/task-size';
+import { DjangoServiceBaseProps } from '../services/service-props';
 import { defaultUwsgiProcesses, DjangoUwsgiService } from '../services/uwsgi-service';
 import { csrfTrustedOrigins, SettingsEnv } from '../settings';
 import { StaticFiles } from '../static-files';
 
-/** Props of DjangoApp: the site (image, host names, settings, service size) and what the project needs. */
-export interface DjangoAppProps extends DjangoSiteProps {
-  /**
-   * What the project needs; DjangoApp picks the app server(s) from it (see `decision`).
-   * @default - no special needs: Gunicorn (gthread) behind Nginx
-   */
-  readonly requirements?: DjangoRequirements;
-  /**
-   * Overrides the pick. Checked against `requirements`: a layout that cannot meet them is an error.
-   * @default - picked from requirements
-   */
-  readonly server?: DjangoServerChoice;
-  /**
-   * The WSGI application, `module:callable`, for Gunicorn or uWSGI (`'mysite.wsgi:application'` for a
-   * `django-admin startproject mysite` layout). Checked against the project when the image is built from it.
-   * @default - the project's `<package>/wsgi.py` when the image is `ContainerImage.fromAsset(dir)`, else 'config.wsgi:application'
-   */
-  readonly wsgiModule?: string;
-  /**
-   * The ASGI application, `module:callable`, for Daphne or Gunicorn's uvicorn worker (`'mysite.asgi:application'`
-   * for a `startproject mysite` layout). Checked against the project when the image is built from it.
-   * @default - the project's `<package>/asgi.py` when the image is `ContainerImage.fromAsset(dir)`, else 'config.asgi:application'
-   */
-  readonly asgiModule?: string;
-  /**
-   * Priority of the listener rule that sends the WebSocket paths to Daphne in a mixed app. High, so
-   * rules users add to the listener with ordinary priorities (1-39999) never clash and win.
-   * @default 40000
-   */
-  readonly websocketRulePriority?: number;
-  /**
-   * The Redis endpoint of the Channels layer, when Daphne serves WebSockets.
-   * @default - none: Daphne runs one task, with a warning
-   */
-  readonly channelLayer?: ChannelLayerOptions;
-  /**
-   * A new PostgreSQL database (DjangoDatabase: Aurora Serverless v2 by default): `DATABASE_*` settings
-   * and credentials in every app container, the services admitted on its port, migrations on; AWS
-   * Backup copies daily, kept 35 days, unless `backupPlan` names another plan.
-   * @default - no database
-   */
-  readonly database?: DjangoDatabaseOptions;
-  /**
-   * An existing database instead (`DjangoDatabase.fromExisting`, or a DjangoDatabase of another stack).
-   * @default - see `database`
-   */
-  readonly existingDatabase?: IDjangoDatabase;
-  /**
-   * A Redis-compatible ElastiCache (DjangoCache) for the Django cache and the Channels layer:
-   * `REDIS_URL` and `REDIS_PASSWORD` in every app container, the services admitted on its port.
-   * @default - created when Daphne serves WebSockets (a shared Channels layer lets it run more than one task), else none
-   */
-  readonly cache?: DjangoAppCacheOptions;
-  /**
-   * An existing cache instead of a new one (`DjangoCache.fromExisting`, or a DjangoCache of another stack).
-   * @default - see `cache`
-   */
-  readonly existingCache?: IDjangoCache;
-  /**
-   * Static files (and optionally media uploads) on S3 behind CloudFront (DjangoStaticFiles):
-   * `DJANGO_STATIC_URL` points at the distribution, and `collectstatic` runs with the migrations.
-   * @default - off: static files as `staticFiles` says
-   */
-  readonly staticSite?: DjangoAppStaticSiteOptions;
-  /**
-   * Migrations as a deploy step: the services roll out only after `manage.py migrate` exits 0.
-   * @default - on when there is a database
-   */
-  readonly migrations?: DjangoAppMigrationsOptions;
-  /**
-   * Alarms and a dashboard.
-   * @default - on, with the DjangoAlarms defaults and a new encrypted topic (`alarms.topic`) to subscribe to
-   */
-  readonly alarms?: DjangoAppAlarmsOptions;
-}
-
-/** Migrations as a deploy step (DjangoMigrations). */
-export interface DjangoAppMigrationsOptions {
-  /**
-   * Run the command once per new task definition revision, after the database is ready and before the services roll out; a non-zero exit fails the deployment.
-   * @default - on when DjangoApp has a database (`database` or `existingDatabase`), off otherwise
-   */
-  readonly enabled?: boolean;
-  /**
-   * The command, run in the HTTP service's app container (its settings, secrets and network).
-   * @default ['python', 'manage.py', 'migrate', '--noinput']
-   */
-  readonly command?: string[];
-  /**
-   * How long the run may take before the deployment fails.
-   * @default Duration.minutes(30)
-   */
-  readonly timeout?: Duration;
-}
-
-/** A new cache of a DjangoApp (DjangoCache). */
-export interface DjangoAppCacheOptions extends DjangoCacheOptions {
-  /**
-   * Create the cache.
-   * @default - true when Daphne serves WebSockets, else false
-   */
-  readonly enabled?: boolean;
-}
-
-/** Static files on S3 and CloudFront for a DjangoApp (DjangoStaticFiles). */
-export interface DjangoAppStaticSiteOptions extends DjangoStaticFilesProps {
-  /**
-   * Create the bucket(s) and distribution.
-   * @default true
-   */
-  readonly enabled?: boolean;
-}
-
-/** CloudWatch alarms and dashboard of a DjangoApp (DjangoAlarms). */
-export interface DjangoAppAlarmsOptions extends DjangoAlarmsOptions {
-  /**
-   * Create the alarms (5xx rate, p99 latency, unhealthy hosts, CPU, memory per service, and the
-   * migrations run) and the dashboard.
-   * @default true
-   */
-  readonly enabled?: boolean;
-}
+import { appProblems } from './app-problems';
+import { DjangoAppProps } from './django-app-props';
 
 const DEFAULT_WEBSOCKET_RULE_PRIORITY = 40000;
 
@@ -397,39 +275,4 @@ function defaultDeployCommand(collectStatic: boolean): string[] | undefined {
   return collectStatic
     ? ['sh', '-c', 'python manage.py migrate --noinput && python manage.py collectstatic --noinput']
     : undefined;
-}
-
-function appProblems(props: DjangoAppProps): Problem[] {
-  const problems: Problem[] = [];
-  if (props.existingDatabase && props.database) {
-    problems.push({ prop: 'database', message: 'give either database options (a new database) or existingDatabase, not both' });
-  }
-  if (props.existingCache && props.cache) {
-    problems.push({ prop: 'cache', message: 'give either cache options (a new cache) or existingCache, not both' });
-  }
-  if (props.existingCache && props.channelLayer) {
-    problems.push({ prop: 'channelLayer', message: 'the existing cache already is the Channels layer; remove channelLayer' });
-  }
-  if (props.staticSite && (props.staticSite.enabled ?? true) && props.staticFiles) {
-    problems.push({ prop: 'staticFiles', message: 'staticSite serves the static files from CloudFront; remove staticFiles, or staticSite' });
-  }
-  const p = props.websocketRulePriority;
-  if (p !== undefined) problems.push(...wholeNumberProblem('websocketRulePriority', p, 1, 50000));
-  // The task size first: the services derive their worker counts from cpu, and would report a bad cpu
-  // as a problem of those (workers, processes), which are no props of DjangoApp.
-  const cpu = props.cpu ?? 512;
-  const memory = props.memoryLimitMiB ?? 1024;
-  if ((props.cpu !== undefined || props.memoryLimitMiB !== undefined) && !Token.isUnresolved(cpu) && !Token.isUnresolved(memory)) {
-    problems.push(...fargateSizeProblems(cpu, memory));
-  }
-  // The options of the nested constructs, checked here so their problems name DjangoApp's props
-  // (database.minCapacity, not the app's own minCapacity) and come before anything is built.
-  if (props.database) problems.push(...nestedProblems('database', databaseOptionsProblems(props.database)));
-  if (props.cache && (props.cache.enabled ?? true)) problems.push(...nestedProblems('cache', cacheOptionsProblems(props.cache)));
-  if (props.staticSite && (props.staticSite.enabled ?? true)) problems.push(...nestedProblems('staticSite', staticFilesProblems(props.staticSite)));
-  if (props.migrations && (props.migrations.enabled ?? true)) {
-    problems.push(...nestedProblems('migrations', migrationsCommandProblems(props.migrations.command, props.migrations.timeout)));
-  }
-  if (props.alarms && (props.alarms.enabled ?? true)) problems.push(...nestedProblems('alarms', alarmsOptionsProblems(props.alarms)));
-  return problems;
 }

@@ -1,8 +1,7 @@
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -13,8 +12,9 @@ import { acknowledgeInPacks, stackKey } from '../compliance';
 import { Defaults } from '../defaults';
 import { IDjangoService } from '../django-service';
 import { throwIfProblems } from '../errors';
-import { imageWarningTarget, movingImageMessage, movingImageReason } from '../image-tags';
 import { acknowledgeFinding } from '../nag';
+import { acknowledgeImagePull, warnOnMovingImage } from './image-pull';
+import { attachToListener } from './listener';
 import { createLoadBalancer, createVpc } from './network';
 import { addProxySidecar, bodyLimitKiB } from './proxy-sidecar';
 import { appStopTimeoutSeconds, ResolvedService, resolveService, serverContextOf, serviceProblems } from './resolve';
@@ -120,7 +120,7 @@ export abstract class DjangoServiceBase extends Construct implements IDjangoServ
       'Environment holds only non-secret settings (host names, rendered proxy config); SECRET_KEY and user secrets come from Secrets Manager through the secrets field.');
     this.secretKey = props.secretKey ?? this.createSecretKey();
     this.appContainer = this.addAppContainer(props, r, server);
-    this.warnOnMovingImage(props.image);
+    warnOnMovingImage(this, props.image, this.appContainer);
 
     let targetPort: number = r.appPort;
     if (r.hasProxy) {
@@ -145,7 +145,7 @@ export abstract class DjangoServiceBase extends Construct implements IDjangoServ
       targetPort = sidecar.port;
     }
     this.targetContainer = this.proxyContainer ?? this.appContainer;
-    this.acknowledgeImagePull();
+    acknowledgeImagePull(this.taskDefinition);
 
     // ---- service with deploy safety ----
     this.service = new ecs.FargateService(this, 'Service', {
@@ -185,7 +185,7 @@ export abstract class DjangoServiceBase extends Construct implements IDjangoServ
       containerName: this.targetContainer.containerName,
       containerPort: targetPort,
     }));
-    this.listener = this.attachToListener(props, this.targetGroup);
+    this.listener = attachToListener(props, this.targetGroup, this.loadBalancer);
 
     acknowledgeInPacks(this.taskDefinition, 'IAMNoInlinePolicy',
       'The task and execution role policies are the ones CDK generates from grants to these roles (least privilege, one role each); a managed policy could be attached to other principals.');
@@ -269,34 +269,6 @@ export abstract class DjangoServiceBase extends Construct implements IDjangoServ
     });
   }
 
-  /**
-   * A moving image tag defeats the revision pinning of deploys, migrations and rollbacks: warn at the
-   * user's construct (the DjangoApp when there is one). Asset images are content-addressed; a reference
-   * whose tag is itself a token (a parameter) cannot be judged and is left alone.
-   */
-  private warnOnMovingImage(image: ecs.ContainerImage): void {
-    if (image instanceof ecs.AssetImage) return;
-    const reference = imageReferenceText(Stack.of(this), this.appContainer.imageName);
-    const reason = reference === undefined ? undefined : movingImageReason(reference);
-    if (reason === undefined) return;
-    const target = imageWarningTarget(this.node.scopes);
-    if (target) Validations.of(target).addWarning('cdk-django:moving-image-tag', movingImageMessage(reference!, reason));
-  }
-
-  /**
-   * An image from ECR (fromAsset, fromEcrRepository) makes the execution role call
-   * ecr:GetAuthorizationToken, which has no resource-level permissions: acknowledge exactly that.
-   */
-  private acknowledgeImagePull(): void {
-    const policy = this.taskDefinition.executionRole?.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
-    const statements: any[] = policy ? (policy.document.toJSON()?.Statement ?? []) : [];
-    const tokenOnStar = statements.some((s) => s.Resource === '*' && [s.Action].flat().includes('ecr:GetAuthorizationToken'));
-    if (tokenOnStar) {
-      acknowledgeFinding(policy!, 'AwsSolutions-IAM5[Resource::*]',
-        'ecr:GetAuthorizationToken (pulling the app image from ECR) supports no resource-level permissions; the image pull itself is scoped to its repository.');
-    }
-  }
-
   private createSecretKey(): secretsmanager.ISecret {
     const secret = new secretsmanager.Secret(this, 'SecretKey', {
       description: 'Django SECRET_KEY',
@@ -311,63 +283,5 @@ export abstract class DjangoServiceBase extends Construct implements IDjangoServ
     return secret;
   }
 
-  private attachToListener(props: DjangoServiceBaseProps, targetGroup: elbv2.ApplicationTargetGroup): elbv2.IApplicationListener {
-    if (props.listener) {
-      props.listener.addTargetGroups('Django', {
-        targetGroups: [targetGroup],
-        priority: props.listenerRulePriority,
-        conditions: [
-          elbv2.ListenerCondition.hostHeaders(props.domainNames!.map((d) => (d.startsWith('.') ? `*${d}` : d))),
-          ...(props.listenerPathPatterns ? [elbv2.ListenerCondition.pathPatterns(props.listenerPathPatterns)] : []),
-        ],
-      });
-      return props.listener;
-    }
-    const lb = this.loadBalancer!;
-    // Port 80 is one listener whatever it does: with a certificate it redirects, without one it
-    // forwards. Adding or removing a certificate then updates its default action in place; two
-    // construct ids would make CloudFormation create the new port-80 listener before deleting the old
-    // one, and the load balancer refuses a second listener on a port (DuplicateListener).
-    const http = lb.addListener('Http', {
-      port: 80,
-      protocol: elbv2.ApplicationProtocol.HTTP,
-      ...(props.certificate
-        ? { defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }) }
-        : { defaultTargetGroups: [targetGroup] }),
-      open: true,
-    });
-    if (props.certificate) {
-      acknowledgeInPacks(http, 'ELBv2ACMCertificateRequired', 'This port-80 listener only redirects to HTTPS (301); it serves no content and needs no certificate.');
-      // Port 443 exists only with a certificate: adding one creates it, removing one deletes it; nothing else holds the port.
-      return lb.addListener('Https', {
-        port: 443,
-        protocol: elbv2.ApplicationProtocol.HTTPS,
-        certificates: [props.certificate],
-        sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
-        defaultTargetGroups: [targetGroup],
-        open: true,
-      });
-    }
-    const httpOnly = 'No certificate was given: the site is served over HTTP, with the cdk-django:http-only warning at synth until certificate and domainNames are set.';
-    acknowledgeInPacks(http, 'ELBv2ACMCertificateRequired', httpOnly);
-    acknowledgeInPacks(http, 'ALBHttpToHttpsRedirection', httpOnly);
-    return http;
-  }
-}
 
-/**
- * The judgeable text of an image name: itself when literal; for a token (an ECR repository URI) the literal
- * end after the last token, e.g. `/mysite:1.2.3`. Undefined when the name ends in a token (a tag parameter).
- */
-function imageReferenceText(stack: Stack, imageName: string): string | undefined {
-  if (!Token.isUnresolved(imageName)) return imageName;
-  const resolved = stack.resolve(imageName);
-  if (typeof resolved === 'string') return resolved;
-  const join = resolved?.['Fn::Join'];
-  if (!Array.isArray(join) || join[0] !== '') return undefined;
-  const parts: unknown[] = join[1];
-  const last = parts[parts.length - 1];
-  if (typeof last !== 'string') return undefined;
-  if (last.includes('/')) return last;
-  return /^[:@]/.test(last) ? `<repository>${last}` : undefined;
 }
