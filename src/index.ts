@@ -1,4 +1,4 @@
-export { Proxy, ProxyKind, ProxyOptions } from './services/reverse-proxy';
+export { ReverseProxy, ReverseProxyKind, ReverseProxyOptions } from './services/reverse-proxy';
 export { StaticFiles, StaticFilesMode, StaticFilesFromImageOptions } from './static-files';
 export { GunicornWorkerClass } from './servers/gunicorn';
 export { IDjangoService } from './django-service';
@@ -11,9 +11,9 @@ export { DjangoDaphneService, DjangoDaphneServiceProps } from './services/daphne
 export { ChannelLayerOptions } from './channel-layer';
 export { DjangoApp } from './app/django-app';
 export { DjangoAppProps, DjangoAppMigrationsOptions, DjangoAppAlarmsOptions, DjangoAppCacheOptions, DjangoAppStaticSiteOptions } from './app/django-app-props';
-export * from './data/database';
-export * from './data/cache';
-export * from './data/static-site';
+export { DatabaseEngineKind, DjangoDatabase, DjangoDatabaseOptions, DjangoDatabaseProps, ExistingDjangoDatabaseAttributes, IDjangoDatabase } from './data/database';
+export { CacheEngine, DjangoCache, DjangoCacheAttributes, DjangoCacheOptions, DjangoCacheProps, IDjangoCache } from './data/cache';
+export { DjangoStaticFiles, DjangoStaticFilesProps } from './data/static-site';
 export { DjangoMigrations, DjangoMigrationsProps } from './migrations/migrations';
 export { DjangoAlarms, DjangoAlarmsOptions, DjangoAlarmsProps, DjangoServiceAlarms } from './observability/alarms';
-export { DjangoRequirements, DjangoServerChoice, ServerDecision, HIGH_CONCURRENCY } from './app/selection';
+export { DjangoRequirements, DjangoServerChoice, ServerDecision } from './app/selection';

@@ -13,7 +13,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { DatabaseEngineKind, DjangoApp, DjangoAppProps, DjangoDaphneService, DjangoGunicornService, DjangoUwsgiService, Proxy } from '../src';
+import { DatabaseEngineKind, DjangoApp, DjangoAppProps, DjangoDaphneService, DjangoGunicornService, DjangoUwsgiService, ReverseProxy } from '../src';
 import { CfnTemplate, resourcesOfType } from './helpers/template-checks';
 import { describePlan, fixedNamesKeptByFailedCreate, planUpdate, refusedChanges, slotCollisions, statefulRemovals, statefulReplacements, UpdatePlan } from './helpers/update-diff';
 import { DjangoServiceBaseProps } from '../src/services/service-props';
@@ -59,7 +59,7 @@ function port80InPlace(plan: UpdatePlan, before: CfnTemplate, after: CfnTemplate
   expect(m).toMatchObject({ changed: ['DefaultActions'], replaced: false });
 }
 
-const site = { domainNames: ['example.com'] };
+const site = { allowedHosts: ['example.com'] };
 const CHANGES: Change[] = [
   ...(['gunicorn', 'uwsgi', 'daphne'] as ServiceKind[]).flatMap((kind): Change[] => [{
     name: `${kind}: add a certificate`,
@@ -80,14 +80,14 @@ const CHANGES: Change[] = [
   }]),
   {
     name: 'gunicorn without a proxy: add a certificate',
-    before: service('gunicorn', () => ({ ...site, proxy: Proxy.none() })),
-    after: service('gunicorn', (s) => ({ ...site, proxy: Proxy.none(), certificate: cert(s) })),
+    before: service('gunicorn', () => ({ ...site, reverseProxy: ReverseProxy.none() })),
+    after: service('gunicorn', (s) => ({ ...site, reverseProxy: ReverseProxy.none(), certificate: cert(s) })),
     expect: port80InPlace,
   },
   {
     name: 'app: add a certificate and domain names',
     before: app(() => ({})),
-    after: app((s) => ({ certificate: cert(s), domainNames: ['example.com', 'www.example.com'] })),
+    after: app((s) => ({ certificate: cert(s), allowedHosts: ['example.com', 'www.example.com'] })),
     expect: (plan, before, after) => {
       expect(listenerPorts(after)).toEqual([443, 80]);
       port80InPlace(plan, before, after);
@@ -97,14 +97,14 @@ const CHANGES: Change[] = [
   },
   {
     name: 'app: remove the certificate',
-    before: app((s) => ({ certificate: cert(s), domainNames: ['example.com'] })),
-    after: app(() => ({ domainNames: ['example.com'] })),
+    before: app((s) => ({ certificate: cert(s), allowedHosts: ['example.com'] })),
+    after: app(() => ({ allowedHosts: ['example.com'] })),
     expect: port80InPlace,
   },
   {
     name: 'app: add domain names',
     before: app(() => ({})),
-    after: app(() => ({ domainNames: ['example.com'] })),
+    after: app(() => ({ allowedHosts: ['example.com'] })),
     expect: (plan) => expect(plan.modified.map((m) => m.type)).toContain('AWS::ECS::TaskDefinition'),
   },
   {
@@ -142,8 +142,8 @@ const CHANGES: Change[] = [
   },
   {
     name: 'app: turn deletion protection off before destroying the stack',
-    before: app(() => ({ ...site, database: {} })),
-    after: app(() => ({ ...site, database: { deletionProtection: false }, loadBalancerDeletionProtection: false })),
+    before: app(() => ({ ...site, databaseOptions: {} })),
+    after: app(() => ({ ...site, databaseOptions: { deletionProtection: false }, loadBalancerDeletionProtection: false })),
     expect: (plan) => {
       expect(plan.added).toEqual([]);
       expect(plan.modified.filter((m) => m.type === 'Custom::DjangoDeletionProtection').map((m) => [m.changed, m.replaced]))
@@ -153,7 +153,7 @@ const CHANGES: Change[] = [
   {
     name: 'app: add a database',
     before: app(() => site),
-    after: app(() => ({ ...site, database: {} })),
+    after: app(() => ({ ...site, databaseOptions: {} })),
     expect: (plan, _b, after) => {
       expect(plan.added.map((id) => after.Resources[id].Type)).toEqual(expect.arrayContaining(['AWS::RDS::DBCluster', 'Custom::DjangoMigrations']));
       expect(plan.removed).toEqual([]);
@@ -161,8 +161,8 @@ const CHANGES: Change[] = [
   },
   {
     name: 'app: raise capacity, cpu and memory',
-    before: app(() => ({ ...site, database: {} })),
-    after: app(() => ({ ...site, database: { maxCapacity: 16 }, minCapacity: 4, maxCapacity: 20, cpu: 1024, memoryLimitMiB: 2048 })),
+    before: app(() => ({ ...site, databaseOptions: {} })),
+    after: app(() => ({ ...site, databaseOptions: { maxCapacity: 16 }, minTasks: 4, maxTasks: 20, cpu: 1024, memoryLimitMiB: 2048 })),
     expect: (plan) => {
       const types = plan.modified.map((m) => m.type);
       expect(types).toEqual(expect.arrayContaining(['AWS::ApplicationAutoScaling::ScalableTarget', 'AWS::RDS::DBCluster', 'AWS::ECS::TaskDefinition']));
@@ -171,16 +171,18 @@ const CHANGES: Change[] = [
   },
   {
     name: 'app with an RDS instance behind an RDS Proxy: a bigger instance and more storage',
-    before: app(() => ({ ...site, database: { engine: DatabaseEngineKind.RDS_INSTANCE, proxy: true } })),
-    after: app(() => ({ ...site, database: { engine: DatabaseEngineKind.RDS_INSTANCE, proxy: true, instanceType: new ec2.InstanceType('m6g.xlarge'), allocatedStorage: 50 } })),
+    before: app(() => ({ ...site, databaseOptions: { engine: DatabaseEngineKind.RDS_INSTANCE, proxy: true } })),
+    after: app(() => ({ ...site, databaseOptions: { engine: DatabaseEngineKind.RDS_INSTANCE, proxy: true, instanceType: new ec2.InstanceType('m6g.xlarge'), allocatedStorage: 50 } })),
     expect: (plan) => {
       expect(plan.modified.find((m) => m.type === 'AWS::RDS::DBInstance')).toMatchObject({ changed: expect.arrayContaining(['DBInstanceClass', 'AllocatedStorage']), replaced: false });
     },
   },
   {
     name: 'full app: add a certificate and turn on waf',
-    before: app(() => ({ requirements: { websockets: true }, database: {}, staticSite: { media: true }, ...site })),
-    after: app((s) => ({ requirements: { websockets: true }, database: {}, staticSite: { media: true }, ...site, certificate: cert(s), waf: true })),
+    before: app(() => ({ requirements: { websockets: true }, databaseOptions: {}, staticSite: { media: true }, ...site })),
+    after: app((s) => ({
+      requirements: { websockets: true }, databaseOptions: {}, staticSite: { media: true }, ...site, certificate: cert(s), waf: true,
+    })),
     expect: port80InPlace,
   },
 ];
@@ -290,8 +292,8 @@ describe('the checks fail on updates that break', () => {
   });
 
   test('a database replaced by a change of its name is listed and refused, with its instances (replacement spreads through references), and its fixed identifier collides', () => {
-    const before = synth(app(() => ({ ...site, database: {} })));
-    const after = synth(app(() => ({ ...site, database: { databaseName: 'site' } })));
+    const before = synth(app(() => ({ ...site, databaseOptions: {} })));
+    const after = synth(app(() => ({ ...site, databaseOptions: { databaseName: 'site' } })));
     const plan = planUpdate(before, after);
     expect(statefulReplacements(plan)).toEqual([
       expect.stringMatching(/^SiteDatabaseCluster[0-9A-F]{8} \(AWS::RDS::DBCluster\) is replaced: DatabaseName$/),

@@ -12,13 +12,13 @@ import { fargateSizeProblems } from '../services/task-size';
 /** Every problem with DjangoApp's own props and the options of the parts it creates, each naming its prop. */
 export function appProblems(props: DjangoAppProps): Problem[] {
   const problems: Problem[] = [];
-  if (props.existingDatabase && props.database) {
-    problems.push({ prop: 'database', message: 'give either database options (a new database) or existingDatabase, not both' });
+  if (props.database && props.databaseOptions) {
+    problems.push({ prop: 'databaseOptions', message: 'give either databaseOptions (a new database) or database (an existing one), not both' });
   }
-  if (props.existingCache && props.cache) {
-    problems.push({ prop: 'cache', message: 'give either cache options (a new cache) or existingCache, not both' });
+  if (props.cache && props.cacheOptions) {
+    problems.push({ prop: 'cacheOptions', message: 'give either cacheOptions (a new cache) or cache (an existing one), not both' });
   }
-  if (props.existingCache && props.channelLayer) {
+  if (props.cache && props.channelLayer) {
     problems.push({ prop: 'channelLayer', message: 'the existing cache already is the Channels layer; remove channelLayer' });
   }
   if (props.staticSite && (props.staticSite.enabled ?? true) && props.staticFiles) {
@@ -34,9 +34,9 @@ export function appProblems(props: DjangoAppProps): Problem[] {
     problems.push(...fargateSizeProblems(cpu, memory));
   }
   // The options of the nested constructs, checked here so their problems name DjangoApp's props
-  // (database.minCapacity, not the app's own minCapacity) and come before anything is built.
-  if (props.database) problems.push(...nestedProblems('database', databaseOptionsProblems(props.database)));
-  if (props.cache && (props.cache.enabled ?? true)) problems.push(...nestedProblems('cache', cacheOptionsProblems(props.cache)));
+  // (databaseOptions.port, not a service's port) and come before anything is built.
+  if (props.databaseOptions) problems.push(...nestedProblems('databaseOptions', databaseOptionsProblems(props.databaseOptions)));
+  if (props.cacheOptions && (props.cacheOptions.enabled ?? true)) problems.push(...nestedProblems('cacheOptions', cacheOptionsProblems(props.cacheOptions)));
   if (props.staticSite && (props.staticSite.enabled ?? true)) problems.push(...nestedProblems('staticSite', staticFilesProblems(props.staticSite)));
   if (props.migrations && (props.migrations.enabled ?? true)) {
     problems.push(...nestedProblems('migrations', migrationsCommandProblems(props.migrations.command, props.migrations.timeout)));

@@ -46,25 +46,29 @@ export interface DjangoAppProps extends DjangoSiteProps {
    * A new PostgreSQL database (DjangoDatabase: Aurora Serverless v2 by default): `DATABASE_*` settings
    * and credentials in every app container, the services admitted on its port, migrations on; AWS
    * Backup copies daily, kept 35 days, unless `backupPlan` names another plan.
+   * Exclusive with `database`.
    * @default - no database
    */
-  readonly database?: DjangoDatabaseOptions;
+  readonly databaseOptions?: DjangoDatabaseOptions;
   /**
-   * An existing database instead (`DjangoDatabase.fromExisting`, or a DjangoDatabase of another stack).
-   * @default - see `database`
+   * An existing database instead of a new one (`DjangoDatabase.fromExisting`, or a DjangoDatabase of
+   * another stack). Exclusive with `databaseOptions`.
+   * @default - see `databaseOptions`
    */
-  readonly existingDatabase?: IDjangoDatabase;
+  readonly database?: IDjangoDatabase;
   /**
    * A Redis-compatible ElastiCache (DjangoCache) for the Django cache and the Channels layer:
    * `REDIS_URL` and `REDIS_PASSWORD` in every app container, the services admitted on its port.
+   * Exclusive with `cache`.
    * @default - created when Daphne serves WebSockets (a shared Channels layer lets it run more than one task), else none
    */
-  readonly cache?: DjangoAppCacheOptions;
+  readonly cacheOptions?: DjangoAppCacheOptions;
   /**
-   * An existing cache instead of a new one (`DjangoCache.fromExisting`, or a DjangoCache of another stack).
-   * @default - see `cache`
+   * An existing cache instead of a new one (`DjangoCache.fromExisting`, or a DjangoCache of another
+   * stack). Exclusive with `cacheOptions`.
+   * @default - see `cacheOptions`
    */
-  readonly existingCache?: IDjangoCache;
+  readonly cache?: IDjangoCache;
   /**
    * Static files (and optionally media uploads) on S3 behind CloudFront (DjangoStaticFiles):
    * `DJANGO_STATIC_URL` points at the distribution, and `collectstatic` runs with the migrations.
@@ -87,7 +91,7 @@ export interface DjangoAppProps extends DjangoSiteProps {
 export interface DjangoAppMigrationsOptions {
   /**
    * Run the command once per new task definition revision, after the database is ready and before the services roll out; a non-zero exit fails the deployment.
-   * @default - on when DjangoApp has a database (`database` or `existingDatabase`), off otherwise
+   * @default - on when DjangoApp has a database (`databaseOptions` or `database`), off otherwise
    */
   readonly enabled?: boolean;
   /**

@@ -4,7 +4,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 import { informUser, markLibraryConstruct } from '../annotations';
 import { ChannelLayerOptions } from '../channel-layer';
-import { selectionProblems, selectServer, ServerDecision } from './selection';
+import { DjangoServerChoice, selectionProblems, selectServer, ServerDecision } from './selection';
 import { DjangoCache, IDjangoCache } from '../data/cache';
 import { DjangoDatabase, IDjangoDatabase } from '../data/database';
 import { DjangoStaticFiles } from '../data/static-site';
@@ -13,6 +13,7 @@ import { claimImageWarning } from '../image-tags';
 import { DjangoMigrations } from '../migrations/migrations';
 import { DjangoAlarms } from '../observability/alarms';
 import { Problem } from '../problems';
+import { GunicornWorkerClass } from '../servers/gunicorn';
 import { DjangoDaphneService } from '../services/daphne-service';
 import { DjangoGunicornService } from '../services/gunicorn-service';
 import { createVpc } from '../services/network';
@@ -80,16 +81,16 @@ export class DjangoApp extends Construct {
     this.cluster = cluster;
     // ---- data tier: created before the services, whose settings come from it ----
     const d = this.decision;
-    const daphneServes = d.websocketServer !== undefined || d.httpServer === 'daphne';
-    if (props.existingDatabase) {
-      this.database = props.existingDatabase;
-    } else if (props.database) {
-      this.database = new DjangoDatabase(this, 'Database', { ...props.database, vpc: this.vpc });
+    const daphneServes = d.websocketServer !== undefined || d.httpServer === DjangoServerChoice.DAPHNE;
+    if (props.database) {
+      this.database = props.database;
+    } else if (props.databaseOptions) {
+      this.database = new DjangoDatabase(this, 'Database', { ...props.databaseOptions, vpc: this.vpc });
     }
-    if (props.existingCache) {
-      this.cache = props.existingCache;
-    } else if (props.cache?.enabled ?? daphneServes) {
-      const { enabled: _e, ...cacheOptions } = props.cache ?? {};
+    if (props.cache) {
+      this.cache = props.cache;
+    } else if (props.cacheOptions?.enabled ?? daphneServes) {
+      const { enabled: _e, ...cacheOptions } = props.cacheOptions ?? {};
       this.cache = new DjangoCache(this, 'Cache', { ...cacheOptions, vpc: this.vpc });
     }
     if (props.staticSite && (props.staticSite.enabled ?? true)) {
@@ -103,9 +104,9 @@ export class DjangoApp extends Construct {
       image: props.image,
       vpc: this.vpc,
       cluster,
-      domainNames: props.domainNames,
+      allowedHosts: props.allowedHosts,
       certificate: props.certificate,
-      proxy: props.proxy,
+      reverseProxy: props.reverseProxy,
       staticFiles: this.staticSite ? StaticFiles.fromUrl(this.staticSite.staticUrl) : props.staticFiles,
       settingsModule: props.settingsModule,
       secretKey: props.secretKey,
@@ -113,8 +114,8 @@ export class DjangoApp extends Construct {
       secrets: { ...settings.secrets, ...props.secrets },
       cpu: props.cpu,
       memoryLimitMiB: props.memoryLimitMiB,
-      minCapacity: props.minCapacity,
-      maxCapacity: props.maxCapacity,
+      minTasks: props.minTasks,
+      maxTasks: props.maxTasks,
       healthCheckPath: props.healthCheckPath,
       logRetention: props.logRetention,
       loadBalancerDeletionProtection: props.loadBalancerDeletionProtection,
@@ -136,7 +137,7 @@ export class DjangoApp extends Construct {
         listener: http.listener,
         listenerRulePriority: props.websocketRulePriority ?? DEFAULT_WEBSOCKET_RULE_PRIORITY,
         listenerPathPatterns: d.websocketPaths.map((p) => `${p.replace(/\/$/, '')}/*`),
-        domainNames: http.allowedHosts,
+        allowedHosts: http.allowedHosts,
         secretKey: http.secretKey,
         asgiModule: props.asgiModule,
         websocketPaths: d.websocketPaths,
@@ -241,7 +242,7 @@ export class DjangoApp extends Construct {
   private createHttpService(common: DjangoServiceBaseProps, props: DjangoAppProps, channelLayer?: ChannelLayerOptions): DjangoServiceBase {
     const d = this.decision;
     switch (d.httpServer) {
-      case 'uwsgi':
+      case DjangoServerChoice.UWSGI:
         return new DjangoUwsgiService(this, 'Web', {
           ...common,
           wsgiModule: props.wsgiModule,
@@ -251,7 +252,7 @@ export class DjangoApp extends Construct {
           // requirements.uwsgiCache: a shared cache named 'default' (CACHES uses django-uwsgi-cache's backend).
           cache: props.requirements?.uwsgiCache ? { name: 'default', items: 1000 } : undefined,
         });
-      case 'daphne':
+      case DjangoServerChoice.DAPHNE:
         return new DjangoDaphneService(this, 'Web', {
           ...common,
           asgiModule: props.asgiModule,
@@ -264,7 +265,7 @@ export class DjangoApp extends Construct {
           workerClass: d.gunicornWorkerClass,
           threads: d.gunicornThreads,
           wsgiModule: props.wsgiModule,
-          asgiModule: d.gunicornWorkerClass === 'uvicorn' ? props.asgiModule : undefined,
+          asgiModule: d.gunicornWorkerClass === GunicornWorkerClass.UVICORN ? props.asgiModule : undefined,
         });
     }
   }

@@ -8,7 +8,7 @@ import { Problem } from '../problems';
 import { DjangoServiceBase } from './service-base';
 import { AppServerSpec, DjangoServiceBaseProps, LeafDefaults, ServerContext } from './service-props';
 import { secondsOf } from '../durations';
-import { ProxyKind } from './reverse-proxy';
+import { ReverseProxyKind } from './reverse-proxy';
 import { DaphneConfig, daphneProblems, renderDaphneArgv } from '../servers/daphne';
 
 /** Daphne (Twisted) closes an idle HTTP keep-alive connection after this many seconds; no flag changes it. */
@@ -116,13 +116,13 @@ export class DjangoDaphneService extends DjangoServiceBase {
   /** @internal */
   protected _leafDefaults(props: DjangoServiceBaseProps): LeafDefaults {
     const p = props as DjangoDaphneServiceProps;
-    const direct = (p.proxy?.kind ?? ProxyKind.NGINX) === ProxyKind.NONE;
+    const direct = (p.reverseProxy?.kind ?? ReverseProxyKind.NGINX) === ReverseProxyKind.NONE;
     return {
       // Facing the ALB, the ALB must drop idle connections before Daphne's fixed 60 s.
       idleTimeoutSeconds: direct ? 50 : Defaults.loadBalancerIdleTimeout,
       // Without a shared channel layer, a second task would not see the first one's groups.
-      minCapacity: p.channelLayer ? 2 : 1,
-      maxCapacity: p.channelLayer ? undefined : 1,
+      minTasks: p.channelLayer ? 2 : 1,
+      maxTasks: p.channelLayer ? undefined : 1,
     };
   }
 
@@ -143,9 +143,9 @@ export class DjangoDaphneService extends DjangoServiceBase {
     if (ctx.facingLoadBalancer && ctx.idleTimeoutSeconds >= DAPHNE_IDLE_CLOSE_SECONDS) {
       problems.push({ prop: 'idleTimeout', message: `(${ctx.idleTimeoutSeconds} s) must be below ${DAPHNE_IDLE_CLOSE_SECONDS} s when Daphne faces the ALB: Daphne closes idle keep-alive connections after a fixed ${DAPHNE_IDLE_CLOSE_SECONDS} s, and the ALB would reuse closed ones (random 502s)` });
     }
-    const tasks = Math.max(props.minCapacity ?? 1, props.maxCapacity ?? 1);
+    const tasks = Math.max(props.minTasks ?? 1, props.maxTasks ?? 1);
     if (!props.channelLayer && tasks > 1) {
-      problems.push({ prop: 'channelLayer', message: `running ${tasks} tasks needs a shared channel layer (Redis), or groups and channel_layer.send reach only one task; give channelLayer or keep minCapacity/maxCapacity at 1` });
+      problems.push({ prop: 'channelLayer', message: `running ${tasks} tasks needs a shared channel layer (Redis), or groups and channel_layer.send reach only one task; give channelLayer or keep minTasks/maxTasks at 1` });
     }
     const layer = props.channelLayer;
     if (layer && props.environment?.REDIS_URL !== undefined && props.environment.REDIS_URL !== layer.redisUrl) {

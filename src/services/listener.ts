@@ -13,7 +13,7 @@ export function attachToListener(props: DjangoServiceBaseProps, targetGroup: elb
       targetGroups: [targetGroup],
       priority: props.listenerRulePriority,
       conditions: [
-        elbv2.ListenerCondition.hostHeaders(props.domainNames!.map((d) => (d.startsWith('.') ? `*${d}` : d))),
+        elbv2.ListenerCondition.hostHeaders(props.allowedHosts!.map((d) => (d.startsWith('.') ? `*${d}` : d))),
         ...(props.listenerPathPatterns ? [elbv2.ListenerCondition.pathPatterns(props.listenerPathPatterns)] : []),
       ],
     });
@@ -44,7 +44,7 @@ export function attachToListener(props: DjangoServiceBaseProps, targetGroup: elb
       open: true,
     });
   }
-  const httpOnly = 'No certificate was given: the site is served over HTTP, with the cdk-django:http-only warning at synth until certificate and domainNames are set.';
+  const httpOnly = 'No certificate was given: the site is served over HTTP, with the cdk-django:http-only warning at synth until certificate and allowedHosts are set.';
   acknowledgeInPacks(http, 'ELBv2ACMCertificateRequired', httpOnly);
   acknowledgeInPacks(http, 'ALBHttpToHttpsRedirection', httpOnly);
   return http;

@@ -2,7 +2,7 @@ import { Token } from 'aws-cdk-lib';
 import { Defaults } from '../defaults';
 import { Problem } from '../problems';
 import { proxySidecarProblems } from './proxy-sidecar';
-import { Proxy, ProxyKind } from './reverse-proxy';
+import { ReverseProxy, ReverseProxyKind } from './reverse-proxy';
 import { defaultAppModule } from '../project/checks';
 import { ProjectLayout } from '../project/layout';
 import { MANAGED_ENV_NAMES, SettingsEnv } from '../settings';
@@ -14,7 +14,7 @@ import { isWholeNumber, wholeNumberProblem, wholeSecondsProblem } from '../numbe
 
 /** The base props with every default applied, in plain numbers. */
 export interface ResolvedService {
-  readonly proxy: Proxy;
+  readonly reverseProxy: ReverseProxy;
   readonly hasProxy: boolean;
   readonly staticFiles: StaticFiles;
   readonly cpu: number;
@@ -26,18 +26,18 @@ export interface ResolvedService {
   readonly healthTimeoutSeconds: number;
   readonly gracePeriodSeconds: number;
   readonly deregistrationDelaySeconds: number;
-  readonly minCapacity: number;
-  readonly maxCapacity: number;
+  readonly minTasks: number;
+  readonly maxTasks: number;
   readonly targetCpuUtilization: number;
   readonly appPort: number;
 }
 
 export function resolveService(props: DjangoServiceBaseProps, defaults: LeafDefaults): ResolvedService {
-  const proxy = props.proxy ?? Proxy.nginx();
-  const minCapacity = props.minCapacity ?? defaults.minCapacity;
+  const proxy = props.reverseProxy ?? ReverseProxy.nginx();
+  const minTasks = props.minTasks ?? defaults.minTasks;
   return {
-    proxy,
-    hasProxy: proxy.kind !== ProxyKind.NONE,
+    reverseProxy: proxy,
+    hasProxy: proxy.kind !== ReverseProxyKind.NONE,
     staticFiles: props.staticFiles ?? StaticFiles.appServed(),
     cpu: props.cpu ?? 512,
     memoryLimitMiB: props.memoryLimitMiB ?? 1024,
@@ -48,8 +48,8 @@ export function resolveService(props: DjangoServiceBaseProps, defaults: LeafDefa
     healthTimeoutSeconds: secondsOf(props.healthCheckTimeout, 5),
     gracePeriodSeconds: secondsOf(props.healthCheckGracePeriod, 60),
     deregistrationDelaySeconds: secondsOf(props.deregistrationDelay, Defaults.deregistrationDelay),
-    minCapacity,
-    maxCapacity: props.maxCapacity ?? (props.minCapacity === undefined ? defaults.maxCapacity : undefined) ?? 4 * minCapacity,
+    minTasks,
+    maxTasks: props.maxTasks ?? (props.minTasks === undefined ? defaults.maxTasks : undefined) ?? 4 * minTasks,
     targetCpuUtilization: props.targetCpuUtilization ?? 60,
     appPort: Defaults.appPort,
   };
@@ -62,7 +62,7 @@ export function serverContextOf(r: ResolvedService, project?: ProjectLayout): Se
     defaultAsgiModule: defaultAppModule('asgi', project),
     vcpu: r.cpu / 1024,
     memoryLimitMiB: r.memoryLimitMiB,
-    proxyKind: r.proxy.kind,
+    proxyKind: r.reverseProxy.kind,
     facingLoadBalancer: !r.hasProxy,
     // Behind the proxy only the task itself reaches the app server.
     bindHost: r.hasProxy ? '127.0.0.1' : '0.0.0.0',
@@ -100,8 +100,8 @@ function listenerProblems(props: DjangoServiceBaseProps): Problem[] {
   if (props.listener && props.certificate) {
     problems.push({ prop: 'certificate', message: 'an existing listener already has its certificates; remove certificate or give loadBalancer instead of listener' });
   }
-  if (props.listener && (props.domainNames ?? []).length === 0) {
-    problems.push({ prop: 'domainNames', message: 'an existing listener is shared, so the service needs host names for its host-header rule' });
+  if (props.listener && (props.allowedHosts ?? []).length === 0) {
+    problems.push({ prop: 'allowedHosts', message: 'an existing listener is shared, so the service needs host names for its host-header rule' });
   }
   if (props.listener && priority === undefined) {
     problems.push({ prop: 'listenerRulePriority', message: 'required with an existing listener: pick a priority (1-50000) no other rule on it uses' });
@@ -119,7 +119,7 @@ function listenerProblems(props: DjangoServiceBaseProps): Problem[] {
     }
   }
   // An ALB rule evaluates at most 5 condition values (host names and paths together).
-  const values = (props.domainNames ?? []).length + (paths ?? []).length;
+  const values = (props.allowedHosts ?? []).length + (paths ?? []).length;
   if (props.listener && values > 5) {
     problems.push({ prop: 'listenerPathPatterns', message: `a listener rule matches at most 5 host names and path patterns together, got ${values}; use fewer, or a wildcard name like '.example.com'` });
   }
@@ -129,16 +129,16 @@ function listenerProblems(props: DjangoServiceBaseProps): Problem[] {
 
 function settingsProblems(props: DjangoServiceBaseProps): Problem[] {
   const problems: Problem[] = [];
-  for (const d of props.domainNames ?? []) {
+  for (const d of props.allowedHosts ?? []) {
     if (!Token.isUnresolved(d) && !VALID_ALLOWED_HOST.test(d)) {
-      problems.push({ prop: 'domainNames', message: `'${d}' is not a host name Django's ALLOWED_HOSTS and the proxy can both match (use 'example.com' or '.example.com'; '*' would disable Host validation)` });
+      problems.push({ prop: 'allowedHosts', message: `'${d}' is not a host name Django's ALLOWED_HOSTS and the proxy can both match (use 'example.com' or '.example.com'; '*' would disable Host validation)` });
     }
   }
   for (const name of [...Object.keys(props.environment ?? {}), ...Object.keys(props.secrets ?? {})]) {
     if (name === SettingsEnv.DEBUG) {
       problems.push({ prop: props.secrets?.[name] ? 'secrets' : 'environment', message: `${name} is set by the construct, always to false: a deployed site never runs with DEBUG on; remove it` });
     } else if (MANAGED_ENV_NAMES.includes(name)) {
-      problems.push({ prop: props.secrets?.[name] ? 'secrets' : 'environment', message: `${name} is set by the construct; use the matching prop (settingsModule, domainNames, secretKey, staticFiles) instead` });
+      problems.push({ prop: props.secrets?.[name] ? 'secrets' : 'environment', message: `${name} is set by the construct; use the matching prop (settingsModule, allowedHosts, secretKey, staticFiles) instead` });
     }
   }
   for (const name of Object.keys(props.environment ?? {})) {
@@ -169,9 +169,9 @@ function healthAndDeployProblems(props: DjangoServiceBaseProps, r: ResolvedServi
   if (stop <= server.gracefulStopSeconds) {
     problems.push({ prop: 'stopTimeout', message: `(${stop} s) must be longer than the server's graceful timeout (${server.gracefulStopSeconds} s), or ECS kills requests still being served` });
   }
-  problems.push(...wholeNumberProblem('minCapacity', r.minCapacity, 1));
-  if (!isWholeNumber(r.maxCapacity, r.minCapacity)) {
-    problems.push({ prop: 'maxCapacity', message: `must be a whole number >= minCapacity (${r.minCapacity}), got ${r.maxCapacity}` });
+  problems.push(...wholeNumberProblem('minTasks', r.minTasks, 1));
+  if (!isWholeNumber(r.maxTasks, r.minTasks)) {
+    problems.push({ prop: 'maxTasks', message: `must be a whole number >= minTasks (${r.minTasks}), got ${r.maxTasks}` });
   }
   if (!(r.targetCpuUtilization >= 10 && r.targetCpuUtilization <= 90)) {
     problems.push({ prop: 'targetCpuUtilization', message: `must be 10-90 percent, got ${r.targetCpuUtilization}` });
@@ -196,7 +196,7 @@ function timeoutProblems(r: ResolvedService, server: AppServerSpec): Problem[] {
 function frontendProblems(r: ResolvedService): Problem[] {
   const problems: Problem[] = [];
   if (!r.hasProxy && r.staticFiles.mode === StaticFilesMode.FROM_IMAGE) {
-    problems.push({ prop: 'staticFiles', message: 'StaticFiles.fromImage() needs a proxy to serve the files; use Proxy.nginx() or StaticFiles.appServed() (WhiteNoise)' });
+    problems.push({ prop: 'staticFiles', message: 'StaticFiles.fromImage() needs a proxy to serve the files; use ReverseProxy.nginx() or StaticFiles.appServed() (WhiteNoise)' });
   }
   const url = r.staticFiles.urlPath;
   if (r.staticFiles.mode === StaticFilesMode.EXTERNAL && !Token.isUnresolved(url) && !/^https?:\/\/[^\s/]+\/(\S*\/)?$/.test(url!)) {
@@ -207,7 +207,7 @@ function frontendProblems(r: ResolvedService): Problem[] {
     problems.push({ prop: 'staticFiles', message: `the directory must be an absolute path in the image (STATIC_ROOT), got '${dir}'` });
   }
   if (r.hasProxy) {
-    problems.push(...proxySidecarProblems(r.proxy.options, {
+    problems.push(...proxySidecarProblems(r.reverseProxy.options, {
       workerTimeoutSeconds: r.workerTimeoutSeconds,
       idleTimeoutSeconds: r.idleTimeoutSeconds,
       taskCpu: r.cpu,

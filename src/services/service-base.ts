@@ -45,7 +45,7 @@ export abstract class DjangoServiceBase extends Construct implements IDjangoServ
   public readonly taskDefinition: ecs.FargateTaskDefinition;
   /** The Django app container. */
   public readonly appContainer: ecs.ContainerDefinition;
-  /** The proxy sidecar (undefined with `Proxy.none()`). */
+  /** The proxy sidecar (undefined with `ReverseProxy.none()`). */
   public readonly proxyContainer?: ecs.ContainerDefinition;
   /** The container the load balancer sends traffic to. */
   public readonly targetContainer: ecs.ContainerDefinition;
@@ -98,7 +98,7 @@ export abstract class DjangoServiceBase extends Construct implements IDjangoServ
         waf: props.waf ?? false,
         webAclArn: props.webAclArn,
         // The web ACL refuses what the proxy would refuse; without a proxy, nothing else limits a body: the default.
-        maxBodyBytes: bodyLimitKiB(r.hasProxy ? r.proxy.options.clientMaxBodySize : undefined) * 1024,
+        maxBodyBytes: bodyLimitKiB(r.hasProxy ? r.reverseProxy.options.clientMaxBodySize : undefined) * 1024,
         logRetention: props.logRetention,
       });
       this.loadBalancer = alb;
@@ -106,7 +106,7 @@ export abstract class DjangoServiceBase extends Construct implements IDjangoServ
       this.webAcl = waf.webAcl;
       this.webAclLogGroup = waf.logGroup;
     }
-    this.allowedHosts = props.domainNames ?? [this.loadBalancer!.loadBalancerDnsName];
+    this.allowedHosts = props.allowedHosts ?? [this.loadBalancer!.loadBalancerDnsName];
     this.addWarnings(props, r, server);
 
     // ---- task: app container, optional proxy sidecar ----
@@ -125,11 +125,11 @@ export abstract class DjangoServiceBase extends Construct implements IDjangoServ
     let targetPort: number = r.appPort;
     if (r.hasProxy) {
       const sidecar = addProxySidecar({
-        kind: r.proxy.kind,
+        kind: r.reverseProxy.kind,
         taskDefinition: this.taskDefinition,
         appContainer: this.appContainer,
         appImage: props.image,
-        options: r.proxy.options,
+        options: r.reverseProxy.options,
         logGroup: this.logGroup,
         appAddress: `127.0.0.1:${r.appPort}`,
         upstreamProtocol: server.upstreamProtocol,
@@ -190,7 +190,7 @@ export abstract class DjangoServiceBase extends Construct implements IDjangoServ
     acknowledgeInPacks(this.taskDefinition, 'IAMNoInlinePolicy',
       'The task and execution role policies are the ones CDK generates from grants to these roles (least privilege, one role each); a managed policy could be attached to other principals.');
 
-    this.scaling = this.service.autoScaleTaskCount({ minCapacity: r.minCapacity, maxCapacity: r.maxCapacity });
+    this.scaling = this.service.autoScaleTaskCount({ minCapacity: r.minTasks, maxCapacity: r.maxTasks });
     this.scaling.scaleOnCpuUtilization('Cpu', {
       targetUtilizationPercent: r.targetCpuUtilization,
       scaleOutCooldown: Duration.seconds(60),
@@ -211,17 +211,17 @@ export abstract class DjangoServiceBase extends Construct implements IDjangoServ
    * @internal
    */
   protected _leafDefaults(_props: DjangoServiceBaseProps): LeafDefaults {
-    return { idleTimeoutSeconds: Defaults.loadBalancerIdleTimeout, minCapacity: 2 };
+    return { idleTimeoutSeconds: Defaults.loadBalancerIdleTimeout, minTasks: 2 };
   }
 
   private addWarnings(props: DjangoServiceBaseProps, r: ResolvedService, server: AppServerSpec): void {
     if (!props.certificate && !props.listener) {
       warnUser(this, 'http-only',
-        'No certificate: the site is served over plain HTTP. Give `certificate` (and `domainNames`) for HTTPS before real users arrive.');
+        'No certificate: the site is served over plain HTTP. Give `certificate` (and `allowedHosts`) for HTTPS before real users arrive.');
     }
     if (!r.hasProxy) {
       warnUser(this, 'task-ip-allowed-host',
-        'Proxy.none(): ALB health checks send the task IP as Host, which Django rejects (400) unless settings.py adds the task IP from the ECS metadata endpoint to ALLOWED_HOSTS (README: "Health checks without a proxy").');
+        'ReverseProxy.none(): ALB health checks send the task IP as Host, which Django rejects (400) unless settings.py adds the task IP from the ECS metadata endpoint to ALLOWED_HOSTS (README: "Health checks without a proxy").');
     }
     for (const warning of server.warnings ?? []) {
       warnUser(this, warning.id, warning.message);

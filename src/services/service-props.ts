@@ -6,7 +6,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Problem } from '../problems';
-import { Proxy, ProxyKind } from './reverse-proxy';
+import { ReverseProxy, ReverseProxyKind } from './reverse-proxy';
 import { AppModuleUse } from '../project/checks';
 import { StaticFiles } from '../static-files';
 
@@ -53,12 +53,12 @@ export interface DjangoSiteProps {
    * Sets `DJANGO_ALLOWED_HOSTS` and `DJANGO_CSRF_TRUSTED_ORIGINS`, and the proxy's accepted Hosts.
    * @default - the load balancer's DNS name
    */
-  readonly domainNames?: string[];
+  readonly allowedHosts?: string[];
   /**
    * The reverse proxy in front of the app server.
-   * @default Proxy.nginx()
+   * @default ReverseProxy.nginx()
    */
-  readonly proxy?: Proxy;
+  readonly reverseProxy?: ReverseProxy;
   /**
    * Where static files come from.
    * @default StaticFiles.appServed() - requests for static files go to Django (WhiteNoise)
@@ -98,12 +98,12 @@ export interface DjangoSiteProps {
    * Minimum number of tasks (also the count on first deploy).
    * @default 2 - one per AZ, so one task can be replaced while the other serves
    */
-  readonly minCapacity?: number;
+  readonly minTasks?: number;
   /**
    * Maximum number of tasks CPU autoscaling may run.
-   * @default - 4 x minCapacity
+   * @default - 4 x minTasks
    */
-  readonly maxCapacity?: number;
+  readonly maxTasks?: number;
   /**
    * Path of a view that answers 200 when Django is up (no database round trip needed).
    * @default '/healthz'
@@ -129,7 +129,7 @@ export interface DjangoServiceBaseProps extends DjangoSiteProps {
    */
   readonly loadBalancer?: elbv2.IApplicationLoadBalancer;
   /**
-   * An existing listener to add this service to, with a host-header rule for `domainNames` at
+   * An existing listener to add this service to, with a host-header rule for `allowedHosts` at
    * `listenerRulePriority`. Mutually exclusive with `loadBalancer` and `certificate`.
    * @default - listeners are created on the load balancer
    */
@@ -222,8 +222,8 @@ export interface ServerContext {
   readonly defaultAsgiModule: string;
   readonly vcpu: number;
   readonly memoryLimitMiB: number;
-  readonly proxyKind: ProxyKind;
-  /** true when the load balancer targets the app server (Proxy.none()). */
+  readonly proxyKind: ReverseProxyKind;
+  /** true when the load balancer targets the app server (ReverseProxy.none()). */
   readonly facingLoadBalancer: boolean;
   readonly bindHost: string;
   readonly port: number;
@@ -234,7 +234,7 @@ export interface ServerContext {
 /** Defaults a server leaf chooses. @internal */
 export interface LeafDefaults {
   readonly idleTimeoutSeconds: number;
-  readonly minCapacity: number;
-  /** @default 4 x minCapacity */
-  readonly maxCapacity?: number;
+  readonly minTasks: number;
+  /** @default 4 x minTasks */
+  readonly maxTasks?: number;
 }

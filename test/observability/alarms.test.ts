@@ -280,7 +280,7 @@ describe('several services', () => {
   const stack = newStack();
   const web = new DjangoGunicornService(stack, 'Web', { image: IMAGE });
   const ws = new DjangoDaphneService(stack, 'Ws', {
-    image: IMAGE, vpc: web.vpc, cluster: web.cluster, listener: web.listener, listenerRulePriority: 10, domainNames: ['ws.example.com'],
+    image: IMAGE, vpc: web.vpc, cluster: web.cluster, listener: web.listener, listenerRulePriority: 10, allowedHosts: ['ws.example.com'],
   });
   const alarms = new DjangoAlarms(stack, 'Alarms', { services: [web, ws] });
 
@@ -324,7 +324,7 @@ describe('several services', () => {
       listenerArn: 'arn:aws:elasticloadbalancing:us-east-1:111111111111:listener/app/shared/1/2',
       securityGroup: ec2.SecurityGroup.fromSecurityGroupId(s, 'Sg', 'sg-12345678'),
     });
-    const svc = new DjangoGunicornService(s, 'Web', { image: IMAGE, listener, listenerRulePriority: 3, domainNames: ['a.example.com'] });
+    const svc = new DjangoGunicornService(s, 'Web', { image: IMAGE, listener, listenerRulePriority: 3, allowedHosts: ['a.example.com'] });
     const a = new DjangoAlarms(s, 'Alarms', { services: [svc] });
     expect(props(s, a.serviceAlarms[0].p99Latency).Dimensions).toEqual(expect.arrayContaining([{ Name: 'LoadBalancer', Value: 'app/shared/1' }]));
   });
