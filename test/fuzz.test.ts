@@ -180,7 +180,6 @@ const BOOL = [[true, false]] as const;
 
 const APP_PROPS = ['image', 'requirements', 'server', 'wsgiModule', 'asgiModule', 'vpc', 'allowedHosts', 'certificate', 'reverseProxy',
   'staticFiles', 'settingsModule', 'secretKey', 'environment', 'secrets', 'cpu', 'memoryLimitMiB', 'minTasks', 'maxTasks',
-  'targetCpuUtilization', 'targetMemoryUtilization',
   'healthCheckPath', 'logRetention', 'websocketRulePriority', 'channelLayer', 'databaseOptions', 'database', 'cacheOptions', 'cache',
   'staticSite', 'migrations', 'alarms'];
 const DATABASE_PROPS = ['vpc', 'vpcSubnets', 'engine', 'engineVersion', 'databaseName', 'port', 'minCapacity', 'maxCapacity', 'instanceType',

@@ -192,6 +192,12 @@ describe('DjangoDaphneService', () => {
     t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 6379, ToPort: 6379 });
   });
 
+  test('websocketConnectTimeout renders Daphne\'s --websocket_connect_timeout; left out, Daphne keeps its own', () => {
+    const set = new DjangoDaphneService(newStack(), 'Web', { image: IMAGE, websocketConnectTimeout: Duration.seconds(12) });
+    expect(set.command[set.command.indexOf('--websocket_connect_timeout') + 1]).toBe('12');
+    expect(new DjangoDaphneService(newStack(), 'Web', { image: IMAGE }).command).not.toContain('--websocket_connect_timeout');
+  });
+
   test('facing the ALB, the idle timeout defaults below Daphne\'s fixed 60 s', () => {
     const stack = newStack();
     new DjangoDaphneService(stack, 'Web', { image: IMAGE, reverseProxy: ReverseProxy.none() });
@@ -207,6 +213,8 @@ describe('invalid combinations throw a ValidationError naming the prop', () => {
     ['websocketPaths on uWSGI', (s) => new DjangoUwsgiService(s, 'W', { image: IMAGE, websocketPaths: ['/ws/'] } as any), /websocketPaths: /],
     ['Daphne facing the ALB with a 60 s idle timeout', (s) => new DjangoDaphneService(s, 'W', { image: IMAGE, reverseProxy: ReverseProxy.none(), idleTimeout: Duration.seconds(60) }), /idleTimeout: .*fixed 60 s/],
     ['Daphne on several tasks without a channel layer', (s) => new DjangoDaphneService(s, 'W', { image: IMAGE, maxTasks: 3 }), /channelLayer: /],
+    ['a zero WebSocket connect timeout', (s) => new DjangoDaphneService(s, 'W', { image: IMAGE, websocketConnectTimeout: Duration.seconds(0) }), /websocketConnectTimeout: must be a whole number of seconds >= 1/],
+    ['Gunicorn workers through extraArgs', (s) => new DjangoGunicornService(s, 'W', { image: IMAGE, extraArgs: ['--workers=3', '--timeout', '90'] }), /'--workers=3' overrides --workers; set workers instead[\s\S]*'--timeout' overrides --timeout; set workerTimeout instead/],
     ['a ping interval above the WebSocket read timeout', (s) => new DjangoDaphneService(s, 'W', { image: IMAGE, pingInterval: Duration.seconds(30), websocketReadTimeout: Duration.seconds(25) }), /websocketReadTimeout: /],
     ['uWSGI cheaper min above processes', (s) => new DjangoUwsgiService(s, 'W', { image: IMAGE, processes: 2, cheaper: { min: 4 } }), /cheaper/],
     ['uWSGI stopTimeout over the ECS limit', (s) => new DjangoUwsgiService(s, 'W', { image: IMAGE, stopTimeout: Duration.seconds(200) }), /stopTimeout: /],

@@ -30,9 +30,10 @@ export interface DaphneConfig {
 
 // The flags the renderer sets itself, and the prop that changes each; a copy in extraArgs would
 // silently override the validated value (argparse keeps the last one).
+// undefined: fixed by the library (the port the proxy or the target group expects, the bind address).
 const MODELLED: Record<string, string | undefined> = {
   '--bind': undefined,
-  '--port': 'port',
+  '--port': undefined,
   '--proxy-headers': undefined,
   '--ping-interval': 'pingInterval',
   '--ping-timeout': 'pingTimeout',
@@ -93,7 +94,7 @@ function extraArgsProblems(args: readonly string[]): Problem[] {
       const prop = MODELLED[flag];
       problems.push({
         prop: 'extraArgs',
-        message: prop ? `'${arg}' overrides ${flag}; set ${prop} instead` : `'${arg}' overrides ${flag}, which the service sets; remove it`,
+        message: prop ? `'${arg}' overrides ${flag}; set ${prop} instead` : `'${arg}' overrides ${flag}, which the library fixes (the proxy and the load balancer rely on it); remove it`,
       });
     }
     // Consume the flag's value when it is the next element (not `--x=v`, not `-pVALUE`).

@@ -72,6 +72,58 @@ export function defaultGunicornThreads(workerClass: GunicornWorkerClass): number
   return workerClass === GunicornWorkerClass.GTHREAD ? 4 : undefined;
 }
 
+/**
+ * The flags the renderer sets, and the prop that changes each (undefined: fixed by the library). A copy
+ * in extraArgs would win (argparse keeps the last value), bypass the validation (timeouts that nest,
+ * workers the service reports) and make the service's fields wrong.
+ */
+const OWNED_FLAGS: Record<string, string | undefined> = {
+  '--bind': undefined,
+  '--worker-class': 'workerClass',
+  '--workers': 'workers',
+  '--threads': 'threads',
+  '--worker-connections': 'workerConnections',
+  '--timeout': 'workerTimeout',
+  '--graceful-timeout': 'gracefulTimeout',
+  '--keep-alive': 'keepAlive',
+  '--max-requests': 'maxRequests',
+  '--max-requests-jitter': 'maxRequestsJitter',
+  '--worker-tmp-dir': undefined,
+  '--limit-request-field_size': undefined,
+  '--forwarded-allow-ips': undefined,
+  '--access-logfile': undefined,
+  '--error-logfile': undefined,
+  '--log-file': undefined,
+  '--capture-output': undefined,
+};
+const OWNED_SHORT: Record<string, string> = { '-b': '--bind', '-k': '--worker-class', '-w': '--workers', '-t': '--timeout' };
+
+/** The owned flag an extra argument sets (exact, `--x=v`, `-xV`, or an abbreviation argparse would expand), if any. */
+function ownedFlagOf(arg: string): string | undefined {
+  if (!arg.startsWith('-') || /^-\d/.test(arg)) return undefined;
+  if (!arg.startsWith('--')) return OWNED_SHORT[arg.slice(0, 2)];
+  const name = arg.split('=')[0];
+  if (name in OWNED_FLAGS) return name;
+  // argparse accepts a unique prefix of a long option: '--work=3' may still mean --workers.
+  return name.length > 3 ? Object.keys(OWNED_FLAGS).find((flag) => flag.startsWith(name)) : undefined;
+}
+
+function extraArgsProblems(args: readonly string[]): Problem[] {
+  const problems: Problem[] = [];
+  for (const arg of args) {
+    const flag = ownedFlagOf(arg);
+    if (flag === undefined) continue;
+    const prop = OWNED_FLAGS[flag];
+    problems.push({
+      prop: 'extraArgs',
+      message: prop
+        ? `'${arg}' overrides ${flag}; set ${prop} instead`
+        : `'${arg}' overrides ${flag}, which the library fixes (the bind address and port the proxy or load balancer targets, logs to stdout, the worker heartbeat on /dev/shm); remove it`,
+    });
+  }
+  return problems;
+}
+
 /** Everything wrong with a config, as problems naming the construct prop to change. */
 export function gunicornProblems(c: GunicornConfig): Problem[] {
   const problems: Problem[] = [];
@@ -115,6 +167,7 @@ export function gunicornProblems(c: GunicornConfig): Problem[] {
   if (!isWholeNumber(c.bindPort, 1) || c.bindPort > 65535) {
     problems.push({ prop: 'port', message: `must be a TCP port from 1 to 65535, got ${c.bindPort}` });
   }
+  problems.push(...extraArgsProblems(c.extraArgs ?? []));
   return problems;
 }
 

@@ -50,7 +50,7 @@ const OWNED = new Set([
   'enable-threads', 'single-interpreter', 'need-app', 'vacuum', 'die-on-term', 'hook-master-start', 'harakiri',
   'max-requests', 'max-requests-delta', 'reload-on-rss', 'buffer-size', 'post-buffering', 'lazy-apps',
   'cheaper', 'cheaper-algo', 'cheaper-initial', 'cheaper-step', 'cache2', 'http', 'http-timeout', 'http-keepalive', 'http-auto-chunked',
-  'worker-reload-mercy', 'ini',
+  'worker-reload-mercy', 'harakiri-verbose', 'uwsgi-socket', 'wsgi', 'wsgi-file', 'ini',
 ]);
 
 export function uwsgiProblems(c: UwsgiConfig): Problem[] {

@@ -44,6 +44,11 @@ export interface DjangoDaphneServiceProps extends DjangoServiceBaseProps {
    */
   readonly websocketTimeout?: Duration;
   /**
+   * How long the app's `websocket.connect` handler gets to accept a WebSocket before Daphne rejects it (403).
+   * @default - Daphne's own 5 seconds
+   */
+  readonly websocketConnectTimeout?: Duration;
+  /**
    * How long the application gets to clean up after a connection closes.
    * @default Duration.seconds(10)
    */
@@ -80,6 +85,7 @@ function daphneConfigOf(props: DjangoDaphneServiceProps, ctx: ServerContext): Da
     pingIntervalSeconds: secondsOf(props.pingInterval, 20),
     pingTimeoutSeconds: secondsOf(props.pingTimeout, 30),
     websocketTimeoutSeconds: secondsOf(props.websocketTimeout, 86400),
+    websocketConnectTimeoutSeconds: props.websocketConnectTimeout ? secondsOf(props.websocketConnectTimeout, 0) : undefined,
     applicationCloseTimeoutSeconds: secondsOf(props.applicationCloseTimeout, 10),
     httpTimeoutSeconds: props.httpTimeout ? secondsOf(props.httpTimeout, 0) : undefined,
     extraArgs: props.extraArgs,
