@@ -393,6 +393,62 @@ describe('props', () => {
   });
 });
 
+describe('CSRF trusted origins follow the scheme browsers use, decided once in the base', () => {
+  const origins = (listenerOf: (stack: Stack, alb: elbv2.ApplicationLoadBalancer) => elbv2.IApplicationListener,
+    extra: Partial<DjangoGunicornServiceProps> = {}) => {
+    const stack = newStack();
+    const vpc = new ec2.Vpc(stack, 'Shared', { natGateways: 1 });
+    const alb = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
+    new DjangoGunicornService(stack, 'Web', {
+      image: IMAGE, vpc, listener: listenerOf(stack, alb), listenerRulePriority: 10, allowedHosts: ['shop.example.com'], ...extra,
+    });
+    return envOf(container(Template.fromStack(stack), 'app')).DJANGO_CSRF_TRUSTED_ORIGINS;
+  };
+  const httpsListener = (stack: Stack, alb: elbv2.ApplicationLoadBalancer) => alb.addListener('Https', {
+    port: 443, certificates: [acm.Certificate.fromCertificateArn(stack, 'Cert', CERT_ARN)], defaultAction: elbv2.ListenerAction.fixedResponse(404),
+  });
+  const httpListener = (_stack: Stack, alb: elbv2.ApplicationLoadBalancer) => alb.addListener('Http', {
+    port: 80, defaultAction: elbv2.ListenerAction.fixedResponse(404),
+  });
+  const imported = (stack: Stack) => elbv2.ApplicationListener.fromApplicationListenerAttributes(stack, 'Imported', {
+    listenerArn: 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:listener/app/shared/50dc6c495c0c9188/f2f7dc8efc522ab2',
+    securityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'AlbSg', 'sg-12345678'),
+  });
+
+  test('an existing HTTPS listener of the app: https://', () => {
+    expect(origins(httpsListener)).toBe('https://shop.example.com');
+  });
+  test('an existing HTTP listener of the app: http://', () => {
+    expect(origins(httpListener)).toBe('http://shop.example.com');
+  });
+  test('an imported listener, whose protocol the app cannot read: https://, or what listenerProtocol says', () => {
+    expect(origins(imported)).toBe('https://shop.example.com');
+    expect(origins(imported, { listenerProtocol: elbv2.ApplicationProtocol.HTTP })).toBe('http://shop.example.com');
+  });
+  test('listenerProtocol without a listener is a ValidationError', () => {
+    expect(validationMessage((s) => new DjangoGunicornService(s, 'Web', { image: IMAGE, listenerProtocol: elbv2.ApplicationProtocol.HTTPS })))
+      .toMatch(/listenerProtocol: only applies to an existing listener/);
+  });
+});
+
+describe('autoscaling on CPU, and on memory where a target is set', () => {
+  const memoryPolicies = (t: Template) => Object.values(t.findResources('AWS::ApplicationAutoScaling::ScalingPolicy'))
+    .map((r: any) => r.Properties.TargetTrackingScalingPolicyConfiguration)
+    .filter((c: any) => c.PredefinedMetricSpecification.PredefinedMetricType === 'ECSServiceAverageMemoryUtilization');
+
+  test('Gunicorn scales on CPU only by default', () => {
+    expect(memoryPolicies(quick.template)).toEqual([]);
+  });
+  test('targetMemoryUtilization adds a memory target beside the CPU one', () => {
+    const { template } = synth({ targetMemoryUtilization: 75 });
+    expect(memoryPolicies(template).map((c: any) => c.TargetValue)).toEqual([75]);
+  });
+  test.each([5, 95, NaN])('targetMemoryUtilization %d is a ValidationError', (value) => {
+    expect(validationMessage((s) => new DjangoGunicornService(s, 'Web', { image: IMAGE, targetMemoryUtilization: value })))
+      .toMatch(/targetMemoryUtilization: must be 10-90 percent/);
+  });
+});
+
 const ACL_ARN = 'arn:aws:wafv2:eu-west-1:111111111111:regional/webacl/site/0123abcd';
 
 describe('waf: a web ACL that allows what the proxy allows, and logs', () => {

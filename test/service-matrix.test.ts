@@ -1,5 +1,5 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -190,6 +190,12 @@ describe('DjangoDaphneService', () => {
     expect(envOf(container(t, 'app')).REDIS_URL).toBe('rediss://redis.example.internal:6379/0');
     expect(container(t, 'app').Secrets.map((s: any) => s.Name)).toContain('REDIS_PASSWORD');
     t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 6379, ToPort: 6379 });
+    // Each WebSocket holds memory while CPU stays low: Daphne scales on memory (70 %) as well.
+    t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({
+        PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageMemoryUtilization' }, TargetValue: 70,
+      }),
+    });
   });
 
   test('websocketConnectTimeout renders Daphne\'s --websocket_connect_timeout; left out, Daphne keeps its own', () => {

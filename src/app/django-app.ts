@@ -1,4 +1,3 @@
-import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
@@ -20,7 +19,7 @@ import { createVpc } from '../services/network';
 import { DjangoServiceBase } from '../services/service-base';
 import { DjangoServiceBaseProps } from '../services/service-props';
 import { defaultUwsgiProcesses, DjangoUwsgiService } from '../services/uwsgi-service';
-import { csrfTrustedOrigins, SettingsEnv } from '../settings';
+import { SettingsEnv } from '../settings';
 import { StaticFiles } from '../static-files';
 
 import { appProblems } from './app-problems';
@@ -145,15 +144,6 @@ export class DjangoApp extends Construct {
         // The proxy's static location is the HTTP service's business (WebSocket paths never ask for
         // files), but a CDN's STATIC_URL is a setting every container shares.
         staticFiles: this.staticSite ? common.staticFiles : StaticFiles.appServed(),
-      });
-      // The rule shares the HTTP service's listener, so the same origins are trusted (https with a certificate).
-      ws.appContainer.addEnvironment(SettingsEnv.CSRF_TRUSTED_ORIGINS,
-        csrfTrustedOrigins(http.allowedHosts, props.certificate !== undefined).join(','));
-      // Each socket holds memory for its lifetime, while CPU stays low: scale on memory as well.
-      ws.scaling.scaleOnMemoryUtilization('Memory', {
-        targetUtilizationPercent: 70,
-        scaleOutCooldown: Duration.seconds(60),
-        scaleInCooldown: Duration.seconds(300),
       });
       this.websocketService = ws;
     }

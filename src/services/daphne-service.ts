@@ -129,6 +129,8 @@ export class DjangoDaphneService extends DjangoServiceBase {
       // Without a shared channel layer, a second task would not see the first one's groups.
       minTasks: p.channelLayer ? 2 : 1,
       maxTasks: p.channelLayer ? undefined : 1,
+      // Each socket holds memory for its lifetime, while CPU stays low: scale on memory as well.
+      targetMemoryUtilization: 70,
     };
   }
 

@@ -1,6 +1,22 @@
+import { Token } from 'aws-cdk-lib';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { acknowledgeInPacks } from '../compliance';
 import { DjangoServiceBaseProps } from './service-props';
+
+/**
+ * Whether browsers reach the service over HTTPS, which decides the scheme of `DJANGO_CSRF_TRUSTED_ORIGINS`:
+ * a certificate here; else an existing listener's `listenerProtocol`, its own protocol when it is an
+ * ApplicationListener of this app (a token counts as unknown), and HTTPS for an imported listener, whose
+ * protocol the app cannot read (a shared listener in front of a production site is HTTPS).
+ */
+export function servesHttps(props: DjangoServiceBaseProps): boolean {
+  if (props.certificate) return true;
+  if (!props.listener) return false;
+  if (props.listenerProtocol !== undefined) return props.listenerProtocol === elbv2.ApplicationProtocol.HTTPS;
+  const own = props.listener instanceof elbv2.ApplicationListener ? props.listener.protocol : undefined;
+  if (own !== undefined && !Token.isUnresolved(own)) return own === elbv2.ApplicationProtocol.HTTPS;
+  return true;
+}
 
 /**
  * Attaches the target group: to an existing listener with a host-header (and path) rule, or to the

@@ -1,4 +1,5 @@
 import { Token } from 'aws-cdk-lib';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Defaults } from '../defaults';
 import { Problem } from '../problems';
 import { proxySidecarProblems } from './proxy-sidecar';
@@ -29,6 +30,7 @@ export interface ResolvedService {
   readonly minTasks: number;
   readonly maxTasks: number;
   readonly targetCpuUtilization: number;
+  readonly targetMemoryUtilization?: number;
   readonly appPort: number;
 }
 
@@ -51,6 +53,7 @@ export function resolveService(props: DjangoServiceBaseProps, defaults: LeafDefa
     minTasks,
     maxTasks: props.maxTasks ?? (props.minTasks === undefined ? defaults.maxTasks : undefined) ?? 4 * minTasks,
     targetCpuUtilization: props.targetCpuUtilization ?? 60,
+    targetMemoryUtilization: props.targetMemoryUtilization ?? defaults.targetMemoryUtilization,
     appPort: Defaults.appPort,
   };
 }
@@ -105,6 +108,13 @@ function listenerProblems(props: DjangoServiceBaseProps): Problem[] {
   }
   if (props.listener && priority === undefined) {
     problems.push({ prop: 'listenerRulePriority', message: 'required with an existing listener: pick a priority (1-50000) no other rule on it uses' });
+  }
+  if (props.listenerProtocol !== undefined && !props.listener) {
+    problems.push({ prop: 'listenerProtocol', message: 'only applies to an existing listener; remove it or give listener' });
+  }
+  const protocols: Array<elbv2.ApplicationProtocol | undefined> = [undefined, elbv2.ApplicationProtocol.HTTPS, elbv2.ApplicationProtocol.HTTP];
+  if (!protocols.includes(props.listenerProtocol)) {
+    problems.push({ prop: 'listenerProtocol', message: `must be ApplicationProtocol.HTTPS or HTTP, got ${props.listenerProtocol}` });
   }
   if (priority !== undefined && !props.listener) {
     problems.push({ prop: 'listenerRulePriority', message: 'only applies to an existing listener; remove it or give listener' });
@@ -175,6 +185,10 @@ function healthAndDeployProblems(props: DjangoServiceBaseProps, r: ResolvedServi
   }
   if (!(r.targetCpuUtilization >= 10 && r.targetCpuUtilization <= 90)) {
     problems.push({ prop: 'targetCpuUtilization', message: `must be 10-90 percent, got ${r.targetCpuUtilization}` });
+  }
+  const memory = r.targetMemoryUtilization;
+  if (memory !== undefined && !(memory >= 10 && memory <= 90)) {
+    problems.push({ prop: 'targetMemoryUtilization', message: `must be 10-90 percent (leave it unset for CPU-only scaling), got ${memory}` });
   }
   return problems;
 }

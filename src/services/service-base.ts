@@ -14,10 +14,11 @@ import { IDjangoService } from '../django-service';
 import { throwIfProblems } from '../errors';
 import { acknowledgeFinding } from '../nag';
 import { acknowledgeImagePull, warnOnMovingImage } from './image-pull';
-import { attachToListener } from './listener';
+import { attachToListener, servesHttps } from './listener';
 import { createLoadBalancer, createVpc } from './network';
 import { addProxySidecar, bodyLimitKiB } from './proxy-sidecar';
 import { appStopTimeoutSeconds, ResolvedService, resolveService, serverContextOf, serviceProblems } from './resolve';
+import { addAutoscaling } from './scaling';
 import { AppServerSpec, DjangoServiceBaseProps, LeafDefaults, ServerContext } from './service-props';
 import { appModuleProblems, settingsModuleOf, settingsWarnings } from '../project/checks';
 import { ProjectLayout } from '../project/layout';
@@ -190,12 +191,7 @@ export abstract class DjangoServiceBase extends Construct implements IDjangoServ
     acknowledgeInPacks(this.taskDefinition, 'IAMNoInlinePolicy',
       'The task and execution role policies are the ones CDK generates from grants to these roles (least privilege, one role each); a managed policy could be attached to other principals.');
 
-    this.scaling = this.service.autoScaleTaskCount({ minCapacity: r.minTasks, maxCapacity: r.maxTasks });
-    this.scaling.scaleOnCpuUtilization('Cpu', {
-      targetUtilizationPercent: r.targetCpuUtilization,
-      scaleOutCooldown: Duration.seconds(60),
-      scaleInCooldown: Duration.seconds(180),
-    });
+    this.scaling = addAutoscaling(this.service, r);
   }
 
   /**
@@ -244,7 +240,7 @@ export abstract class DjangoServiceBase extends Construct implements IDjangoServ
       // Production, always: the settings block reads it (its local fallback is DEBUG on).
       [SettingsEnv.DEBUG]: 'false',
       [SettingsEnv.ALLOWED_HOSTS]: this.allowedHosts.join(','),
-      [SettingsEnv.CSRF_TRUSTED_ORIGINS]: csrfTrustedOrigins(this.allowedHosts, props.certificate !== undefined).join(','),
+      [SettingsEnv.CSRF_TRUSTED_ORIGINS]: csrfTrustedOrigins(this.allowedHosts, servesHttps(props)).join(','),
     };
     if (props.settingsModule) environment[SettingsEnv.SETTINGS_MODULE] = props.settingsModule;
     if (r.staticFiles.mode !== StaticFilesMode.APP_SERVED) environment[SettingsEnv.STATIC_URL] = r.staticFiles.urlPath!;

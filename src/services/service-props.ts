@@ -135,6 +135,12 @@ export interface DjangoServiceBaseProps extends DjangoSiteProps {
    */
   readonly listener?: elbv2.IApplicationListener;
   /**
+   * The protocol browsers reach an existing `listener` with, which makes `DJANGO_CSRF_TRUSTED_ORIGINS`
+   * https:// or http://.
+   * @default - the listener's own protocol when it is an ApplicationListener of this app; HTTPS for an imported one
+   */
+  readonly listenerProtocol?: elbv2.ApplicationProtocol;
+  /**
    * Priority of the host-header rule on an existing `listener` (1-50000, unique on that listener).
    * @default - required when `listener` is given
    */
@@ -151,10 +157,15 @@ export interface DjangoServiceBaseProps extends DjangoSiteProps {
    */
   readonly idleTimeout?: Duration;
   /**
-   * Average CPU utilization that autoscaling keeps tasks at.
+   * Average CPU utilization (percent, 10-90) that autoscaling keeps tasks at.
    * @default 60
    */
   readonly targetCpuUtilization?: number;
+  /**
+   * Average memory utilization (percent, 10-90) that autoscaling keeps tasks at, beside the CPU target.
+   * @default - 70 for Daphne (each WebSocket holds memory while CPU stays low), off for Gunicorn and uWSGI
+   */
+  readonly targetMemoryUtilization?: number;
   /**
    * Interval of the load balancer and container health checks.
    * @default Duration.seconds(15)
@@ -237,4 +248,6 @@ export interface LeafDefaults {
   readonly minTasks: number;
   /** @default 4 x minTasks */
   readonly maxTasks?: number;
+  /** @default - no memory target */
+  readonly targetMemoryUtilization?: number;
 }
