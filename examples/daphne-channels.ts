@@ -17,7 +17,7 @@ const redisAuth = secretsmanager.Secret.fromSecretNameV2(stack, 'RedisAuth', 'ch
 new DjangoDaphneService(stack, 'Chat', {
   image: ecs.ContainerImage.fromRegistry('example/chat:1'),
   asgiModule: 'chat.asgi:application',
-  domainNames: ['chat.example.com'],
+  allowedHosts: ['chat.example.com'],
   certificate: acm.Certificate.fromCertificateArn(stack, 'Cert',
     'arn:aws:acm:eu-west-1:111111111111:certificate/00000000-0000-0000-0000-000000000000'),
   websocketPaths: ['/ws/'],

@@ -19,9 +19,9 @@ const certificate = acm.Certificate.fromCertificateArn(stack, 'Cert',
 
 new DjangoApp(stack, 'Site', {
   image: ecs.ContainerImage.fromAsset(path.join(__dirname, 'mysite')),
-  domainNames: ['www.example.com'],
+  allowedHosts: ['www.example.com'],
   certificate,
-  database: {},
+  databaseOptions: {},
   deployment: {
     strategy: ecs.DeploymentStrategy.CANARY,
     canaryPercent: 5,

@@ -17,11 +17,11 @@ const stack = new Stack(app, 'DjangoAppChannels');
 new DjangoApp(stack, 'Chat', {
   image: ecs.ContainerImage.fromAsset(path.join(__dirname, 'mysite')),
   requirements: { websockets: true, websocketPaths: ['/ws/'] },
-  domainNames: ['chat.example.com'],
+  allowedHosts: ['chat.example.com'],
   certificate: acm.Certificate.fromCertificateArn(stack, 'Cert',
     'arn:aws:acm:eu-west-1:111111111111:certificate/00000000-0000-0000-0000-000000000000'),
   settingsModule: 'config.settings',
-  database: { maxCapacity: 8 },              // Aurora Serverless v2 PostgreSQL, 0.5-8 ACUs
+  databaseOptions: { maxCapacity: 8 },              // Aurora Serverless v2 PostgreSQL, 0.5-8 ACUs
   staticSite: { media: true },               // S3 + CloudFront; collectstatic runs with the migrations
   alarms: { createTopic: true },             // subscribe your on-call to app.alarms.topic
 });

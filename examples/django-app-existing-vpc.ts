@@ -26,7 +26,7 @@ const site = new DjangoApp(stack, 'Shop', {
   image: ecs.ContainerImage.fromAsset(path.join(__dirname, 'mysite')),
   vpc,
   requirements: { uwsgiCache: true },
-  database: { engine: DatabaseEngineKind.RDS_INSTANCE },
+  databaseOptions: { engine: DatabaseEngineKind.RDS_INSTANCE },
 });
 // site.decision.server === 'uwsgi'
 // README:end existing-vpc

@@ -17,7 +17,7 @@ new DjangoApp(stack, 'Site', {
   cpuArchitecture: ecs.CpuArchitecture.ARM64,
   spot: true,
   vpcOptions: { natGateways: 1 },
-  database: {},
+  databaseOptions: {},
 });
 // README:end low-cost
 

@@ -13,7 +13,7 @@ const stack = new Stack(app, 'DjangoAppOneOff');
 // README:start one-off
 const site = new DjangoApp(stack, 'Site', {
   image: ecs.ContainerImage.fromAsset(path.join(__dirname, 'mysite')),
-  database: {},
+  databaseOptions: {},
   // ECS Exec: sessions encrypted with a key of their own and logged to an encrypted log group.
   enableExecuteCommand: true,
 });

@@ -16,7 +16,7 @@ const stack = new Stack(app, 'DjangoAppWorkers');
 new DjangoApp(stack, 'Site', {
   image: ecs.ContainerImage.fromAsset(path.join(__dirname, 'mysite')),
   settingsModule: 'config.settings',   // the Celery app defaults to its package: celery --app=config
-  database: {},
+  databaseOptions: {},
   workers: [
     {
       id: 'Celery',

@@ -3,7 +3,7 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-nag';
-import { DjangoGunicornService, Proxy } from 'cdk-django';
+import { DjangoGunicornService, ReverseProxy } from 'cdk-django';
 
 const app = new App();
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app), new HIPAASecurityChecks(app));
@@ -12,8 +12,8 @@ const stack = new Stack(app, 'GunicornAlbDirect');
 // README:start alb-direct
 const web = new DjangoGunicornService(stack, 'Web', {
   image: ecs.ContainerImage.fromRegistry('example/mysite:1'),
-  proxy: Proxy.none(),
-  domainNames: ['app.example.com'],
+  reverseProxy: ReverseProxy.none(),
+  allowedHosts: ['app.example.com'],
 });
 // Settings.py adds the task IP to ALLOWED_HOSTS (see "Health checks without a proxy").
 Validations.of(web).acknowledge({

@@ -20,14 +20,14 @@ new DjangoGunicornService(stack, 'Web', {
   image: ecs.ContainerImage.fromRegistry('example/mysite:1'),
   wsgiModule: 'mysite.wsgi:application',
   settingsModule: 'mysite.settings.production',
-  domainNames: ['www.example.com', 'example.com'],
+  allowedHosts: ['www.example.com', 'example.com'],
   certificate,
   staticFiles: StaticFiles.fromImage('/app/staticfiles'),
   secrets: { SENTRY_DSN: ecs.Secret.fromSecretsManager(sentryDsn) },
   cpu: 1024,
   memoryLimitMiB: 2048,
-  minCapacity: 2,
-  maxCapacity: 10,
+  minTasks: 2,
+  maxTasks: 10,
 });
 // README:end https
 

@@ -17,8 +17,8 @@ new DjangoUwsgiService(stack, 'Web', {
   threads: 4,
   cheaper: { algorithm: UwsgiCheaperAlgorithm.SPARE, min: 2, initial: 4, step: 2 },
   cache: { name: 'default', items: 5000 },
-  minCapacity: 2,
-  maxCapacity: 20,
+  minTasks: 2,
+  maxTasks: 20,
 });
 // README:end uwsgi
 

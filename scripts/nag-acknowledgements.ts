@@ -85,13 +85,13 @@ const SERVICES = {
   uwsgi: (s: Stack, props: lib.DjangoUwsgiServiceProps) => new lib.DjangoUwsgiService(s, 'Web', props),
   daphne: (s: Stack, props: lib.DjangoDaphneServiceProps) => new lib.DjangoDaphneService(s, 'Web', props),
 };
-const PROXIES = { nginx: () => lib.Proxy.nginx(), apache: () => lib.Proxy.apache(), none: () => lib.Proxy.none() };
+const PROXIES = { nginx: () => lib.ReverseProxy.nginx(), apache: () => lib.ReverseProxy.apache(), none: () => lib.ReverseProxy.none() };
 for (const [server, make] of Object.entries(SERVICES)) {
   for (const [proxy, proxyOf] of Object.entries(PROXIES)) {
-    SHAPES[`${server}-${proxy}`] = (s) => make(s, { image: ecrImage(s), proxy: proxyOf(), domainNames: ['app.example.com'] });
+    SHAPES[`${server}-${proxy}`] = (s) => make(s, { image: ecrImage(s), reverseProxy: proxyOf(), allowedHosts: ['app.example.com'] });
   }
   SHAPES[`${server}-https-registry-image`] = (s) => make(s, {
-    image: ecs.ContainerImage.fromRegistry('example/mysite:1'), certificate: certificate(s), domainNames: ['app.example.com'],
+    image: ecs.ContainerImage.fromRegistry('example/mysite:1'), certificate: certificate(s), allowedHosts: ['app.example.com'],
   });
 }
 
@@ -100,23 +100,23 @@ SHAPES['app-mixed'] = (s) => new lib.DjangoApp(s, 'Site', { image: ecrImage(s), 
 SHAPES['app-full'] = (s) => new lib.DjangoApp(s, 'Site', {
   image: ecrImage(s),
   requirements: { websockets: true },
-  domainNames: ['app.example.com'],
+  allowedHosts: ['app.example.com'],
   certificate: certificate(s),
-  database: {},
-  cache: {},
+  databaseOptions: {},
+  cacheOptions: {},
   staticSite: { media: true },
   alarms: { createTopic: true },
 });
-SHAPES['app-execute-command'] = (s) => new lib.DjangoApp(s, 'Site', { image: ecrImage(s), database: {}, enableExecuteCommand: true });
+SHAPES['app-execute-command'] = (s) => new lib.DjangoApp(s, 'Site', { image: ecrImage(s), databaseOptions: {}, enableExecuteCommand: true });
 SHAPES['app-uwsgi-instance-db'] = (s) => new lib.DjangoApp(s, 'Site', {
   image: ecrImage(s),
   server: lib.DjangoServerChoice.UWSGI,
-  database: { engine: lib.DatabaseEngineKind.RDS_INSTANCE, proxy: true },
+  databaseOptions: { engine: lib.DatabaseEngineKind.RDS_INSTANCE, proxy: true },
   staticSite: {},
 });
 SHAPES['app-workers'] = (s) => new lib.DjangoApp(s, 'Site', {
   image: ecrImage(s),
-  database: {},
+  databaseOptions: {},
   workers: [{ id: 'Celery', command: lib.WorkerCommand.celeryWorker(), spot: true }, { id: 'Beat', command: lib.WorkerCommand.celeryBeat() }],
 });
 SHAPES['app-workers-sqs'] = (s) => new lib.DjangoApp(s, 'Site', {
@@ -128,12 +128,12 @@ SHAPES['app-workers-sqs'] = (s) => new lib.DjangoApp(s, 'Site', {
 
 SHAPES['app-canary-https-smoke-test'] = (s) => new lib.DjangoApp(s, 'Site', {
   image: ecrImage(s),
-  domainNames: ['app.example.com'],
+  allowedHosts: ['app.example.com'],
   certificate: certificate(s),
   deployment: { strategy: ecs.DeploymentStrategy.CANARY, smokeTest: {} },
 });
 SHAPES['gunicorn-blue-green-http-smoke-test'] = (s) => new lib.DjangoGunicornService(s, 'Web', {
-  image: ecrImage(s), domainNames: ['app.example.com'], deployment: { strategy: ecs.DeploymentStrategy.BLUE_GREEN, smokeTest: {} },
+  image: ecrImage(s), allowedHosts: ['app.example.com'], deployment: { strategy: ecs.DeploymentStrategy.BLUE_GREEN, smokeTest: {} },
 });
 
 function vpc(s: Stack): ec2.IVpc {

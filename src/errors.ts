@@ -1,22 +1,10 @@
 import { ValidationError } from 'aws-cdk-lib/core/lib/errors';
 import { IConstruct } from 'constructs';
-
-/**
- * One thing wrong with the props: which prop, and what to do about it.
- * Pure validators (servers/, proxy/) return these; constructs turn them into errors.
- */
-export interface Problem {
-  readonly prop: string;
-  readonly message: string;
-}
-
-/** Formats a problem the same way everywhere: `prop: what is wrong; what to do`. */
-export function describeProblem(p: Problem): string {
-  return `${p.prop}: ${p.message}`;
-}
+import { describeProblem, Problem } from './problems';
 
 /**
  * Throws aws-cdk-lib's ValidationError (so `Errors.isValidationError(e)` holds) listing every problem.
+ * The only place that turns problems into an error: the pure layers (problems.ts) never load aws-cdk-lib.
  */
 export function throwIfProblems(scope: IConstruct, problems: readonly Problem[]): void {
   if (problems.length === 0) return;
@@ -26,12 +14,4 @@ export function throwIfProblems(scope: IConstruct, problems: readonly Problem[])
     problems.length === 1 ? text : `invalid props:\n  - ${text}`,
     scope,
   );
-}
-
-/** Error raised by a pure renderer that is handed options it cannot render (callers validate first). */
-export class RenderError extends Error {
-  constructor(problems: readonly Problem[]) {
-    super(problems.map(describeProblem).join('; '));
-    this.name = 'RenderError';
-  }
 }

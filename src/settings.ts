@@ -18,9 +18,9 @@ export const MANAGED_ENV_NAMES: readonly string[] = Object.values(SettingsEnv);
  * Turns domain names (Django ALLOWED_HOSTS syntax: `example.com`, `.example.com`) into CSRF trusted
  * origins (`https://example.com`, `https://*.example.com`).
  */
-export function csrfTrustedOrigins(domainNames: readonly string[], https: boolean): string[] {
+export function csrfTrustedOrigins(allowedHosts: readonly string[], https: boolean): string[] {
   const scheme = https ? 'https' : 'http';
-  return domainNames.map((d) => (d.startsWith('.') ? `${scheme}://*${d}` : `${scheme}://${d}`));
+  return allowedHosts.map((d) => (d.startsWith('.') ? `${scheme}://*${d}` : `${scheme}://${d}`));
 }
 
 /** A Host header value that the ALLOWED_HOSTS entry `pattern` accepts. */

@@ -2,7 +2,7 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { IConstruct } from 'constructs';
-import { DjangoGunicornService, DjangoGunicornServiceProps, GunicornWorkerClass, Proxy, StaticFiles } from '../src';
+import { DjangoGunicornService, DjangoGunicornServiceProps, GunicornWorkerClass, ReverseProxy, StaticFiles } from '../src';
 import { formatFindings, nagFindings } from './helpers/compliance';
 import { IMAGE, newStack } from './helpers/template';
 
@@ -38,10 +38,10 @@ describe('AwsSolutions, NIST 800-53 r5 and HIPAA: every shape of DjangoGunicornS
     ['the one-liner', () => ({})],
     ['HTTPS with static files from the image', (s) => ({
       certificate: acm.Certificate.fromCertificateArn(s, 'Cert', CERT),
-      domainNames: ['example.com'],
+      allowedHosts: ['example.com'],
       staticFiles: StaticFiles.fromImage('/app/staticfiles'),
     })],
-    ['ALB-direct', () => ({ proxy: Proxy.none(), domainNames: ['example.com'] })],
+    ['ALB-direct', () => ({ reverseProxy: ReverseProxy.none(), allowedHosts: ['example.com'] })],
     ['sync worker, big task', () => ({ workerClass: GunicornWorkerClass.SYNC, cpu: 4096, memoryLimitMiB: 8192 })],
     ['uvicorn worker, long idle timeout', () => ({ workerClass: GunicornWorkerClass.UVICORN, idleTimeout: Duration.seconds(120) })],
     // the web ACL logs (NIST/HIPAA WAFv2LoggingEnabled) to an encrypted group with retention
@@ -77,7 +77,7 @@ function acknowledgementsOf(scope: IConstruct): Array<{ path: string; id: string
 
 describe('acknowledgements', () => {
   const stack = newStack();
-  new DjangoGunicornService(stack, 'Web', { image: IMAGE, certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', CERT), domainNames: ['example.com'] });
+  new DjangoGunicornService(stack, 'Web', { image: IMAGE, certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', CERT), allowedHosts: ['example.com'] });
   const acks = acknowledgementsOf(stack);
 
   test('each names one rule on one resource and says why in words', () => {

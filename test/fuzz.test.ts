@@ -10,7 +10,7 @@ import * as fc from 'fast-check';
 import {
   CacheEngine, DatabaseEngineKind, DjangoAlarms, DjangoApp, DjangoAppProps, DjangoCache, DjangoDaphneService, DjangoDatabase,
   DjangoDatabaseProps, DjangoGunicornService,
-  DjangoMigrations, DjangoServerChoice, DjangoStaticFiles, DjangoUwsgiService, GunicornWorkerClass, Proxy, StaticFiles,
+  DjangoMigrations, DjangoServerChoice, DjangoStaticFiles, DjangoUwsgiService, GunicornWorkerClass, ReverseProxy, StaticFiles,
 } from '../src';
 import { Finding, formatFindings, nagFindings } from './helpers/compliance';
 import { lifecycleProblems } from './helpers/region-checks';
@@ -23,21 +23,21 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 25);
 const SEED = process.env.FUZZ_SEED === 'random' ? undefined : Number(process.env.FUZZ_SEED ?? 20261125);
 
 const seconds = (min: number, max: number) => fc.option(fc.integer({ min, max }).map((n) => Duration.seconds(n)), { nil: undefined });
-const proxy = fc.constantFrom(undefined, Proxy.nginx(), Proxy.apache(), Proxy.none(),
-  Proxy.nginx({ readTimeout: Duration.seconds(40), clientMaxBodySize: Size.mebibytes(25) }));
+const proxy = fc.constantFrom(undefined, ReverseProxy.nginx(), ReverseProxy.apache(), ReverseProxy.none(),
+  ReverseProxy.nginx({ readTimeout: Duration.seconds(40), clientMaxBodySize: Size.mebibytes(25) }));
 
 const baseProps = fc.record({
-  proxy,
+  reverseProxy: proxy,
   cpu: fc.option(fc.constantFrom(256, 512, 1024, 2048, 300), { nil: undefined }),
   memoryLimitMiB: fc.option(fc.constantFrom(512, 1024, 2048, 4096, 1000), { nil: undefined }),
-  minCapacity: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }),
-  maxCapacity: fc.option(fc.integer({ min: 0, max: 12 }), { nil: undefined }),
+  minTasks: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }),
+  maxTasks: fc.option(fc.integer({ min: 0, max: 12 }), { nil: undefined }),
   idleTimeout: seconds(10, 130),
   workerTimeout: seconds(5, 90),
   healthCheckInterval: seconds(3, 40),
   healthCheckTimeout: seconds(1, 20),
   stopTimeout: seconds(5, 150),
-  domainNames: fc.option(fc.constantFrom(['example.com'], ['.example.org', 'www.example.org'], ['*'], ['bad host']).map((d) => [...d]), { nil: undefined }),
+  allowedHosts: fc.option(fc.constantFrom(['example.com'], ['.example.org', 'www.example.org'], ['*'], ['bad host']).map((d) => [...d]), { nil: undefined }),
   staticFiles: fc.option(fc.constantFrom(StaticFiles.fromImage('/app/static'), StaticFiles.appServed()), { nil: undefined }),
   waf: fc.option(fc.boolean(), { nil: undefined }),
   webAclArn: fc.option(fc.constantFrom('arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/site/abc', 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/site/abc'), { nil: undefined }),
@@ -186,9 +186,9 @@ const propsOf = (spec: Spec, nilFreq?: number) => fc.oneof(recordOf(spec, true, 
 const nested = (spec: Spec, nilFreq?: number): Values => (validOnly) => fc.option(recordOf(spec, validOnly, nilFreq), { nil: undefined, freq: 2 });
 const BOOL = [[true, false]] as const;
 
-const APP_PROPS = ['image', 'requirements', 'server', 'wsgiModule', 'asgiModule', 'vpc', 'domainNames', 'certificate', 'proxy',
-  'staticFiles', 'settingsModule', 'secretKey', 'environment', 'secrets', 'cpu', 'memoryLimitMiB', 'minCapacity', 'maxCapacity',
-  'healthCheckPath', 'logRetention', 'websocketRulePriority', 'channelLayer', 'database', 'existingDatabase', 'cache', 'existingCache',
+const APP_PROPS = ['image', 'requirements', 'server', 'wsgiModule', 'asgiModule', 'vpc', 'allowedHosts', 'certificate', 'reverseProxy',
+  'staticFiles', 'settingsModule', 'secretKey', 'environment', 'secrets', 'cpu', 'memoryLimitMiB', 'minTasks', 'maxTasks',
+  'healthCheckPath', 'logRetention', 'websocketRulePriority', 'channelLayer', 'databaseOptions', 'database', 'cacheOptions', 'cache',
   'staticSite', 'migrations', 'alarms', 'cpuArchitecture', 'spot', 'vpcOptions', 'vpcSubnets', 'cluster', 'loadBalancer', 'listener',
   'listenerRulePriority', 'enableExecuteCommand'];
 const DATABASE_PROPS = ['vpc', 'vpcSubnets', 'engine', 'engineVersion', 'databaseName', 'port', 'minCapacity', 'maxCapacity', 'instanceType',
@@ -231,13 +231,13 @@ describe('fuzzed props of the app and data tier: nag-clean or a ValidationError 
       server: [Object.values(DjangoServerChoice), ['mod_wsgi', '']],
       websocketRulePriority: [[1, 40000, 50000], [0, 50001, 1.5, -1, NaN]],
       cpu: [[256, 512, 1024, 2048], [300, 0, 512.5, NaN]],
-      minCapacity: [[1, 2, 5], [0, -1, 1.5, NaN]],
-      database: (validOnly) => fc.option(fc.oneof(fc.constant({}), recordOf({
+      minTasks: [[1, 2, 5], [0, -1, 1.5, NaN]],
+      databaseOptions: (validOnly) => fc.option(fc.oneof(fc.constant({}), recordOf({
         minCapacity: ACUS,
         maxCapacity: ACUS,
         engine: [Object.values(DatabaseEngineKind)],
       }, validOnly)), { nil: undefined }),
-      cache: nested({ enabled: BOOL }),
+      cacheOptions: nested({ enabled: BOOL }),
       staticSite: nested({ media: BOOL, enabled: BOOL }),
       migrations: nested({ enabled: BOOL, command: MIGRATIONS_COMMAND, timeout: MIGRATIONS_TIMEOUT }),
       alarms: nested({ enabled: BOOL, http5xxRatePercent: PERCENT, p99Latency: LATENCY, cpuPercent: PERCENT }),
@@ -251,8 +251,8 @@ describe('fuzzed props of the app and data tier: nag-clean or a ValidationError 
       let app: DjangoApp | undefined;
       check(() => { app = new DjangoApp(stack, 'Site', { image: IMAGE, ...props }); }, () => stack, {
         props: APP_PROPS,
-        // The services take DjangoApp's own prop names (cpu, minCapacity, ...); the data tier, migrations and
-        // alarms get them under database., cache., ...: DjangoApp itself must report those, prefixed.
+        // The services take DjangoApp's own prop names (cpu, minTasks, ...); the data tier, migrations and
+        // alarms get them under databaseOptions., cacheOptions., ...: DjangoApp itself must report those, prefixed.
         thrownFrom: (path) => path === 'Test/Site' || /^Test\/Site\/(Web|WebSockets)(\/|$)/.test(path),
       });
       // An unknown server string must not quietly become Gunicorn.
@@ -411,7 +411,7 @@ describe('fuzzed props of the app and data tier: nag-clean or a ValidationError 
           listenerRulePriority: 40000,
           listenerPathPatterns: ['/ws/*'],
           websocketPaths: ['/ws/'],
-          domainNames: http.allowedHosts,
+          allowedHosts: http.allowedHosts,
         })];
       };
       const list = services === 'none' ? [] : services === 'two' ? pair() : services === 'duplicate' ? [web(), stack.node.findChild('Web')] : [web()];
@@ -518,18 +518,18 @@ describe('regressions found by fuzzing', () => {
     expect(error.message).toMatch(/^timeout: must be from 1 minute to 1 hour .*got 0.0005 seconds$/);
   });
 
-  // DjangoDatabase threw "maxCapacity: 0 ACUs is not valid" from Site/Database: DjangoApp's own maxCapacity
-  // is the task count, so the message pointed at the wrong prop. DjangoApp now checks its nested options itself.
-  test('DjangoApp: a bad database.maxCapacity names database.maxCapacity, not the app\'s maxCapacity', () => {
-    const error = validationError((stack) => new DjangoApp(stack, 'Site', { image: IMAGE, database: { maxCapacity: 0 } }), 'Test/Site');
+  // DjangoDatabase threw "maxCapacity: 0 ACUs is not valid" from Site/Database, which pointed at no prop of
+  // DjangoApp. DjangoApp now checks its nested options itself.
+  test('DjangoApp: a bad databaseOptions.maxCapacity names databaseOptions.maxCapacity', () => {
+    const error = validationError((stack) => new DjangoApp(stack, 'Site', { image: IMAGE, databaseOptions: { maxCapacity: 0 } }), 'Test/Site');
     // One problem: min (default 0.5) against an invalid max is not compared, which named an unset minCapacity.
-    expect(error.message).toBe('database.maxCapacity: 0 ACUs is not valid; use 1 to 256 in steps of 0.5');
+    expect(error.message).toBe('databaseOptions.maxCapacity: 0 ACUs is not valid; use 1 to 256 in steps of 0.5');
   });
 
   test.each<[string, Partial<DjangoAppProps>, RegExp]>([
-    ['cache.numNodes', { cache: { numNodes: 0 } }, /^cache\.numNodes: /],
+    ['cacheOptions.numNodes', { cacheOptions: { numNodes: 0 } }, /^cacheOptions\.numNodes: /],
     ['staticSite.domainNames', { staticSite: { domainNames: [] } }, /^staticSite\.domainNames: is empty/],
-    ['migrations.command', { database: {}, migrations: { command: [] } }, /^migrations\.command: is empty/],
+    ['migrations.command', { databaseOptions: {}, migrations: { command: [] } }, /^migrations\.command: is empty/],
     ['alarms.p99Latency', { alarms: { p99Latency: Duration.seconds(0) } }, /^alarms\.p99Latency: must be longer than zero/],
   ])('DjangoApp: a bad %s is reported under that name, by DjangoApp', (_name, props, message) => {
     const error = validationError((stack) => new DjangoApp(stack, 'Site', { image: IMAGE, ...props }), 'Test/Site');

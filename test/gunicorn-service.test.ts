@@ -5,7 +5,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { DjangoGunicornService, DjangoGunicornServiceProps, GunicornWorkerClass, Proxy, StaticFiles } from '../src';
+import { DjangoGunicornService, DjangoGunicornServiceProps, GunicornWorkerClass, ReverseProxy, StaticFiles } from '../src';
 import { IMAGE, container, containers, envOf, flag, newStack, only, validationMessage } from './helpers/template';
 
 void CdkAnnotations;
@@ -24,7 +24,7 @@ const quick = synth();
 const httpsStack = newStack();
 const httpsService = new DjangoGunicornService(httpsStack, 'Web', {
   image: IMAGE,
-  domainNames: ['example.com', '.example.org'],
+  allowedHosts: ['example.com', '.example.org'],
   certificate: acm.Certificate.fromCertificateArn(httpsStack, 'Cert', CERT_ARN),
   staticFiles: StaticFiles.fromImage('/app/staticfiles'),
   settingsModule: 'mysite.settings.production',
@@ -32,7 +32,7 @@ const httpsService = new DjangoGunicornService(httpsStack, 'Web', {
 });
 const https = Template.fromStack(httpsStack);
 // GIVEN the load balancer straight on Gunicorn
-const direct = synth({ proxy: Proxy.none(), domainNames: ['example.com'] });
+const direct = synth({ reverseProxy: ReverseProxy.none(), allowedHosts: ['example.com'] });
 
 describe('the one-liner (Nginx sidecar, HTTP)', () => {
   test('creates a VPC with flow logs, a cluster with Container Insights, and an internet-facing ALB', () => {
@@ -249,7 +249,7 @@ describe('HTTPS with domain names and static files from the image', () => {
   });
 });
 
-describe('Proxy.none(): the load balancer straight on Gunicorn', () => {
+describe('ReverseProxy.none(): the load balancer straight on Gunicorn', () => {
   test('targets the app container on 8000, with no sidecar', () => {
     direct.template.hasResourceProperties('AWS::ECS::Service', {
       LoadBalancers: [{ ContainerName: 'app', ContainerPort: 8000, TargetGroupArn: Match.anyValue() }],
@@ -319,8 +319,8 @@ describe('props', () => {
 
   test('client_max_body_size and the proxy image are props', () => {
     const { template } = synth({
-      domainNames: ['example.com'],
-      proxy: Proxy.nginx({ clientMaxBodySize: Size.mebibytes(50), image: ecs.ContainerImage.fromRegistry('nginx:1.27') }),
+      allowedHosts: ['example.com'],
+      reverseProxy: ReverseProxy.nginx({ clientMaxBodySize: Size.mebibytes(50), image: ecs.ContainerImage.fromRegistry('nginx:1.27') }),
     });
     const nginx = container(template, 'nginx');
     expect(envOf(nginx).CDK_DJANGO_NGINX_CONF).toContain('client_max_body_size 50m;');
@@ -328,7 +328,7 @@ describe('props', () => {
   });
 
   test('a longer idle timeout moves the keep-alives above it', () => {
-    const { template } = synth({ domainNames: ['example.com'], idleTimeout: Duration.seconds(120) });
+    const { template } = synth({ allowedHosts: ['example.com'], idleTimeout: Duration.seconds(120) });
     expect(envOf(container(template, 'nginx')).CDK_DJANGO_NGINX_CONF).toContain('keepalive_timeout 125s;');
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
       LoadBalancerAttributes: Match.arrayWith([{ Key: 'idle_timeout.timeout_seconds', Value: '120' }]),
@@ -367,7 +367,7 @@ describe('props', () => {
     const alb = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
     const listener = alb.addListener('Http', { port: 80, defaultAction: elbv2.ListenerAction.fixedResponse(404) });
     new DjangoGunicornService(stack, 'Web', {
-      image: IMAGE, vpc, listener, listenerRulePriority: 10, domainNames: ['shop.example.com', '.example.net'],
+      image: IMAGE, vpc, listener, listenerRulePriority: 10, allowedHosts: ['shop.example.com', '.example.net'],
     });
     Template.fromStack(stack).hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
       Priority: 10,
@@ -381,7 +381,7 @@ describe('props', () => {
     const alb = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
     const listener = alb.addListener('Http', { port: 80, defaultAction: elbv2.ListenerAction.fixedResponse(404) });
     new DjangoGunicornService(stack, 'Web', {
-      image: IMAGE, vpc, listener, listenerRulePriority: 20, domainNames: ['shop.example.com'], listenerPathPatterns: ['/ws/*'],
+      image: IMAGE, vpc, listener, listenerRulePriority: 20, allowedHosts: ['shop.example.com'], listenerPathPatterns: ['/ws/*'],
     });
     Template.fromStack(stack).hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
       Priority: 20,
@@ -393,6 +393,62 @@ describe('props', () => {
   });
 });
 
+describe('CSRF trusted origins follow the scheme browsers use, decided once in the base', () => {
+  const origins = (listenerOf: (stack: Stack, alb: elbv2.ApplicationLoadBalancer) => elbv2.IApplicationListener,
+    extra: Partial<DjangoGunicornServiceProps> = {}) => {
+    const stack = newStack();
+    const vpc = new ec2.Vpc(stack, 'Shared', { natGateways: 1 });
+    const alb = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
+    new DjangoGunicornService(stack, 'Web', {
+      image: IMAGE, vpc, listener: listenerOf(stack, alb), listenerRulePriority: 10, allowedHosts: ['shop.example.com'], ...extra,
+    });
+    return envOf(container(Template.fromStack(stack), 'app')).DJANGO_CSRF_TRUSTED_ORIGINS;
+  };
+  const httpsListener = (stack: Stack, alb: elbv2.ApplicationLoadBalancer) => alb.addListener('Https', {
+    port: 443, certificates: [acm.Certificate.fromCertificateArn(stack, 'Cert', CERT_ARN)], defaultAction: elbv2.ListenerAction.fixedResponse(404),
+  });
+  const httpListener = (_stack: Stack, alb: elbv2.ApplicationLoadBalancer) => alb.addListener('Http', {
+    port: 80, defaultAction: elbv2.ListenerAction.fixedResponse(404),
+  });
+  const imported = (stack: Stack) => elbv2.ApplicationListener.fromApplicationListenerAttributes(stack, 'Imported', {
+    listenerArn: 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:listener/app/shared/50dc6c495c0c9188/f2f7dc8efc522ab2',
+    securityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'AlbSg', 'sg-12345678'),
+  });
+
+  test('an existing HTTPS listener of the app: https://', () => {
+    expect(origins(httpsListener)).toBe('https://shop.example.com');
+  });
+  test('an existing HTTP listener of the app: http://', () => {
+    expect(origins(httpListener)).toBe('http://shop.example.com');
+  });
+  test('an imported listener, whose protocol the app cannot read: https://, or what listenerProtocol says', () => {
+    expect(origins(imported)).toBe('https://shop.example.com');
+    expect(origins(imported, { listenerProtocol: elbv2.ApplicationProtocol.HTTP })).toBe('http://shop.example.com');
+  });
+  test('listenerProtocol without a listener is a ValidationError', () => {
+    expect(validationMessage((s) => new DjangoGunicornService(s, 'Web', { image: IMAGE, listenerProtocol: elbv2.ApplicationProtocol.HTTPS })))
+      .toMatch(/listenerProtocol: only applies to an existing listener/);
+  });
+});
+
+describe('autoscaling on CPU, and on memory where a target is set', () => {
+  const memoryPolicies = (t: Template) => Object.values(t.findResources('AWS::ApplicationAutoScaling::ScalingPolicy'))
+    .map((r: any) => r.Properties.TargetTrackingScalingPolicyConfiguration)
+    .filter((c: any) => c.PredefinedMetricSpecification.PredefinedMetricType === 'ECSServiceAverageMemoryUtilization');
+
+  test('Gunicorn scales on CPU only by default', () => {
+    expect(memoryPolicies(quick.template)).toEqual([]);
+  });
+  test('targetMemoryUtilization adds a memory target beside the CPU one', () => {
+    const { template } = synth({ targetMemoryUtilization: 75 });
+    expect(memoryPolicies(template).map((c: any) => c.TargetValue)).toEqual([75]);
+  });
+  test.each([5, 95, NaN])('targetMemoryUtilization %d is a ValidationError', (value) => {
+    expect(validationMessage((s) => new DjangoGunicornService(s, 'Web', { image: IMAGE, targetMemoryUtilization: value })))
+      .toMatch(/targetMemoryUtilization: must be 10-90 percent/);
+  });
+});
+
 const ACL_ARN = 'arn:aws:wafv2:eu-west-1:111111111111:regional/webacl/site/0123abcd';
 
 describe('waf: a web ACL that allows what the proxy allows, and logs', () => {
@@ -401,7 +457,7 @@ describe('waf: a web ACL that allows what the proxy allows, and logs', () => {
     const web = new DjangoGunicornService(stack, 'Web', { image: IMAGE, ...props });
     return { web, t: Template.fromStack(stack) };
   };
-  const { web, t } = build({ waf: true, proxy: Proxy.nginx({ clientMaxBodySize: Size.mebibytes(25) }) });
+  const { web, t } = build({ waf: true, reverseProxy: ReverseProxy.nginx({ clientMaxBodySize: Size.mebibytes(25) }) });
   const acl = only(t, 'AWS::WAFv2::WebACL');
 
   test('the common rule set counts bodies over 8 KB instead of blocking them', () => {
@@ -423,7 +479,7 @@ describe('waf: a web ACL that allows what the proxy allows, and logs', () => {
   });
 
   test('the limit follows the proxy: 10 MiB by default, and without a proxy', () => {
-    for (const props of [{}, { proxy: Proxy.none() }]) {
+    for (const props of [{}, { reverseProxy: ReverseProxy.none() }]) {
       const rule = only(build({ waf: true, ...props }).t, 'AWS::WAFv2::WebACL').Rules.find((r: any) => r.Name === 'BodyLargerThanProxyAllows');
       const re = new RegExp(rule.Statement.RegexMatchStatement.RegexString);
       expect([re.test('10485760'), re.test('10485761')]).toEqual([false, true]);
@@ -468,28 +524,28 @@ describe('bad props throw a ValidationError naming the prop', () => {
     ['health timeout not below the interval', () => ({ healthCheckTimeout: Duration.seconds(15) }), /healthCheckTimeout: .*shorter than healthCheckInterval/],
     ['an invalid Fargate CPU', () => ({ cpu: 300 }), /cpu: Fargate supports/],
     ['memory outside the CPU\'s range', () => ({ cpu: 256, memoryLimitMiB: 4096 }), /memoryLimitMiB: /],
-    ['proxy read timeout at the ALB idle timeout', () => ({ proxy: Proxy.nginx({ readTimeout: Duration.seconds(60) }) }), /proxy\.readTimeout: /],
-    ['proxy read timeout under the worker timeout', () => ({ proxy: Proxy.nginx({ readTimeout: Duration.seconds(10) }) }), /proxy\.readTimeout: /],
-    ['keep-alive not above the ALB idle timeout without a proxy', () => ({ proxy: Proxy.none(), keepAlive: Duration.seconds(2) }), /keepAlive: .*random 502s/],
+    ['proxy read timeout at the ALB idle timeout', () => ({ reverseProxy: ReverseProxy.nginx({ readTimeout: Duration.seconds(60) }) }), /reverseProxy\.readTimeout: /],
+    ['proxy read timeout under the worker timeout', () => ({ reverseProxy: ReverseProxy.nginx({ readTimeout: Duration.seconds(10) }) }), /reverseProxy\.readTimeout: /],
+    ['keep-alive not above the ALB idle timeout without a proxy', () => ({ reverseProxy: ReverseProxy.none(), keepAlive: Duration.seconds(2) }), /keepAlive: .*random 502s/],
     ['worker timeout not below the ALB idle timeout', () => ({ workerTimeout: Duration.seconds(60) }), /workerTimeout: /],
     ['a managed setting in environment', () => ({ environment: { DJANGO_ALLOWED_HOSTS: 'x' } }), /environment: DJANGO_ALLOWED_HOSTS is set by the construct/],
-    ['a wildcard host', () => ({ domainNames: ['*'] }), /domainNames: /],
-    ['static files from the image without a proxy', () => ({ proxy: Proxy.none(), staticFiles: StaticFiles.fromImage('/app/static') }), /staticFiles: .*needs a proxy/],
+    ['a wildcard host', () => ({ allowedHosts: ['*'] }), /allowedHosts: /],
+    ['static files from the image without a proxy', () => ({ reverseProxy: ReverseProxy.none(), staticFiles: StaticFiles.fromImage('/app/static') }), /staticFiles: .*needs a proxy/],
     ['a static URL without a scheme', () => ({ staticFiles: StaticFiles.fromUrl('cdn.example.com/static/') }), /staticFiles: StaticFiles.fromUrl\(\) needs a full URL/],
     ['a relative static directory', () => ({ staticFiles: StaticFiles.fromImage('staticfiles') }), /staticFiles: .*absolute path/],
-    ['minCapacity above maxCapacity', () => ({ minCapacity: 4, maxCapacity: 2 }), /maxCapacity: /],
+    ['minTasks above maxTasks', () => ({ minTasks: 4, maxTasks: 2 }), /maxTasks: /],
     ['an ASGI module with a WSGI worker', () => ({ asgiModule: 'config.asgi:application' }), /asgiModule: /],
-    ['a listener without a priority', (s) => ({ listener: listenerIn(s), domainNames: ['a.example.com'] }), /listenerRulePriority: required/],
-    ['a listener without domain names', (s) => ({ listener: listenerIn(s), listenerRulePriority: 5 }), /domainNames: an existing listener is shared/],
+    ['a listener without a priority', (s) => ({ listener: listenerIn(s), allowedHosts: ['a.example.com'] }), /listenerRulePriority: required/],
+    ['a listener without domain names', (s) => ({ listener: listenerIn(s), listenerRulePriority: 5 }), /allowedHosts: an existing listener is shared/],
     ['a priority without a listener', () => ({ listenerRulePriority: 5 }), /listenerRulePriority: only applies/],
     ['path patterns without a listener', () => ({ listenerPathPatterns: ['/ws/*'] }), /listenerPathPatterns: only applies/],
-    ['a path pattern without a slash', (s) => ({ listener: listenerIn(s), listenerRulePriority: 5, domainNames: ['a.example.com'], listenerPathPatterns: ['ws/*'] }), /listenerPathPatterns: must be ALB path patterns/],
-    ['more than 5 rule values', (s) => ({ listener: listenerIn(s), listenerRulePriority: 5, domainNames: ['a.example.com', 'b.example.com'], listenerPathPatterns: ['/a/*', '/b/*', '/c/*', '/d/*'] }), /at most 5 host names and path patterns together, got 6/],
+    ['a path pattern without a slash', (s) => ({ listener: listenerIn(s), listenerRulePriority: 5, allowedHosts: ['a.example.com'], listenerPathPatterns: ['ws/*'] }), /listenerPathPatterns: must be ALB path patterns/],
+    ['more than 5 rule values', (s) => ({ listener: listenerIn(s), listenerRulePriority: 5, allowedHosts: ['a.example.com', 'b.example.com'], listenerPathPatterns: ['/a/*', '/b/*', '/c/*', '/d/*'] }), /at most 5 host names and path patterns together, got 6/],
     ['a health path without a slash', () => ({ healthCheckPath: 'healthz' }), /healthCheckPath: /],
     ['waf and webAclArn together', () => ({ waf: true, webAclArn: ACL_ARN }), /webAclArn: give either waf: true .* or webAclArn/],
     ['a web ACL ARN of another kind', () => ({ webAclArn: 'arn:aws:wafv2:us-east-1:111111111111:global/webacl/site/1' }), /webAclArn: .*REGIONAL/],
-    ['waf with an existing listener', (s) => ({ listener: listenerIn(s), listenerRulePriority: 5, domainNames: ['a.example.com'], waf: true }), /waf: applies to the load balancer created here/],
-    ['a body size that is not whole KiB', () => ({ proxy: Proxy.nginx({ clientMaxBodySize: Size.bytes(1500) }) }), /proxy\.clientMaxBodySize: /],
+    ['waf with an existing listener', (s) => ({ listener: listenerIn(s), listenerRulePriority: 5, allowedHosts: ['a.example.com'], waf: true }), /waf: applies to the load balancer created here/],
+    ['a body size that is not whole KiB', () => ({ reverseProxy: ReverseProxy.nginx({ clientMaxBodySize: Size.bytes(1500) }) }), /reverseProxy\.clientMaxBodySize: /],
   ];
 
   test.each(cases)('%s', (_name, props, message) => {

@@ -28,27 +28,27 @@ function synth(name: string, props: Partial<DjangoAppProps> | ((stack: Stack) =>
 }
 
 const SHAPES: Shape[] = [
-  synth('aurora', { database: {} }),
-  synth('aurora-proxy', { database: { proxy: true } }),
-  synth('aurora-single-az', { database: { multiAz: false } }),
-  synth('rds', { database: { engine: DatabaseEngineKind.RDS_INSTANCE } }),
-  synth('rds-proxy', { database: { engine: DatabaseEngineKind.RDS_INSTANCE, proxy: true } }),
-  synth('aurora-no-migrations', { database: {}, migrations: { enabled: false } }),
-  synth('aurora-websockets', { database: {}, requirements: { websockets: true } }),
+  synth('aurora', { databaseOptions: {} }),
+  synth('aurora-proxy', { databaseOptions: { proxy: true } }),
+  synth('aurora-single-az', { databaseOptions: { multiAz: false } }),
+  synth('rds', { databaseOptions: { engine: DatabaseEngineKind.RDS_INSTANCE } }),
+  synth('rds-proxy', { databaseOptions: { engine: DatabaseEngineKind.RDS_INSTANCE, proxy: true } }),
+  synth('aurora-no-migrations', { databaseOptions: {}, migrations: { enabled: false } }),
+  synth('aurora-websockets', { databaseOptions: {}, requirements: { websockets: true } }),
   synth('existing-database', (stack) => ({
-    existingDatabase: DjangoDatabase.fromExisting(stack, 'Db', {
+    database: DjangoDatabase.fromExisting(stack, 'Db', {
       host: 'db.example.internal',
       port: 5432,
       secret: secretsmanager.Secret.fromSecretNameV2(stack, 'DbSecret', 'db/credentials'),
       securityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'DbSg', 'sg-0123456789abcdef0'),
     }),
   })),
-  synth('user-topic', (stack) => ({ database: {}, alarms: { topic: new sns.Topic(stack, 'OnCall') } })),
+  synth('user-topic', (stack) => ({ databaseOptions: {}, alarms: { topic: new sns.Topic(stack, 'OnCall') } })),
   // a topic policy of the user's (TLS only) replaced the default policy: the alarms add CloudWatch to it
-  synth('user-topic-tls', (stack) => ({ database: {}, alarms: { topic: new sns.Topic(stack, 'OnCall', { enforceSSL: true }) } })),
+  synth('user-topic-tls', (stack) => ({ databaseOptions: {}, alarms: { topic: new sns.Topic(stack, 'OnCall', { enforceSSL: true }) } })),
   // Celery worker and beat on the cache (Redis broker), and on SQS
-  synth('aurora-workers', { database: {}, workers: [{ id: 'Celery', command: WorkerCommand.celeryWorker() }, { id: 'Beat', command: WorkerCommand.celeryBeat() }] }),
-  synth('aurora-sqs-workers', { database: {}, taskQueue: {}, workers: [{ id: 'Celery', command: WorkerCommand.celeryWorker() }, { id: 'Beat', command: WorkerCommand.celeryBeat() }] }),
+  synth('aurora-workers', { databaseOptions: {}, workers: [{ id: 'Celery', command: WorkerCommand.celeryWorker() }, { id: 'Beat', command: WorkerCommand.celeryBeat() }] }),
+  synth('aurora-sqs-workers', { databaseOptions: {}, taskQueue: {}, workers: [{ id: 'Celery', command: WorkerCommand.celeryWorker() }, { id: 'Beat', command: WorkerCommand.celeryBeat() }] }),
 ];
 const byName = (name: string) => SHAPES.find((s) => s.name === name)!;
 

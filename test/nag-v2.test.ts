@@ -16,7 +16,7 @@ import {
   NagSuppressions,
 } from 'cdk-nag-v2';
 import { Construct } from 'constructs';
-import { DjangoApp, DjangoGunicornService, Proxy } from '../src';
+import { DjangoApp, DjangoGunicornService, ReverseProxy } from '../src';
 import { acknowledgeFinding, NAG_V2_METADATA_KEY } from '../src/nag';
 import { formatFindings, nagFindings } from './helpers/compliance';
 
@@ -26,15 +26,15 @@ function buildUserApp(app: App): Stack {
   new DjangoApp(stack, 'Site', {
     image: ecs.ContainerImage.fromRegistry('example/mysite:1'),
     requirements: { websockets: true },
-    database: {},
+    databaseOptions: {},
     staticSite: { media: true },
     alarms: { createTopic: true },
   });
   const repo = ecr.Repository.fromRepositoryName(stack, 'Repo', 'mysite');
   new DjangoGunicornService(stack, 'Api', {
     image: ecs.ContainerImage.fromEcrRepository(repo, '1.2.3'),
-    proxy: Proxy.none(),
-    domainNames: ['api.example.com'],
+    reverseProxy: ReverseProxy.none(),
+    allowedHosts: ['api.example.com'],
   });
   return stack;
 }

@@ -1,10 +1,10 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
-  DjangoCache, DjangoDaphneService, DjangoGunicornService, DjangoServiceBase, DjangoUwsgiService, Proxy, UwsgiCheaperAlgorithm,
+  DjangoCache, DjangoDaphneService, DjangoGunicornService, DjangoServiceBase, DjangoUwsgiService, ReverseProxy, UwsgiCheaperAlgorithm,
 } from '../src';
 import { formatFindings, nagFindings } from './helpers/compliance';
 import { deployGraphProblems } from './helpers/lifecycle-checks';
@@ -16,8 +16,8 @@ type Server = 'gunicorn' | 'uwsgi' | 'daphne';
 type Frontend = 'nginx' | 'apache' | 'none';
 
 function build(scope: Stack, server: Server, frontend: Frontend, extra: Record<string, unknown> = {}): DjangoServiceBase {
-  const proxy = frontend === 'nginx' ? Proxy.nginx() : frontend === 'apache' ? Proxy.apache() : Proxy.none();
-  const props = { image: IMAGE, proxy, domainNames: ['example.com'], ...extra };
+  const proxy = frontend === 'nginx' ? ReverseProxy.nginx() : frontend === 'apache' ? ReverseProxy.apache() : ReverseProxy.none();
+  const props = { image: IMAGE, reverseProxy: proxy, allowedHosts: ['example.com'], ...extra };
   switch (server) {
     case 'gunicorn': return new DjangoGunicornService(scope, 'Web', props);
     case 'uwsgi': return new DjangoUwsgiService(scope, 'Web', props);
@@ -143,7 +143,7 @@ describe('DjangoUwsgiService', () => {
 
   test('faces the ALB with its own HTTP socket and a keep-alive above the idle timeout', () => {
     const s2 = newStack();
-    const direct = new DjangoUwsgiService(s2, 'Web', { image: IMAGE, proxy: Proxy.none() });
+    const direct = new DjangoUwsgiService(s2, 'Web', { image: IMAGE, reverseProxy: ReverseProxy.none() });
     expect(direct.ini).toMatch(/^http = 0\.0\.0\.0:8000$/m);
     expect(direct.ini).toMatch(/^http-timeout = 75$/m);
     expect(direct.ini).toMatch(/^http-keepalive = 1$/m);
@@ -154,7 +154,7 @@ describe('DjangoUwsgiService', () => {
 describe('DjangoDaphneService', () => {
   test('runs Daphne with proxy headers and pings, and proxies /ws/ as WebSockets', () => {
     const stack = newStack();
-    new DjangoDaphneService(stack, 'Web', { image: IMAGE, domainNames: ['example.com'] });
+    new DjangoDaphneService(stack, 'Web', { image: IMAGE, allowedHosts: ['example.com'] });
     const t = Template.fromStack(stack);
     const argv: string[] = container(t, 'app').Command;
     expect(argv[0]).toBe('daphne');
@@ -190,11 +190,23 @@ describe('DjangoDaphneService', () => {
     expect(envOf(container(t, 'app')).REDIS_URL).toBe('rediss://redis.example.internal:6379/0');
     expect(container(t, 'app').Secrets.map((s: any) => s.Name)).toContain('REDIS_PASSWORD');
     t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 6379, ToPort: 6379 });
+    // Each WebSocket holds memory while CPU stays low: Daphne scales on memory (70 %) as well.
+    t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({
+        PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageMemoryUtilization' }, TargetValue: 70,
+      }),
+    });
+  });
+
+  test('websocketConnectTimeout renders Daphne\'s --websocket_connect_timeout; left out, Daphne keeps its own', () => {
+    const set = new DjangoDaphneService(newStack(), 'Web', { image: IMAGE, websocketConnectTimeout: Duration.seconds(12) });
+    expect(set.command[set.command.indexOf('--websocket_connect_timeout') + 1]).toBe('12');
+    expect(new DjangoDaphneService(newStack(), 'Web', { image: IMAGE }).command).not.toContain('--websocket_connect_timeout');
   });
 
   test('facing the ALB, the idle timeout defaults below Daphne\'s fixed 60 s', () => {
     const stack = newStack();
-    new DjangoDaphneService(stack, 'Web', { image: IMAGE, proxy: Proxy.none() });
+    new DjangoDaphneService(stack, 'Web', { image: IMAGE, reverseProxy: ReverseProxy.none() });
     const alb = only(Template.fromStack(stack), 'AWS::ElasticLoadBalancingV2::LoadBalancer');
     expect(alb.LoadBalancerAttributes).toContainEqual({ Key: 'idle_timeout.timeout_seconds', Value: '50' });
   });
@@ -205,12 +217,14 @@ describe('invalid combinations throw a ValidationError naming the prop', () => {
     ['websocketPaths on a WSGI worker', (s) => new DjangoGunicornService(s, 'W', { image: IMAGE, websocketPaths: ['/ws/'] }), /websocketPaths: /],
     ['cache on Gunicorn', (s) => new DjangoGunicornService(s, 'W', { image: IMAGE, cache: { name: 'x', items: 1 } } as any), /cache: .*only under uWSGI/],
     ['websocketPaths on uWSGI', (s) => new DjangoUwsgiService(s, 'W', { image: IMAGE, websocketPaths: ['/ws/'] } as any), /websocketPaths: /],
-    ['Daphne facing the ALB with a 60 s idle timeout', (s) => new DjangoDaphneService(s, 'W', { image: IMAGE, proxy: Proxy.none(), idleTimeout: Duration.seconds(60) }), /idleTimeout: .*fixed 60 s/],
-    ['Daphne on several tasks without a channel layer', (s) => new DjangoDaphneService(s, 'W', { image: IMAGE, maxCapacity: 3 }), /channelLayer: /],
+    ['Daphne facing the ALB with a 60 s idle timeout', (s) => new DjangoDaphneService(s, 'W', { image: IMAGE, reverseProxy: ReverseProxy.none(), idleTimeout: Duration.seconds(60) }), /idleTimeout: .*fixed 60 s/],
+    ['Daphne on several tasks without a channel layer', (s) => new DjangoDaphneService(s, 'W', { image: IMAGE, maxTasks: 3 }), /channelLayer: /],
+    ['a zero WebSocket connect timeout', (s) => new DjangoDaphneService(s, 'W', { image: IMAGE, websocketConnectTimeout: Duration.seconds(0) }), /websocketConnectTimeout: must be a whole number of seconds >= 1/],
+    ['Gunicorn workers through extraArgs', (s) => new DjangoGunicornService(s, 'W', { image: IMAGE, extraArgs: ['--workers=3', '--timeout', '90'] }), /'--workers=3' overrides --workers; set workers instead[\s\S]*'--timeout' overrides --timeout; set workerTimeout instead/],
     ['a ping interval above the WebSocket read timeout', (s) => new DjangoDaphneService(s, 'W', { image: IMAGE, pingInterval: Duration.seconds(30), websocketReadTimeout: Duration.seconds(25) }), /websocketReadTimeout: /],
     ['uWSGI cheaper min above processes', (s) => new DjangoUwsgiService(s, 'W', { image: IMAGE, processes: 2, cheaper: { min: 4 } }), /cheaper/],
     ['uWSGI stopTimeout over the ECS limit', (s) => new DjangoUwsgiService(s, 'W', { image: IMAGE, stopTimeout: Duration.seconds(200) }), /stopTimeout: /],
-    ['uWSGI keep-alive not above the ALB idle timeout', (s) => new DjangoUwsgiService(s, 'W', { image: IMAGE, proxy: Proxy.none(), httpKeepAlive: Duration.seconds(30) }), /httpKeepAlive: /],
+    ['uWSGI keep-alive not above the ALB idle timeout', (s) => new DjangoUwsgiService(s, 'W', { image: IMAGE, reverseProxy: ReverseProxy.none(), httpKeepAlive: Duration.seconds(30) }), /httpKeepAlive: /],
   ])('%s', (_name, make, message) => {
     expect(validationMessage((scope) => make(scope as Stack))).toMatch(message);
   });

@@ -11,7 +11,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { DatabaseEngineKind, DjangoApp, DjangoAppProps, DjangoDaphneService, DjangoGunicornService, DjangoUwsgiService, Proxy } from '../src';
+import { DatabaseEngineKind, DjangoApp, DjangoAppProps, DjangoDaphneService, DjangoGunicornService, DjangoUwsgiService, ReverseProxy } from '../src';
 import { COMMERCIAL_REGIONS, REGIONS_CHECKED, commercialRegionCodes, elbAccounts, regionFacts } from '../src/regions';
 import { deployGraphProblems } from './helpers/lifecycle-checks';
 import { NAME_PROPERTIES, inRegion, physicalNameProblems, regionMapGaps, regionalFeatureGaps, vendedLogProblems } from './helpers/region-checks';
@@ -34,8 +34,8 @@ function synth(name: string, build: (stack: Stack) => void): Shape {
 
 function service(server: Server, frontend: Frontend, image: ecs.ContainerImage = IMAGE) {
   return (stack: Stack) => {
-    const proxy = frontend === 'nginx' ? Proxy.nginx() : frontend === 'apache' ? Proxy.apache() : Proxy.none();
-    const props = { image, proxy, domainNames: ['example.com'] };
+    const proxy = frontend === 'nginx' ? ReverseProxy.nginx() : frontend === 'apache' ? ReverseProxy.apache() : ReverseProxy.none();
+    const props = { image, reverseProxy: proxy, allowedHosts: ['example.com'] };
     switch (server) {
       case 'gunicorn': return new DjangoGunicornService(stack, 'Web', props);
       case 'uwsgi': return new DjangoUwsgiService(stack, 'Web', props);
@@ -58,11 +58,11 @@ const APP_SHAPES: Shape[] = [
   synth('app-websockets', app({ requirements: { websockets: true } })),
   synth('app-full', (stack) => app({
     requirements: { websockets: true },
-    database: {},
+    databaseOptions: {},
     staticSite: { media: true },
     alarms: { createTopic: true },
     certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:111111111111:certificate/abc'),
-    domainNames: ['example.com', 'www.example.com'],
+    allowedHosts: ['example.com', 'www.example.com'],
   })(stack)),
 ];
 // An image from ECR: the execution role then needs ecr:GetAuthorizationToken, which has no resource.
@@ -641,10 +641,10 @@ function synthIn(name: string, region: string | undefined, build: (stack: Stack)
   return { name, template: Template.fromStack(stack).toJSON() as CfnTemplate };
 }
 
-const FULL_SITE = { database: {}, staticSite: { media: true }, requirements: { websockets: true } };
+const FULL_SITE = { databaseOptions: {}, staticSite: { media: true }, requirements: { websockets: true } };
 const LIFECYCLE_SHAPES: Shape[] = [
   ...SHAPES,
-  synth('app-proxy', app({ database: { proxy: true, engine: DatabaseEngineKind.RDS_INSTANCE } })),
+  synth('app-proxy', app({ databaseOptions: { proxy: true, engine: DatabaseEngineKind.RDS_INSTANCE } })),
   synthIn('app-us-east-1', 'us-east-1', app(FULL_SITE)),
   synthIn('app-eu-central-2', 'eu-central-2', app(FULL_SITE)),
 ];

@@ -14,7 +14,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { DatabaseEngineKind, DjangoApp, DjangoAppProps, DjangoDaphneService, DjangoGunicornService, DjangoUwsgiService, Proxy } from '../src';
+import { DatabaseEngineKind, DjangoApp, DjangoAppProps, DjangoDaphneService, DjangoGunicornService, DjangoUwsgiService, ReverseProxy } from '../src';
 import { CfnTemplate, resourcesOfType } from './helpers/template-checks';
 import { describePlan, fixedNamesKeptByFailedCreate, planUpdate, refusedChanges, slotCollisions, statefulRemovals, statefulReplacements, UpdatePlan } from './helpers/update-diff';
 import { DjangoServiceBaseProps } from '../src/services/service-props';
@@ -62,11 +62,11 @@ function port80InPlace(plan: UpdatePlan, before: CfnTemplate, after: CfnTemplate
   expect(m).toMatchObject({ changed: ['DefaultActions'], replaced: false });
 }
 
-const site = { domainNames: ['example.com'] };
+const site = { allowedHosts: ['example.com'] };
 /** Images a VPC without NAT can pull: this account's ECR. */
 const ecrImages = (stack: Stack): Partial<DjangoAppProps> => ({
   image: ecs.ContainerImage.fromEcrRepository(ecr.Repository.fromRepositoryName(stack, 'Repo', 'mysite'), '1.0.0'),
-  proxy: Proxy.nginx({ image: ecs.ContainerImage.fromEcrRepository(ecr.Repository.fromRepositoryName(stack, 'NginxRepo', 'nginx'), '1.28-alpine') }),
+  reverseProxy: ReverseProxy.nginx({ image: ecs.ContainerImage.fromEcrRepository(ecr.Repository.fromRepositoryName(stack, 'NginxRepo', 'nginx'), '1.28-alpine') }),
 });
 
 /**
@@ -110,14 +110,14 @@ const CHANGES: Change[] = [
   }]),
   {
     name: 'gunicorn without a proxy: add a certificate',
-    before: service('gunicorn', () => ({ ...site, proxy: Proxy.none() })),
-    after: service('gunicorn', (s) => ({ ...site, proxy: Proxy.none(), certificate: cert(s) })),
+    before: service('gunicorn', () => ({ ...site, reverseProxy: ReverseProxy.none() })),
+    after: service('gunicorn', (s) => ({ ...site, reverseProxy: ReverseProxy.none(), certificate: cert(s) })),
     expect: port80InPlace,
   },
   {
     name: 'app: add a certificate and domain names',
     before: app(() => ({})),
-    after: app((s) => ({ certificate: cert(s), domainNames: ['example.com', 'www.example.com'] })),
+    after: app((s) => ({ certificate: cert(s), allowedHosts: ['example.com', 'www.example.com'] })),
     expect: (plan, before, after) => {
       expect(listenerPorts(after)).toEqual([443, 80]);
       port80InPlace(plan, before, after);
@@ -128,14 +128,14 @@ const CHANGES: Change[] = [
   },
   {
     name: 'app: remove the certificate',
-    before: app((s) => ({ certificate: cert(s), domainNames: ['example.com'] })),
-    after: app(() => ({ domainNames: ['example.com'] })),
+    before: app((s) => ({ certificate: cert(s), allowedHosts: ['example.com'] })),
+    after: app(() => ({ allowedHosts: ['example.com'] })),
     expect: port80InPlace,
   },
   {
     name: 'app: add domain names',
     before: app(() => ({})),
-    after: app(() => ({ domainNames: ['example.com'] })),
+    after: app(() => ({ allowedHosts: ['example.com'] })),
     expect: (plan) => expect(plan.modified.map((m) => m.type)).toContain('AWS::ECS::TaskDefinition'),
   },
   {
@@ -173,8 +173,8 @@ const CHANGES: Change[] = [
   },
   {
     name: 'app: turn deletion protection off before destroying the stack',
-    before: app(() => ({ ...site, database: {} })),
-    after: app(() => ({ ...site, database: { deletionProtection: false }, loadBalancerDeletionProtection: false })),
+    before: app(() => ({ ...site, databaseOptions: {} })),
+    after: app(() => ({ ...site, databaseOptions: { deletionProtection: false }, loadBalancerDeletionProtection: false })),
     expect: (plan) => {
       expect(plan.added).toEqual([]);
       expect(plan.modified.filter((m) => m.type === 'Custom::DjangoDeletionProtection').map((m) => [m.changed, m.replaced]))
@@ -183,8 +183,8 @@ const CHANGES: Change[] = [
   },
   {
     name: 'app: turn on ECS Exec',
-    before: app(() => ({ ...site, database: {} })),
-    after: app(() => ({ ...site, database: {}, enableExecuteCommand: true })),
+    before: app(() => ({ ...site, databaseOptions: {} })),
+    after: app(() => ({ ...site, databaseOptions: {}, enableExecuteCommand: true })),
     expect: (plan, _b, after) => {
       // the session key and log group, and the task role's first policy (the channel actions)
       expect(plan.added.map((id) => after.Resources[id].Type).sort()).toEqual(['AWS::IAM::Policy', 'AWS::KMS::Key', 'AWS::Logs::LogGroup']);
@@ -200,7 +200,7 @@ const CHANGES: Change[] = [
   {
     name: 'app: add a database',
     before: app(() => site),
-    after: app(() => ({ ...site, database: {} })),
+    after: app(() => ({ ...site, databaseOptions: {} })),
     expect: (plan, _b, after) => {
       expect(plan.added.map((id) => after.Resources[id].Type)).toEqual(expect.arrayContaining(['AWS::RDS::DBCluster', 'Custom::DjangoMigrations']));
       expect(plan.removed).toEqual([]);
@@ -208,8 +208,8 @@ const CHANGES: Change[] = [
   },
   {
     name: 'app: raise capacity, cpu and memory',
-    before: app(() => ({ ...site, database: {} })),
-    after: app(() => ({ ...site, database: { maxCapacity: 16 }, minCapacity: 4, maxCapacity: 20, cpu: 1024, memoryLimitMiB: 2048 })),
+    before: app(() => ({ ...site, databaseOptions: {} })),
+    after: app(() => ({ ...site, databaseOptions: { maxCapacity: 16 }, minTasks: 4, maxTasks: 20, cpu: 1024, memoryLimitMiB: 2048 })),
     expect: (plan) => {
       const types = plan.modified.map((m) => m.type);
       expect(types).toEqual(expect.arrayContaining(['AWS::ApplicationAutoScaling::ScalableTarget', 'AWS::RDS::DBCluster', 'AWS::ECS::TaskDefinition']));
@@ -218,8 +218,8 @@ const CHANGES: Change[] = [
   },
   {
     name: 'app with an RDS instance behind an RDS Proxy: a bigger instance and more storage',
-    before: app(() => ({ ...site, database: { engine: DatabaseEngineKind.RDS_INSTANCE, proxy: true } })),
-    after: app(() => ({ ...site, database: { engine: DatabaseEngineKind.RDS_INSTANCE, proxy: true, instanceType: new ec2.InstanceType('m6g.xlarge'), allocatedStorage: 50 } })),
+    before: app(() => ({ ...site, databaseOptions: { engine: DatabaseEngineKind.RDS_INSTANCE, proxy: true } })),
+    after: app(() => ({ ...site, databaseOptions: { engine: DatabaseEngineKind.RDS_INSTANCE, proxy: true, instanceType: new ec2.InstanceType('m6g.xlarge'), allocatedStorage: 50 } })),
     expect: (plan) => {
       expect(plan.modified.find((m) => m.type === 'AWS::RDS::DBInstance')).toMatchObject({ changed: expect.arrayContaining(['DBInstanceClass', 'AllocatedStorage']), replaced: false });
     },
@@ -250,8 +250,8 @@ const CHANGES: Change[] = [
   },
   {
     name: 'app with a database: two NAT gateways down to one',
-    before: app(() => ({ ...site, database: {} })),
-    after: app(() => ({ ...site, database: {}, vpcOptions: { natGateways: 1 } })),
+    before: app(() => ({ ...site, databaseOptions: {} })),
+    after: app(() => ({ ...site, databaseOptions: {}, vpcOptions: { natGateways: 1 } })),
     expect: (plan, before) => {
       expect(plan.removed.map((id) => before.Resources[id].Type).sort()).toEqual(['AWS::EC2::EIP', 'AWS::EC2::NatGateway']);
       expect(plan.modified.filter((m) => m.type === 'AWS::EC2::Route')).toEqual([expect.objectContaining({ changed: ['NatGatewayId'], replaced: false })]);
@@ -259,8 +259,8 @@ const CHANGES: Change[] = [
   },
   {
     name: 'app with a database: no NAT gateway, VPC endpoints instead (subnets and database stay)',
-    before: app((s) => ({ ...site, ...ecrImages(s), database: {} })),
-    after: app((s) => ({ ...site, ...ecrImages(s), database: {}, vpcOptions: { natGateways: 0 } })),
+    before: app((s) => ({ ...site, ...ecrImages(s), databaseOptions: {} })),
+    after: app((s) => ({ ...site, ...ecrImages(s), databaseOptions: {}, vpcOptions: { natGateways: 0 } })),
     expect: (plan, before, after) => {
       expect(plan.removed.map((id) => before.Resources[id].Type)).toEqual(expect.arrayContaining(['AWS::EC2::NatGateway', 'AWS::EC2::NatGateway']));
       expect(plan.added.filter((id) => after.Resources[id].Type === 'AWS::EC2::VPCEndpoint').length).toBeGreaterThan(5);
@@ -285,8 +285,10 @@ const CHANGES: Change[] = [
   },
   {
     name: 'full app: add a certificate and turn on waf',
-    before: app(() => ({ requirements: { websockets: true }, database: {}, staticSite: { media: true }, ...site })),
-    after: app((s) => ({ requirements: { websockets: true }, database: {}, staticSite: { media: true }, ...site, certificate: cert(s), waf: true })),
+    before: app(() => ({ requirements: { websockets: true }, databaseOptions: {}, staticSite: { media: true }, ...site })),
+    after: app((s) => ({
+      requirements: { websockets: true }, databaseOptions: {}, staticSite: { media: true }, ...site, certificate: cert(s), waf: true,
+    })),
     expect: port80InPlace,
   },
 ];
@@ -411,8 +413,8 @@ describe('the checks fail on updates that break', () => {
   });
 
   test('a database replaced by a change of its name is listed and refused, with its instances (replacement spreads through references), and its fixed identifier collides', () => {
-    const before = synth(app(() => ({ ...site, database: {} })));
-    const after = synth(app(() => ({ ...site, database: { databaseName: 'site' } })));
+    const before = synth(app(() => ({ ...site, databaseOptions: {} })));
+    const after = synth(app(() => ({ ...site, databaseOptions: { databaseName: 'site' } })));
     const plan = planUpdate(before, after);
     expect(statefulReplacements(plan)).toEqual([
       expect.stringMatching(/^SiteDatabaseCluster[0-9A-F]{8} \(AWS::RDS::DBCluster\) is replaced: DatabaseName$/),

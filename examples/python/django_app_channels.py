@@ -33,13 +33,13 @@ chat = DjangoApp(
     "Chat",
     image=ecs.ContainerImage.from_asset(MYSITE),
     requirements=DjangoRequirements(websockets=True, websocket_paths=["/ws/"]),
-    domain_names=["chat.example.com"],
+    allowed_hosts=["chat.example.com"],
     certificate=acm.Certificate.from_certificate_arn(
         stack, "Cert", "arn:aws:acm:eu-west-1:111111111111:certificate/00000000-0000-0000-0000-000000000000"
     ),
     settings_module="config.settings",
-    database=DjangoDatabaseOptions(max_capacity=8),  # Aurora Serverless v2 PostgreSQL, 0.5-8 ACUs
-    cache=DjangoAppCacheOptions(enabled=True),  # also the Channels layer
+    database_options=DjangoDatabaseOptions(max_capacity=8),  # Aurora Serverless v2 PostgreSQL, 0.5-8 ACUs
+    cache_options=DjangoAppCacheOptions(enabled=True),  # also the Channels layer
     static_site=DjangoAppStaticSiteOptions(media=True),  # S3 + CloudFront; collectstatic runs with the migrations
     alarms=DjangoAppAlarmsOptions(create_topic=True),  # subscribe your on-call to chat.alarms.topic
 )

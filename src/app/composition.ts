@@ -1,6 +1,6 @@
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { Problem } from '../errors';
+import { Problem } from '../problems';
 
 /** Existing resources a DjangoApp joins instead of creating its own. */
 export interface DjangoAppCompositionProps {
@@ -17,7 +17,7 @@ export interface DjangoAppCompositionProps {
    */
   readonly loadBalancer?: elbv2.IApplicationLoadBalancer;
   /**
-   * An existing listener to add the app to, with a host-header rule for `domainNames` at
+   * An existing listener to add the app to, with a host-header rule for `allowedHosts` at
    * `listenerRulePriority`; needs `vpc` (or `cluster`) too. Exclusive with `loadBalancer` and `certificate`.
    * @default - listeners are created on the load balancer
    */
@@ -51,7 +51,7 @@ export function compositionProblems(props: CompositionInput, mixed: boolean): Pr
     // CloudFormation would fail the deploy on the second listener of a port.
     const taken = lb.listeners.map((l) => (l.node.defaultChild as elbv2.CfnListener).port);
     for (const port of [80, ...(hasCertificate ? [443] : [])].filter((p) => taken.includes(p))) {
-      problems.push({ prop: 'loadBalancer', message: `it already has a listener on port ${port}: give that listener as listener (with listenerRulePriority and domainNames) instead of the load balancer` });
+      problems.push({ prop: 'loadBalancer', message: `it already has a listener on port ${port}: give that listener as listener (with listenerRulePriority and allowedHosts) instead of the load balancer` });
     }
   }
   const http = props.listenerRulePriority;

@@ -1,170 +1,37 @@
-import { Duration, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 import { informUser, markLibraryConstruct } from '../annotations';
 import { DjangoVpcEndpoints } from '../endpoints';
-import { Problem, throwIfProblems } from '../errors';
+import { ChannelLayerOptions } from '../channel-layer';
+import { createAppWorkers, workersUseCelery } from './app-workers';
+import { compositionProblems, websocketRuleOnListener } from './composition';
+import { DjangoServerChoice, selectionProblems, selectServer, ServerDecision } from './selection';
+import { DjangoCache, IDjangoCache } from '../data/cache';
+import { DjangoDatabase, IDjangoDatabase } from '../data/database';
+import { DjangoStaticFiles } from '../data/static-site';
+import { throwIfProblems } from '../errors';
 import { claimImageWarning } from '../image-tags';
-import { compositionProblems, DjangoAppCompositionProps, websocketRuleOnListener } from './composition';
-import { appWorkersProblems, createAppWorkers, DjangoAppWorkerOptions, workersUseCelery } from './app-workers';
-import { DjangoRequirements, DjangoServerChoice, selectionProblems, selectServer, ServerDecision } from './selection';
-import { cacheOptionsProblems, DjangoCache, DjangoCacheOptions, IDjangoCache } from '../data/cache';
-import { databaseOptionsProblems, DjangoDatabase, DjangoDatabaseOptions, IDjangoDatabase } from '../data/database';
-import { DjangoStaticFiles, DjangoStaticFilesProps, staticFilesProblems } from '../data/static-site';
-import { DjangoMigrations, migrationsCommandProblems } from '../migrations/migrations';
-import { alarmsOptionsProblems, DjangoAlarms, DjangoAlarmsOptions } from '../observability/alarms';
-import { ChannelLayerOptions } from '../services/channel-layer';
+import { DjangoMigrations } from '../migrations/migrations';
+import { DjangoAlarms } from '../observability/alarms';
+import { Problem } from '../problems';
+import { GunicornWorkerClass } from '../servers/gunicorn';
 import { DjangoDaphneService } from '../services/daphne-service';
-import { createCluster } from '../services/execute-command';
+import { createCluster, executeCommandProblems } from '../services/execute-command';
 import { DjangoGunicornService } from '../services/gunicorn-service';
 import { createVpc } from '../services/network';
-import { placementProblems, serviceSubnetsOf } from '../services/placement';
 import { DjangoOneOffTask } from '../services/one-off-task';
+import { placementProblems, serviceSubnetsOf } from '../services/placement';
 import { DjangoServiceBase } from '../services/service-base';
-import { DjangoServiceBaseProps, DjangoSiteProps } from '../services/service-props';
+import { DjangoServiceBaseProps } from '../services/service-props';
 import { defaultUwsgiProcesses, DjangoUwsgiService } from '../services/uwsgi-service';
-import { fargateSizeProblems } from '../services/validation';
-import { csrfTrustedOrigins, SettingsEnv } from '../settings';
+import { SettingsEnv } from '../settings';
 import { StaticFiles } from '../static-files';
-import { DjangoTaskQueue, DjangoTaskQueueProps } from '../workers/task-queue';
+import { DjangoTaskQueue } from '../workers/task-queue';
 import { DjangoWorkerService } from '../workers/worker-service';
 
-/** Props of DjangoApp: the site (image, host names, settings, service size) and what the project needs. */
-export interface DjangoAppProps extends DjangoSiteProps, DjangoAppCompositionProps {
-  /**
-   * What the project needs; DjangoApp picks the app server(s) from it (see `decision`).
-   * @default - no special needs: Gunicorn (gthread) behind Nginx
-   */
-  readonly requirements?: DjangoRequirements;
-  /**
-   * Overrides the pick. Checked against `requirements`: a layout that cannot meet them is an error.
-   * @default - picked from requirements
-   */
-  readonly server?: DjangoServerChoice;
-  /**
-   * The WSGI application, `module:callable`, for Gunicorn or uWSGI (`'mysite.wsgi:application'` for a
-   * `django-admin startproject mysite` layout). Checked against the project when the image is built from it.
-   * @default - the project's `<package>/wsgi.py` when the image is `ContainerImage.fromAsset(dir)`, else 'config.wsgi:application'
-   */
-  readonly wsgiModule?: string;
-  /**
-   * The ASGI application, `module:callable`, for Daphne or Gunicorn's uvicorn worker (`'mysite.asgi:application'`
-   * for a `startproject mysite` layout). Checked against the project when the image is built from it.
-   * @default - the project's `<package>/asgi.py` when the image is `ContainerImage.fromAsset(dir)`, else 'config.asgi:application'
-   */
-  readonly asgiModule?: string;
-  /**
-   * Priority of the listener rule that sends the WebSocket paths to Daphne in a mixed app. High, so
-   * rules users add to the listener with ordinary priorities (1-39999) never clash and win.
-   * @default 40000
-   */
-  readonly websocketRulePriority?: number;
-  /**
-   * The Redis endpoint of the Channels layer, when Daphne serves WebSockets.
-   * @default - none: Daphne runs one task, with a warning
-   */
-  readonly channelLayer?: ChannelLayerOptions;
-  /**
-   * A new PostgreSQL database (DjangoDatabase: Aurora Serverless v2 by default): `DATABASE_*` settings
-   * and credentials in every app container, the services admitted on its port, migrations on; AWS
-   * Backup copies daily, kept 35 days, unless `backupPlan` names another plan.
-   * @default - no database
-   */
-  readonly database?: DjangoDatabaseOptions;
-  /**
-   * An existing database instead (`DjangoDatabase.fromExisting`, or a DjangoDatabase of another stack).
-   * @default - see `database`
-   */
-  readonly existingDatabase?: IDjangoDatabase;
-  /**
-   * A Redis-compatible ElastiCache (DjangoCache) for the Django cache and the Channels layer:
-   * `REDIS_URL` and `REDIS_PASSWORD` in every app container, the services admitted on its port.
-   * @default - created when Daphne serves WebSockets (a shared Channels layer lets it run more than one task), else none
-   */
-  readonly cache?: DjangoAppCacheOptions;
-  /**
-   * An existing cache instead of a new one (`DjangoCache.fromExisting`, or a DjangoCache of another stack).
-   * @default - see `cache`
-   */
-  readonly existingCache?: IDjangoCache;
-  /**
-   * Static files (and optionally media uploads) on S3 behind CloudFront (DjangoStaticFiles):
-   * `DJANGO_STATIC_URL` points at the distribution, and `collectstatic` runs with the migrations.
-   * @default - off: static files as `staticFiles` says
-   */
-  readonly staticSite?: DjangoAppStaticSiteOptions;
-  /**
-   * Migrations as a deploy step: the services roll out only after `manage.py migrate` exits 0.
-   * @default - on when there is a database
-   */
-  readonly migrations?: DjangoAppMigrationsOptions;
-  /**
-   * Alarms and a dashboard.
-   * @default - on, with the DjangoAlarms defaults and a new encrypted topic (`alarms.topic`) to subscribe to
-   */
-  readonly alarms?: DjangoAppAlarmsOptions;
-  /**
-   * Long-running commands beside the web service (Celery worker and beat, or any command), each an ECS
-   * service with no load balancer that shares the app's image, settings, secrets, database and cache, and
-   * starts only after the migrations. Celery's broker is the cache (created for it) unless `taskQueue` is given.
-   * @default - no workers
-   */
-  readonly workers?: DjangoAppWorkerOptions[];
-  /**
-   * SQS queues as the Celery broker instead of the cache (DjangoTaskQueue): `CELERY_SQS_*` settings in every
-   * app container, the web containers may enqueue, the workers consume and scale on queue depth.
-   * @default - the cache is the broker of Celery workers
-   */
-  readonly taskQueue?: DjangoTaskQueueProps;
-}
-
-/** Migrations as a deploy step (DjangoMigrations). */
-export interface DjangoAppMigrationsOptions {
-  /**
-   * Run the command once per new task definition revision, after the database is ready and before the services roll out; a non-zero exit fails the deployment.
-   * @default - on when DjangoApp has a database (`database` or `existingDatabase`), off otherwise
-   */
-  readonly enabled?: boolean;
-  /**
-   * The command, run in the HTTP service's app container (its settings, secrets and network).
-   * @default ['python', 'manage.py', 'migrate', '--noinput']
-   */
-  readonly command?: string[];
-  /**
-   * How long the run may take before the deployment fails.
-   * @default Duration.minutes(30)
-   */
-  readonly timeout?: Duration;
-}
-
-/** A new cache of a DjangoApp (DjangoCache). */
-export interface DjangoAppCacheOptions extends DjangoCacheOptions {
-  /**
-   * Create the cache.
-   * @default - true when Daphne serves WebSockets, else false
-   */
-  readonly enabled?: boolean;
-}
-
-/** Static files on S3 and CloudFront for a DjangoApp (DjangoStaticFiles). */
-export interface DjangoAppStaticSiteOptions extends DjangoStaticFilesProps {
-  /**
-   * Create the bucket(s) and distribution.
-   * @default true
-   */
-  readonly enabled?: boolean;
-}
-
-/** CloudWatch alarms and dashboard of a DjangoApp (DjangoAlarms). */
-export interface DjangoAppAlarmsOptions extends DjangoAlarmsOptions {
-  /**
-   * Create the alarms (5xx rate, p99 latency, unhealthy hosts, CPU, memory per service, and the
-   * migrations run) and the dashboard.
-   * @default true
-   */
-  readonly enabled?: boolean;
-}
+import { appProblems } from './app-problems';
+import { DjangoAppProps } from './django-app-props';
 
 const DEFAULT_WEBSOCKET_RULE_PRIORITY = 40000;
 
@@ -221,7 +88,10 @@ export class DjangoApp extends Construct {
     claimImageWarning(this);
     markLibraryConstruct(this);
     const requirements = props.requirements ?? {};
-    throwIfProblems(this, [...selectionProblems(requirements, props.server), ...appProblems(props), ...placementProblems(props)]);
+    throwIfProblems(this, [
+      ...selectionProblems(requirements, props.server), ...appProblems(props), ...placementProblems(props),
+      ...executeCommandProblems(props.cluster, props.enableExecuteCommand),
+    ]);
     this.decision = selectServer(requirements, props.server);
     throwIfProblems(this, compositionProblems(props, this.decision.websocketServer !== undefined));
 
@@ -231,16 +101,16 @@ export class DjangoApp extends Construct {
     this.cluster = cluster;
     // ---- data tier: created before the services, whose settings come from it ----
     const d = this.decision;
-    const daphneServes = d.websocketServer !== undefined || d.httpServer === 'daphne';
-    if (props.existingDatabase) {
-      this.database = props.existingDatabase;
-    } else if (props.database) {
-      this.database = new DjangoDatabase(this, 'Database', { ...props.database, vpc: this.vpc });
+    const daphneServes = d.websocketServer !== undefined || d.httpServer === DjangoServerChoice.DAPHNE;
+    if (props.database) {
+      this.database = props.database;
+    } else if (props.databaseOptions) {
+      this.database = new DjangoDatabase(this, 'Database', { ...props.databaseOptions, vpc: this.vpc });
     }
-    if (props.existingCache) {
-      this.cache = props.existingCache;
-    } else if (props.cache?.enabled ?? (daphneServes || (workersUseCelery(props.workers) && !props.taskQueue))) {
-      const { enabled: _e, ...cacheOptions } = props.cache ?? {};
+    if (props.cache) {
+      this.cache = props.cache;
+    } else if (props.cacheOptions?.enabled ?? (daphneServes || (workersUseCelery(props.workers) && !props.taskQueue))) {
+      const { enabled: _e, ...cacheOptions } = props.cacheOptions ?? {};
       this.cache = new DjangoCache(this, 'Cache', { ...cacheOptions, vpc: this.vpc });
     }
     if (props.staticSite && (props.staticSite.enabled ?? true)) {
@@ -254,9 +124,9 @@ export class DjangoApp extends Construct {
       image: props.image,
       vpc: this.vpc,
       cluster,
-      domainNames: props.domainNames,
+      allowedHosts: props.allowedHosts,
       certificate: props.certificate,
-      proxy: props.proxy,
+      reverseProxy: props.reverseProxy,
       staticFiles: this.staticSite ? StaticFiles.fromUrl(this.staticSite.staticUrl) : props.staticFiles,
       settingsModule: props.settingsModule,
       secretKey: props.secretKey,
@@ -264,8 +134,8 @@ export class DjangoApp extends Construct {
       secrets: { ...settings.secrets, ...props.secrets },
       cpu: props.cpu,
       memoryLimitMiB: props.memoryLimitMiB,
-      minCapacity: props.minCapacity,
-      maxCapacity: props.maxCapacity,
+      minTasks: props.minTasks,
+      maxTasks: props.maxTasks,
       healthCheckPath: props.healthCheckPath,
       logRetention: props.logRetention,
       loadBalancerDeletionProtection: props.loadBalancerDeletionProtection,
@@ -300,7 +170,7 @@ export class DjangoApp extends Construct {
         listenerPathPatterns: d.websocketPaths.map((p) => `${p.replace(/\/$/, '')}/*`),
         // A rule on the HTTP service's listener shifts no traffic of its own: rolling, with the same alarm rollback.
         deployment: { rollbackOnAlarm: props.deployment?.rollbackOnAlarm, alarms: props.deployment?.alarms },
-        domainNames: http.allowedHosts,
+        allowedHosts: http.allowedHosts,
         secretKey: http.secretKey,
         asgiModule: props.asgiModule,
         websocketPaths: d.websocketPaths,
@@ -308,15 +178,6 @@ export class DjangoApp extends Construct {
         // The proxy's static location is the HTTP service's business (WebSocket paths never ask for
         // files), but a CDN's STATIC_URL is a setting every container shares.
         staticFiles: this.staticSite ? common.staticFiles : StaticFiles.appServed(),
-      });
-      // The rule shares the HTTP service's listener, so the same origins are trusted (https with a certificate).
-      ws.appContainer.addEnvironment(SettingsEnv.CSRF_TRUSTED_ORIGINS,
-        csrfTrustedOrigins(http.allowedHosts, props.certificate !== undefined).join(','));
-      // Each socket holds memory for its lifetime, while CPU stays low: scale on memory as well.
-      ws.scaling.scaleOnMemoryUtilization('Memory', {
-        targetUtilizationPercent: 70,
-        scaleOutCooldown: Duration.seconds(60),
-        scaleInCooldown: Duration.seconds(300),
       });
       this.websocketService = ws;
     }
@@ -333,6 +194,7 @@ export class DjangoApp extends Construct {
 
     // One-off commands (and the migrations) run the HTTP service's app container alone, with its settings and roles.
     this.oneOffTask = this.httpService.addOneOffTask();
+
     const database = this.database;
     const runMigrations: boolean = props.migrations?.enabled ?? (database !== undefined || this.staticSite !== undefined);
     if (runMigrations) {
@@ -381,26 +243,33 @@ export class DjangoApp extends Construct {
         migrationsFunction: this.migrations?.isCompleteFunction,
       });
       // A deploy that raises a service's 5xx rate over the threshold rolls back (unless deployment.rollbackOnAlarm is false).
-      this.alarms.serviceAlarms.forEach((a) => a.service.rollBackOnAlarms(a.http5xxRate));
+      this.alarms.serviceAlarms.forEach((a) => (a.service as DjangoServiceBase).rollBackOnAlarms(a.http5xxRate));
     }
+    this.workers = this.createWorkers(props, cluster, common);
 
-    // ---- workers: after the alarms (their topic), waiting for what the web services wait for ----
+    this.node.addMetadata('cdk-django:decision', { server: d.server, reason: d.reason });
+    informUser(this, `cdk-django: ${d.server} — ${d.reason}`);
+  }
+
+  /** Workers and the SQS broker: after the alarms (their topic), waiting for what the web services wait for. */
+  private createWorkers(props: DjangoAppProps, cluster: ecs.ICluster, common: DjangoServiceBaseProps): DjangoWorkerService[] {
     if (props.taskQueue) {
-      this.taskQueue = new DjangoTaskQueue(this, 'TaskQueue', { ...props.taskQueue, alarms: this.alarms !== undefined, alarmTopic: this.alarms?.topic });
-      // The web code enqueues (and the migrations run shares its task definition).
+      const queue = new DjangoTaskQueue(this, 'TaskQueue', { ...props.taskQueue, alarms: this.alarms !== undefined, alarmTopic: this.alarms?.topic });
+      (this as { taskQueue?: DjangoTaskQueue }).taskQueue = queue;
+      // The web code enqueues (and the migrations run shares its task role).
       for (const svc of this.services) {
-        for (const [k, v] of Object.entries(this.taskQueue.environment)) svc.appContainer.addEnvironment(k, v);
-        this.taskQueue.grantSend(svc.taskDefinition.taskRole);
+        for (const [k, v] of Object.entries(queue.environment)) svc.appContainer.addEnvironment(k, v);
+        queue.grantSend(svc.taskDefinition.taskRole);
       }
     }
-    this.workers = createAppWorkers(this, props.workers ?? [], {
+    const workers = createAppWorkers(this, props.workers ?? [], {
       image: props.image,
       cluster,
       httpService: this.httpService,
       settingsModule: props.settingsModule,
       environment: { ...this.staticSiteEnvironment(), ...props.environment },
       secrets: props.secrets,
-      database,
+      database: this.database,
       cache: this.cache,
       taskQueue: this.taskQueue,
       staticSite: this.staticSite,
@@ -409,7 +278,7 @@ export class DjangoApp extends Construct {
       alarms: this.alarms !== undefined,
       alarmTopic: this.alarms?.topic,
     });
-    const workerServices = this.workers.map((w) => w.service);
+    const workerServices = workers.map((w) => w.service);
     for (const s of workerServices) {
       const cfn = s.node.defaultChild!;
       if (this.migrations) cfn.node.addDependency(this.migrations.customResource);
@@ -419,9 +288,7 @@ export class DjangoApp extends Construct {
       if (this.database instanceof DjangoDatabase) this.database.redeployOnRotation(...workerServices);
       if (this.cache instanceof DjangoCache) this.cache.retirePreviousTokenAfter(...workerServices);
     }
-
-    this.node.addMetadata('cdk-django:decision', { server: d.server, reason: d.reason });
-    informUser(this, `cdk-django: ${d.server} — ${d.reason}`);
+    return workers;
   }
 
   /** The static site's settings but DJANGO_STATIC_URL, which comes through staticFiles (StaticFiles.fromUrl), like every other mode. */
@@ -449,7 +316,7 @@ export class DjangoApp extends Construct {
   private createHttpService(common: DjangoServiceBaseProps, props: DjangoAppProps, channelLayer?: ChannelLayerOptions): DjangoServiceBase {
     const d = this.decision;
     switch (d.httpServer) {
-      case 'uwsgi':
+      case DjangoServerChoice.UWSGI:
         return new DjangoUwsgiService(this, 'Web', {
           ...common,
           wsgiModule: props.wsgiModule,
@@ -459,7 +326,7 @@ export class DjangoApp extends Construct {
           // requirements.uwsgiCache: a shared cache named 'default' (CACHES uses django-uwsgi-cache's backend).
           cache: props.requirements?.uwsgiCache ? { name: 'default', items: 1000 } : undefined,
         });
-      case 'daphne':
+      case DjangoServerChoice.DAPHNE:
         return new DjangoDaphneService(this, 'Web', {
           ...common,
           asgiModule: props.asgiModule,
@@ -472,7 +339,7 @@ export class DjangoApp extends Construct {
           workerClass: d.gunicornWorkerClass,
           threads: d.gunicornThreads,
           wsgiModule: props.wsgiModule,
-          asgiModule: d.gunicornWorkerClass === 'uvicorn' ? props.asgiModule : undefined,
+          asgiModule: d.gunicornWorkerClass === GunicornWorkerClass.UVICORN ? props.asgiModule : undefined,
         });
     }
   }
@@ -483,47 +350,4 @@ function defaultDeployCommand(collectStatic: boolean): string[] | undefined {
   return collectStatic
     ? ['sh', '-c', 'python manage.py migrate --noinput && python manage.py collectstatic --noinput']
     : undefined;
-}
-
-function appProblems(props: DjangoAppProps): Problem[] {
-  const problems: Problem[] = [];
-  if (props.existingDatabase && props.database) {
-    problems.push({ prop: 'database', message: 'give either database options (a new database) or existingDatabase, not both' });
-  }
-  if (props.existingCache && props.cache) {
-    problems.push({ prop: 'cache', message: 'give either cache options (a new cache) or existingCache, not both' });
-  }
-  if (props.existingCache && props.channelLayer) {
-    problems.push({ prop: 'channelLayer', message: 'the existing cache already is the Channels layer; remove channelLayer' });
-  }
-  if (props.staticSite && (props.staticSite.enabled ?? true) && props.staticFiles) {
-    problems.push({ prop: 'staticFiles', message: 'staticSite serves the static files from CloudFront; remove staticFiles, or staticSite' });
-  }
-  const p = props.websocketRulePriority;
-  if (p !== undefined && (!Number.isInteger(p) || p < 1 || p > 50000)) {
-    problems.push({ prop: 'websocketRulePriority', message: `must be a whole number from 1 to 50000, got ${p}` });
-  }
-  // The task size first: the services derive their worker counts from cpu, and would report a bad cpu
-  // as a problem of those (workers, processes), which are no props of DjangoApp.
-  const cpu = props.cpu ?? 512;
-  const memory = props.memoryLimitMiB ?? 1024;
-  if ((props.cpu !== undefined || props.memoryLimitMiB !== undefined) && !Token.isUnresolved(cpu) && !Token.isUnresolved(memory)) {
-    problems.push(...fargateSizeProblems(cpu, memory));
-  }
-  // The options of the nested constructs, checked here so their problems name DjangoApp's props
-  // (database.minCapacity, not the app's own minCapacity) and come before anything is built.
-  if (props.database) problems.push(...nested('database', databaseOptionsProblems(props.database)));
-  if (props.cache && (props.cache.enabled ?? true)) problems.push(...nested('cache', cacheOptionsProblems(props.cache)));
-  if (props.staticSite && (props.staticSite.enabled ?? true)) problems.push(...nested('staticSite', staticFilesProblems(props.staticSite)));
-  if (props.migrations && (props.migrations.enabled ?? true)) {
-    problems.push(...nested('migrations', migrationsCommandProblems(props.migrations.command, props.migrations.timeout)));
-  }
-  if (props.alarms && (props.alarms.enabled ?? true)) problems.push(...nested('alarms', alarmsOptionsProblems(props.alarms)));
-  problems.push(...appWorkersProblems(props.workers, props.taskQueue, props.cache?.enabled === false && !props.existingCache, props.environment));
-  return problems;
-}
-
-/** Problems of a nested construct's options, named by the DjangoApp prop that holds them. */
-function nested(prop: string, problems: Problem[]): Problem[] {
-  return problems.map((p) => ({ prop: `${prop}.${p.prop}`, message: p.message }));
 }

@@ -1,4 +1,5 @@
-import { Problem } from '../errors';
+import { isWholeNumber } from '../numbers';
+import { Problem } from '../problems';
 import { GunicornWorkerClass } from '../servers/gunicorn';
 
 /** The app server layouts DjangoApp can build. */
@@ -76,10 +77,10 @@ export interface ServerDecision {
   readonly server: DjangoServerChoice;
   /** Why, in one or two sentences, including every default a requirement changed. */
   readonly reason: string;
-  /** The server for plain HTTP. */
-  readonly httpServer: string;
-  /** The server for the WebSocket paths in a mixed app. @default - none (not mixed) */
-  readonly websocketServer?: string;
+  /** The server for plain HTTP: GUNICORN, UWSGI or DAPHNE. */
+  readonly httpServer: DjangoServerChoice;
+  /** The server for the WebSocket paths in a mixed app (DAPHNE). @default - none (not mixed) */
+  readonly websocketServer?: DjangoServerChoice;
   /** WebSocket URL prefixes (empty without WebSockets). */
   readonly websocketPaths: string[];
   /** Gunicorn's worker class, when Gunicorn serves HTTP. @default - not Gunicorn */
@@ -87,6 +88,15 @@ export interface ServerDecision {
   /** Gunicorn threads per worker, when a requirement changed the default. @default - the server's default */
   readonly gunicornThreads?: number;
 }
+
+/** The server of each layout that serves plain HTTP. */
+const HTTP_SERVER: Record<DjangoServerChoice, DjangoServerChoice> = {
+  [DjangoServerChoice.GUNICORN]: DjangoServerChoice.GUNICORN,
+  [DjangoServerChoice.UWSGI]: DjangoServerChoice.UWSGI,
+  [DjangoServerChoice.DAPHNE]: DjangoServerChoice.DAPHNE,
+  [DjangoServerChoice.GUNICORN_DAPHNE]: DjangoServerChoice.GUNICORN,
+  [DjangoServerChoice.UWSGI_DAPHNE]: DjangoServerChoice.UWSGI,
+};
 
 /** Peak concurrent requests from which a project counts as high-concurrency. */
 export const HIGH_CONCURRENCY = 500;
@@ -97,7 +107,7 @@ const DEFAULT_WS_PATHS = ['/ws/'];
 export function selectionProblems(req: DjangoRequirements, server?: DjangoServerChoice): Problem[] {
   const problems: Problem[] = [];
   const c = req.expectedConcurrency;
-  if (c !== undefined && (!Number.isInteger(c) || c < 1)) {
+  if (c !== undefined && !isWholeNumber(c, 1)) {
     problems.push({ prop: 'requirements.expectedConcurrency', message: `must be a whole number of concurrent requests >= 1, got ${c}` });
   }
   if (req.websocketPaths !== undefined) {
@@ -177,11 +187,11 @@ export function selectServer(req: DjangoRequirements, override?: DjangoServerCho
     reason = 'Gunicorn: the simplest production server for a Django project with no special needs.';
   }
 
-  const httpServer = server.split('+')[0];
-  const websocketServer = server.includes('+') ? 'daphne' : undefined;
+  const httpServer = HTTP_SERVER[server];
+  const websocketServer = server.includes('+') ? DjangoServerChoice.DAPHNE : undefined;
   let gunicornWorkerClass: GunicornWorkerClass | undefined;
   let gunicornThreads: number | undefined;
-  if (httpServer === 'gunicorn') {
+  if (httpServer === DjangoServerChoice.GUNICORN) {
     if (req.asgi) {
       gunicornWorkerClass = GunicornWorkerClass.UVICORN;
       reason += ' ASGI app: Gunicorn runs the uvicorn worker (the image needs uvicorn).';

@@ -8,12 +8,13 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { admitOnDefaultPort } from '../access';
+import { ChannelLayerOptions } from '../channel-layer';
 import { acknowledgeInPacks, stackKey } from '../compliance';
-import { Problem, throwIfProblems } from '../errors';
+import { throwIfProblems } from '../errors';
 import { acknowledgeFinding } from '../nag';
 import { perCreateName } from '../names';
-import { admitOnDefaultPort } from './access';
-import { ChannelLayerOptions } from '../services/channel-layer';
+import { Problem } from '../problems';
 
 /** The Redis-compatible engine and version of a DjangoCache. */
 export class CacheEngine {

@@ -9,16 +9,17 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, DependencyGroup, IConstruct, IDependable } from 'constructs';
+import { admitOnDefaultPort } from '../access';
 import { warnUser } from '../annotations';
 import { acknowledgeInPacks, stackKey } from '../compliance';
 import { vpcEndpointsOf } from '../endpoints';
-import { Problem, throwIfProblems } from '../errors';
-import { acknowledgeFinding } from '../nag';
-import { admitOnDefaultPort } from './access';
 import { protectAfterCreate } from '../deletion-protection';
+import { secondsOf } from '../durations';
+import { throwIfProblems } from '../errors';
+import { acknowledgeFinding } from '../nag';
 import { perCreateName, stackUuidBlock, uniqueName } from '../names';
+import { Problem } from '../problems';
 import { ROTATION_HANDLER_SOURCE } from './rotation-source';
-import { secondsOf } from '../services/validation';
 
 /**
  * The default PostgreSQL version, available both as Aurora PostgreSQL and RDS for PostgreSQL in aws-cdk-lib 2.262.

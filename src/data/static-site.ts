@@ -8,9 +8,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledgeInPacks } from '../compliance';
 import { regionCondition } from '../conditions';
-import { Problem, throwIfProblems } from '../errors';
+import { throwIfProblems } from '../errors';
 import { acknowledgeFinding } from '../nag';
 import { perRegionName } from '../names';
+import { Problem } from '../problems';
 import { cloudFrontStandardLogsDelivered, regionsWithCloudFrontStandardLogs } from '../regions';
 
 /** Key prefix of the static files in their bucket, and URL path under the distribution. */

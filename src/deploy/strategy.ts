@@ -6,7 +6,7 @@ import type { Duration } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
-import { Problem } from '../errors';
+import { Problem } from '../problems';
 
 /** How a service deploys a new revision (the `deployment` prop of services and DjangoApp). */
 export interface DjangoDeploymentOptions {
@@ -98,7 +98,7 @@ export interface DjangoSmokeTestOptions {
   readonly path?: string;
   /**
    * The Host header (and TLS server name) of the requests: a name Django allows and the certificate covers.
-   * @default - the first of `domainNames` (without a leading dot), else the load balancer's DNS name
+   * @default - the first of `allowedHosts` (without a leading dot), else the load balancer's DNS name
    */
   readonly host?: string;
   /**
@@ -128,7 +128,7 @@ export interface DeploymentContext {
   readonly existingListener: boolean;
   readonly hasCertificate: boolean;
   /** Host names given by the user (undefined: the load balancer's DNS name). */
-  readonly domainNames?: string[];
+  readonly allowedHosts?: string[];
   readonly healthCheckPath: string;
 }
 
@@ -198,7 +198,7 @@ export function resolveDeployment(options: DjangoDeploymentOptions | undefined, 
     testListener,
     smokeTest: s ? {
       path: s.path ?? ctx.healthCheckPath,
-      host: s.host ?? defaultSmokeHost(ctx.domainNames),
+      host: s.host ?? defaultSmokeHost(ctx.allowedHosts),
       expectedStatus: s.expectedStatus ?? 200,
       successes: s.successes ?? 3,
       timeoutSeconds: secondsOf(s.timeout, 120),
@@ -207,8 +207,8 @@ export function resolveDeployment(options: DjangoDeploymentOptions | undefined, 
 }
 
 /** The first host name, as a Host header: `.example.com` (Django's "and subdomains") asks for example.com. */
-function defaultSmokeHost(domainNames?: string[]): string | undefined {
-  const first = domainNames?.[0];
+function defaultSmokeHost(allowedHosts?: string[]): string | undefined {
+  const first = allowedHosts?.[0];
   return first === undefined ? undefined : first.replace(/^\./, '');
 }
 
@@ -276,12 +276,12 @@ export function deploymentProblems(options: DjangoDeploymentOptions | undefined,
     if (!(Number.isInteger(seconds) && seconds >= 10 && seconds <= 840)) {
       p('smokeTest.timeout', `must be whole seconds from 10 seconds to 14 minutes (a Lambda invocation lasts at most 15), got ${seconds} seconds`);
     }
-    const host = s.host ?? defaultSmokeHost(ctx.domainNames);
+    const host = s.host ?? defaultSmokeHost(ctx.allowedHosts);
     if (host !== undefined && (host.includes('*') || /\s/.test(host) || host === '')) {
-      p('smokeTest.host', `must be one host name to send as Host, got '${host}'${s.host === undefined ? ' from domainNames' : ''}; give smokeTest.host`);
+      p('smokeTest.host', `must be one host name to send as Host, got '${host}'${s.host === undefined ? ' from allowedHosts' : ''}; give smokeTest.host`);
     }
     if (ctx.hasCertificate && host === undefined) {
-      p('smokeTest.host', 'the test listener speaks HTTPS with the certificate, which does not name the load balancer\'s DNS name; give domainNames or smokeTest.host');
+      p('smokeTest.host', 'the test listener speaks HTTPS with the certificate, which does not name the load balancer\'s DNS name; give allowedHosts or smokeTest.host');
     }
   }
   return problems;

@@ -42,10 +42,10 @@ export interface DjangoTrafficShiftProps {
    * The site's host names (the smoke test's Host is the first).
    * @default - the load balancer's DNS name
    */
-  readonly domainNames?: string[];
+  readonly allowedHosts?: string[];
   /** The health check path (the smoke test's path unless it names one). */
   readonly healthCheckPath: string;
-  /** The Host the smoke test sends without domainNames or smokeTest.host (the load balancer's DNS name). */
+  /** The Host the smoke test sends without allowedHosts or smokeTest.host (the load balancer's DNS name). */
   readonly defaultHost: string;
   /**
    * Retention of the smoke test's logs.
@@ -86,7 +86,7 @@ export class DjangoTrafficShift extends Construct {
     const context = {
       existingListener: false,
       hasCertificate: props.certificate !== undefined,
-      domainNames: props.domainNames,
+      allowedHosts: props.allowedHosts,
       healthCheckPath: props.healthCheckPath,
     };
     throwIfProblems(this, deploymentProblems(props.deployment, context));

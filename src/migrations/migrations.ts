@@ -10,11 +10,12 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
 import { acknowledgeInPacks, stackKey } from '../compliance';
 import { IDjangoDatabase } from '../data/database';
-import { Problem, throwIfProblems } from '../errors';
+import { secondsOf } from '../durations';
+import { throwIfProblems } from '../errors';
 import { acknowledgeFinding } from '../nag';
 import { perCreateName } from '../names';
+import { Problem } from '../problems';
 import { MIGRATIONS_HANDLER_SOURCE } from './handler-source';
-import { secondsOf } from '../services/validation';
 
 /** How often the provider asks whether the task has stopped. */
 const QUERY_INTERVAL_SECONDS = 15;

@@ -8,8 +8,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { acknowledgeInPacks } from '../compliance';
-import { Problem, throwIfProblems } from '../errors';
-import { DjangoServiceBase } from '../services/service-base';
+import { IDjangoService } from '../django-service';
+import { throwIfProblems } from '../errors';
+import { Problem } from '../problems';
 
 /** Thresholds, notifications and the dashboard of DjangoAlarms (also DjangoApp's `alarms` prop). */
 export interface DjangoAlarmsOptions {
@@ -75,7 +76,7 @@ export interface DjangoAlarmsProps extends DjangoAlarmsOptions {
    * The services to watch, one or more (a mixed app has a WSGI and a Daphne service behind one
    * load balancer). Every service gets its own alarms and its own dashboard rows.
    */
-  readonly services: DjangoServiceBase[];
+  readonly services: IDjangoService[];
   /**
    * A function that runs `manage.py migrate` (or any deploy-time job): alarm when it reports an
    * error (DjangoMigrations' `isCompleteFunction` fails when the task exits non-zero).
@@ -87,7 +88,7 @@ export interface DjangoAlarmsProps extends DjangoAlarmsOptions {
 /** The alarms of one service. */
 export interface DjangoServiceAlarms {
   /** The service watched. */
-  readonly service: DjangoServiceBase;
+  readonly service: IDjangoService;
   /** 5xx responses as a percentage of requests. */
   readonly http5xxRate: cloudwatch.Alarm;
   /** 99th percentile of the target response time. */
@@ -290,13 +291,13 @@ export function alarmsOptionsProblems(props: DjangoAlarmsOptions): Problem[] {
  * A construct id per service: its own id, or its path when two services share an id (same id in
  * different scopes). Ids do not depend on the order of `services`, so reordering replaces nothing.
  */
-function constructIds(services: DjangoServiceBase[]): string[] {
+function constructIds(services: IDjangoService[]): string[] {
   const count = new Map<string, number>();
   for (const s of services) count.set(s.node.id, (count.get(s.node.id) ?? 0) + 1);
   return services.map((s) => (count.get(s.node.id) === 1 ? s.node.id : s.node.path.replace(/\//g, '-')));
 }
 
-function createServiceAlarms(scope: Construct, service: DjangoServiceBase, t: Thresholds): DjangoServiceAlarms {
+function createServiceAlarms(scope: Construct, service: IDjangoService, t: Thresholds): DjangoServiceAlarms {
   const name = service.node.path;
   const logGroup = service.logGroup.logGroupName;
   // Target group metrics carry the TargetGroup and LoadBalancer dimensions. The target group is
@@ -345,7 +346,7 @@ function createServiceAlarms(scope: Construct, service: DjangoServiceBase, t: Th
     evaluationPeriods: 3,
     treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     alarmDescription: `${name} has averaged over ${t.cpuPercent}% CPU for 15 minutes: autoscaling is at its maximum or too slow. `
-      + 'Raise maxCapacity or cpu, or find the expensive views.',
+      + 'Raise maxTasks or cpu, or find the expensive views.',
   });
 
   const memory = service.service.metricMemoryUtilization({ period: FIVE_MINUTES }).createAlarm(scope, 'Memory', {
@@ -386,7 +387,7 @@ function ofBothGroups(
  * dividing by zero. The denominator is at least the error count: the load balancer's 503s (no
  * healthy target) are not in RequestCount, and a total outage must read 100%, not 0 or more.
  */
-function http5xxRateMetric(service: DjangoServiceBase): cloudwatch.MathExpression {
+function http5xxRateMetric(service: IDjangoService): cloudwatch.MathExpression {
   const tg = service.targetGroup.metrics;
   const usingMetrics: Record<string, cloudwatch.IMetric> = {
     targetErrors: tg.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period: FIVE_MINUTES }),

@@ -3,7 +3,7 @@
  * no aws-cdk-lib): the WSGI/ASGI module the server will import, and settings that must not reach
  * production (DEBUG = True, a literal SECRET_KEY).
  */
-import { Problem } from '../errors';
+import { Problem } from '../problems';
 import type { ProjectLayout } from './layout';
 
 /** Which of the app modules a service imports. */

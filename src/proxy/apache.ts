@@ -1,4 +1,4 @@
-import { Problem, RenderError } from '../errors';
+import { Problem, RenderError } from '../problems';
 import { StaticFilesLocation, UpstreamProtocol } from './nginx';
 import { supervisedStartScript } from './start-script';
 
@@ -50,12 +50,12 @@ export function apacheProblems(c: ApacheConfig): Problem[] {
     problems.push({ prop: 'healthCheckPath', message: `must be a URL path starting with '/' (no query, spaces or quotes), got '${c.healthCheckPath}'` });
   }
   if (c.serverNames.length === 0) {
-    problems.push({ prop: 'domainNames', message: 'at least one host name is needed for the proxy to accept requests' });
+    problems.push({ prop: 'allowedHosts', message: 'at least one host name is needed for the proxy to accept requests' });
   }
   for (const name of c.serverNames) {
     // Token characters ($ { } [ ]) pass: CloudFormation substitutes the real name before Apache reads it.
     if (name === '' || name === '.' || name.includes('*') || /[\s"'<>\\]/.test(name)) {
-      problems.push({ prop: 'domainNames', message: `'${name}' is not a host name the proxy can match; use names like 'example.com' or '.example.com' (Django's wildcard syntax, not '*')` });
+      problems.push({ prop: 'allowedHosts', message: `'${name}' is not a host name the proxy can match; use names like 'example.com' or '.example.com' (Django's wildcard syntax, not '*')` });
     }
   }
   if (!Number.isInteger(c.clientMaxBodyBytes) || c.clientMaxBodyBytes < 1 || c.clientMaxBodyBytes > 2147483647) {

@@ -1,4 +1,4 @@
-import { Problem, RenderError } from '../errors';
+import { Problem, RenderError } from '../problems';
 import { supervisedStartScript } from './start-script';
 
 /** Static files the proxy serves itself from a directory (filled by an init container). */
@@ -59,11 +59,11 @@ export function nginxProblems(c: NginxConfig): Problem[] {
     problems.push({ prop: 'healthCheckPath', message: `must be a URL path starting with '/', got '${c.healthCheckPath}'` });
   }
   if (c.serverNames.length === 0) {
-    problems.push({ prop: 'domainNames', message: 'at least one host name is needed for the proxy to accept requests' });
+    problems.push({ prop: 'allowedHosts', message: 'at least one host name is needed for the proxy to accept requests' });
   }
   for (const name of c.serverNames) {
     if (/[\s;'"]/.test(name) || name === '' || name === '*') {
-      problems.push({ prop: 'domainNames', message: `'${name}' is not a host name the proxy can match; use names like 'example.com' or '.example.com'` });
+      problems.push({ prop: 'allowedHosts', message: `'${name}' is not a host name the proxy can match; use names like 'example.com' or '.example.com'` });
     }
   }
   if (!/^[1-9]\d*[km]?$/.test(c.clientMaxBodySize)) {

@@ -1,4 +1,5 @@
-import { Problem, RenderError } from '../errors';
+import { isWholeNumber } from '../numbers';
+import { Problem, RenderError } from '../problems';
 
 /** Everything the Daphne command line is rendered from. Pure data, in whole seconds (Daphne parses ints). */
 export interface DaphneConfig {
@@ -29,9 +30,10 @@ export interface DaphneConfig {
 
 // The flags the renderer sets itself, and the prop that changes each; a copy in extraArgs would
 // silently override the validated value (argparse keeps the last one).
+// undefined: fixed by the library (the port the proxy or the target group expects, the bind address).
 const MODELLED: Record<string, string | undefined> = {
   '--bind': undefined,
-  '--port': 'port',
+  '--port': undefined,
   '--proxy-headers': undefined,
   '--ping-interval': 'pingInterval',
   '--ping-timeout': 'pingTimeout',
@@ -92,7 +94,7 @@ function extraArgsProblems(args: readonly string[]): Problem[] {
       const prop = MODELLED[flag];
       problems.push({
         prop: 'extraArgs',
-        message: prop ? `'${arg}' overrides ${flag}; set ${prop} instead` : `'${arg}' overrides ${flag}, which the service sets; remove it`,
+        message: prop ? `'${arg}' overrides ${flag}; set ${prop} instead` : `'${arg}' overrides ${flag}, which the library fixes (the proxy and the load balancer rely on it); remove it`,
       });
     }
     // Consume the flag's value when it is the next element (not `--x=v`, not `-pVALUE`).
@@ -108,10 +110,6 @@ function extraArgsProblems(args: readonly string[]): Problem[] {
   return problems;
 }
 
-function isWholeAtLeast(n: number, min: number): boolean {
-  return Number.isInteger(n) && n >= min;
-}
-
 /** Everything wrong with a config, as problems naming the construct prop to change. */
 export function daphneProblems(c: DaphneConfig): Problem[] {
   const problems: Problem[] = [];
@@ -119,28 +117,28 @@ export function daphneProblems(c: DaphneConfig): Problem[] {
     // Daphne only looks attributes up: it cannot call an application factory.
     problems.push({ prop: 'asgiModule', message: `'${c.asgiModule}' is not 'package.module:object' (e.g. 'mysite.asgi:application')` });
   }
-  if (!isWholeAtLeast(c.bindPort, 1) || c.bindPort > 65535) {
+  if (!isWholeNumber(c.bindPort, 1) || c.bindPort > 65535) {
     problems.push({ prop: 'port', message: `must be a TCP port from 1 to 65535, got ${c.bindPort}` });
   }
-  if (!isWholeAtLeast(c.pingIntervalSeconds, 1)) {
+  if (!isWholeNumber(c.pingIntervalSeconds, 1)) {
     problems.push({ prop: 'pingInterval', message: `must be a whole number of seconds >= 1, got ${c.pingIntervalSeconds}` });
   }
-  if (!isWholeAtLeast(c.pingTimeoutSeconds, 1)) {
+  if (!isWholeNumber(c.pingTimeoutSeconds, 1)) {
     // 0 would turn the check off, and sockets of vanished clients would stay open until websocketTimeout.
     problems.push({ prop: 'pingTimeout', message: `must be a whole number of seconds >= 1, got ${c.pingTimeoutSeconds}` });
   }
-  if (c.websocketTimeoutSeconds !== -1 && !isWholeAtLeast(c.websocketTimeoutSeconds, 1)) {
+  if (c.websocketTimeoutSeconds !== -1 && !isWholeNumber(c.websocketTimeoutSeconds, 1)) {
     problems.push({ prop: 'websocketTimeout', message: `must be a whole number of seconds >= 1, or -1 for no limit (Daphne closes every socket within 2 s with 0), got ${c.websocketTimeoutSeconds}` });
   }
-  if (c.websocketConnectTimeoutSeconds !== undefined && !isWholeAtLeast(c.websocketConnectTimeoutSeconds, 1)) {
+  if (c.websocketConnectTimeoutSeconds !== undefined && !isWholeNumber(c.websocketConnectTimeoutSeconds, 1)) {
     // Despite Daphne's help text, -1 is not 'infinite': with -1 or 0 Daphne answers 403 to every
     // handshake the app has not accepted by its next timeout check (every 2 s).
     problems.push({ prop: 'websocketConnectTimeout', message: `must be a whole number of seconds >= 1 (with 0 or -1 Daphne rejects slow handshakes at once), got ${c.websocketConnectTimeoutSeconds}` });
   }
-  if (!isWholeAtLeast(c.applicationCloseTimeoutSeconds, 1)) {
+  if (!isWholeNumber(c.applicationCloseTimeoutSeconds, 1)) {
     problems.push({ prop: 'applicationCloseTimeout', message: `must be a whole number of seconds >= 1, got ${c.applicationCloseTimeoutSeconds}` });
   }
-  if (c.httpTimeoutSeconds !== undefined && !isWholeAtLeast(c.httpTimeoutSeconds, 1)) {
+  if (c.httpTimeoutSeconds !== undefined && !isWholeNumber(c.httpTimeoutSeconds, 1)) {
     problems.push({ prop: 'httpTimeout', message: `must be a whole number of seconds >= 1 (leave it unset for no limit), got ${c.httpTimeoutSeconds}` });
   }
   problems.push(...extraArgsProblems(c.extraArgs ?? []));

@@ -1,4 +1,5 @@
-import { Problem, RenderError } from '../errors';
+import { isWholeNumber } from '../numbers';
+import { Problem, RenderError } from '../problems';
 
 /**
  * Gunicorn worker classes.
@@ -71,8 +72,56 @@ export function defaultGunicornThreads(workerClass: GunicornWorkerClass): number
   return workerClass === GunicornWorkerClass.GTHREAD ? 4 : undefined;
 }
 
-function isPositiveInt(n: number): boolean {
-  return Number.isInteger(n) && n > 0;
+/**
+ * The flags the renderer sets, and the prop that changes each (undefined: fixed by the library). A copy
+ * in extraArgs would win (argparse keeps the last value), bypass the validation (timeouts that nest,
+ * workers the service reports) and make the service's fields wrong.
+ */
+const OWNED_FLAGS: Record<string, string | undefined> = {
+  '--bind': undefined,
+  '--worker-class': 'workerClass',
+  '--workers': 'workers',
+  '--threads': 'threads',
+  '--worker-connections': 'workerConnections',
+  '--timeout': 'workerTimeout',
+  '--graceful-timeout': 'gracefulTimeout',
+  '--keep-alive': 'keepAlive',
+  '--max-requests': 'maxRequests',
+  '--max-requests-jitter': 'maxRequestsJitter',
+  '--worker-tmp-dir': undefined,
+  '--limit-request-field_size': undefined,
+  '--forwarded-allow-ips': undefined,
+  '--access-logfile': undefined,
+  '--error-logfile': undefined,
+  '--log-file': undefined,
+  '--capture-output': undefined,
+};
+const OWNED_SHORT: Record<string, string> = { '-b': '--bind', '-k': '--worker-class', '-w': '--workers', '-t': '--timeout' };
+
+/** The owned flag an extra argument sets (exact, `--x=v`, `-xV`, or an abbreviation argparse would expand), if any. */
+function ownedFlagOf(arg: string): string | undefined {
+  if (!arg.startsWith('-') || /^-\d/.test(arg)) return undefined;
+  if (!arg.startsWith('--')) return OWNED_SHORT[arg.slice(0, 2)];
+  const name = arg.split('=')[0];
+  if (name in OWNED_FLAGS) return name;
+  // argparse accepts a unique prefix of a long option: '--work=3' may still mean --workers.
+  return name.length > 3 ? Object.keys(OWNED_FLAGS).find((flag) => flag.startsWith(name)) : undefined;
+}
+
+function extraArgsProblems(args: readonly string[]): Problem[] {
+  const problems: Problem[] = [];
+  for (const arg of args) {
+    const flag = ownedFlagOf(arg);
+    if (flag === undefined) continue;
+    const prop = OWNED_FLAGS[flag];
+    problems.push({
+      prop: 'extraArgs',
+      message: prop
+        ? `'${arg}' overrides ${flag}; set ${prop} instead`
+        : `'${arg}' overrides ${flag}, which the library fixes (the bind address and port the proxy or load balancer targets, logs to stdout, the worker heartbeat on /dev/shm); remove it`,
+    });
+  }
+  return problems;
 }
 
 /** Everything wrong with a config, as problems naming the construct prop to change. */
@@ -81,30 +130,30 @@ export function gunicornProblems(c: GunicornConfig): Problem[] {
   if (!/^[A-Za-z_][\w.]*:[A-Za-z_]\w*(\(.*\))?$/.test(c.appModule)) {
     problems.push({ prop: 'wsgiModule', message: `'${c.appModule}' is not 'package.module:callable' (e.g. 'mysite.wsgi:application')` });
   }
-  if (!isPositiveInt(c.workers) || c.workers > 256) {
+  if (!isWholeNumber(c.workers, 1) || c.workers > 256) {
     problems.push({ prop: 'workers', message: `must be a whole number from 1 to 256, got ${c.workers}` });
   }
   if (c.threads !== undefined) {
     if (c.workerClass !== GunicornWorkerClass.GTHREAD) {
       problems.push({ prop: 'threads', message: `only the gthread worker uses threads; remove threads or set workerClass to GTHREAD (got ${c.workerClass})` });
-    } else if (!isPositiveInt(c.threads) || c.threads > 1000) {
+    } else if (!isWholeNumber(c.threads, 1) || c.threads > 1000) {
       problems.push({ prop: 'threads', message: `must be a whole number from 1 to 1000, got ${c.threads}` });
     }
   }
   if (c.workerConnections !== undefined) {
     if (c.workerClass !== GunicornWorkerClass.GEVENT) {
       problems.push({ prop: 'workerConnections', message: `only the gevent worker uses worker connections; remove it or set workerClass to GEVENT (got ${c.workerClass})` });
-    } else if (!isPositiveInt(c.workerConnections)) {
+    } else if (!isWholeNumber(c.workerConnections, 1)) {
       problems.push({ prop: 'workerConnections', message: `must be a positive whole number, got ${c.workerConnections}` });
     }
   }
-  if (!isPositiveInt(c.timeoutSeconds)) {
+  if (!isWholeNumber(c.timeoutSeconds, 1)) {
     problems.push({ prop: 'workerTimeout', message: `must be a whole number of seconds >= 1, got ${c.timeoutSeconds}` });
   }
-  if (!isPositiveInt(c.gracefulTimeoutSeconds)) {
+  if (!isWholeNumber(c.gracefulTimeoutSeconds, 1)) {
     problems.push({ prop: 'gracefulTimeout', message: `must be a whole number of seconds >= 1, got ${c.gracefulTimeoutSeconds}` });
   }
-  if (!isPositiveInt(c.keepAliveSeconds)) {
+  if (!isWholeNumber(c.keepAliveSeconds, 1)) {
     problems.push({ prop: 'keepAlive', message: `must be a whole number of seconds >= 1, got ${c.keepAliveSeconds}` });
   }
   if (!Number.isInteger(c.maxRequests) || c.maxRequests < 0) {
@@ -115,9 +164,10 @@ export function gunicornProblems(c: GunicornConfig): Problem[] {
   } else if (c.maxRequests > 0 && c.maxRequestsJitter === 0) {
     problems.push({ prop: 'maxRequestsJitter', message: 'a fixed max-requests restarts every worker at the same moment (large p99 tails); give a jitter > 0, e.g. a quarter of maxRequests' });
   }
-  if (!isPositiveInt(c.bindPort) || c.bindPort > 65535) {
+  if (!isWholeNumber(c.bindPort, 1) || c.bindPort > 65535) {
     problems.push({ prop: 'port', message: `must be a TCP port from 1 to 65535, got ${c.bindPort}` });
   }
+  problems.push(...extraArgsProblems(c.extraArgs ?? []));
   return problems;
 }
 

@@ -1,4 +1,5 @@
-import { Problem, RenderError } from '../errors';
+import { isWholeNumber } from '../numbers';
+import { Problem, RenderError } from '../problems';
 
 /** uWSGI's algorithms for adaptive process spawning ("cheaper" mode) built into the core. */
 export enum UwsgiCheaperAlgorithm {
@@ -49,40 +50,37 @@ const OWNED = new Set([
   'enable-threads', 'single-interpreter', 'need-app', 'vacuum', 'die-on-term', 'hook-master-start', 'harakiri',
   'max-requests', 'max-requests-delta', 'reload-on-rss', 'buffer-size', 'post-buffering', 'lazy-apps',
   'cheaper', 'cheaper-algo', 'cheaper-initial', 'cheaper-step', 'cache2', 'http', 'http-timeout', 'http-keepalive', 'http-auto-chunked',
-  'worker-reload-mercy', 'ini',
+  'worker-reload-mercy', 'harakiri-verbose', 'uwsgi-socket', 'wsgi', 'wsgi-file', 'ini',
 ]);
-
-const whole = (n: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER) =>
-  n !== undefined && Number.isInteger(n) && n >= min && n <= max;
 
 export function uwsgiProblems(c: UwsgiConfig): Problem[] {
   const problems: Problem[] = [];
   const bad = (prop: string, message: string) => problems.push({ prop, message });
   if (!/^[A-Za-z_][\w.]*:[A-Za-z_]\w*$/.test(c.appModule)) bad('wsgiModule', `'${c.appModule}' is not 'package.module:callable' (e.g. 'mysite.wsgi:application')`);
-  if (!whole(c.processes, 1, 512)) bad('processes', `must be a whole number from 1 to 512, got ${c.processes}`);
-  if (!whole(c.threads, 1, 1000)) bad('threads', `must be a whole number from 1 to 1000, got ${c.threads}`);
-  if (!whole(c.harakiriSeconds, 1)) bad('workerTimeout', `harakiri must be a whole number of seconds >= 1, got ${c.harakiriSeconds}`);
-  if (c.maxRequests !== undefined && !whole(c.maxRequests, 1)) bad('maxRequests', `must be a whole number >= 1 (leave it unset for no recycling), got ${c.maxRequests}`);
+  if (!isWholeNumber(c.processes, 1, 512)) bad('processes', `must be a whole number from 1 to 512, got ${c.processes}`);
+  if (!isWholeNumber(c.threads, 1, 1000)) bad('threads', `must be a whole number from 1 to 1000, got ${c.threads}`);
+  if (!isWholeNumber(c.harakiriSeconds, 1)) bad('workerTimeout', `harakiri must be a whole number of seconds >= 1, got ${c.harakiriSeconds}`);
+  if (c.maxRequests !== undefined && !isWholeNumber(c.maxRequests, 1)) bad('maxRequests', `must be a whole number >= 1 (leave it unset for no recycling), got ${c.maxRequests}`);
   if (c.maxRequestsDelta !== undefined) {
     if (c.maxRequests === undefined) bad('maxRequestsDelta', 'only applies with maxRequests; set maxRequests too');
-    else if (!whole(c.maxRequestsDelta, 1)) bad('maxRequestsDelta', `must be a whole number >= 1, got ${c.maxRequestsDelta}`);
+    else if (!isWholeNumber(c.maxRequestsDelta, 1)) bad('maxRequestsDelta', `must be a whole number >= 1, got ${c.maxRequestsDelta}`);
   }
-  if (c.reloadOnRssMiB !== undefined && !whole(c.reloadOnRssMiB, 16)) bad('reloadOnRssMiB', `must be a whole number of MiB >= 16, got ${c.reloadOnRssMiB}`);
-  if (!whole(c.bufferSize, 4096, 65535)) bad('bufferSize', `must be a whole number of bytes from 4096 to 65535, got ${c.bufferSize}`);
-  if (!whole(c.postBuffering, 1)) bad('postBuffering', `must be a whole number of bytes >= 1, got ${c.postBuffering}`);
+  if (c.reloadOnRssMiB !== undefined && !isWholeNumber(c.reloadOnRssMiB, 16)) bad('reloadOnRssMiB', `must be a whole number of MiB >= 16, got ${c.reloadOnRssMiB}`);
+  if (!isWholeNumber(c.bufferSize, 4096, 65535)) bad('bufferSize', `must be a whole number of bytes from 4096 to 65535, got ${c.bufferSize}`);
+  if (!isWholeNumber(c.postBuffering, 1)) bad('postBuffering', `must be a whole number of bytes >= 1, got ${c.postBuffering}`);
   if (c.cheaper) {
     const { min, initial, step } = c.cheaper;
-    if (!whole(min, 1) || min >= c.processes) bad('cheaper.min', `must be a whole number from 1 to below processes (${c.processes}), got ${min}`);
-    if (!whole(initial, 1) || initial < min || initial > c.processes) bad('cheaper.initial', `must be from cheaper.min (${min}) to processes (${c.processes}), got ${initial}`);
-    if (!whole(step, 1)) bad('cheaper.step', `must be a whole number >= 1, got ${step}`);
+    if (!isWholeNumber(min, 1) || min >= c.processes) bad('cheaper.min', `must be a whole number from 1 to below processes (${c.processes}), got ${min}`);
+    if (!isWholeNumber(initial, 1) || initial < min || initial > c.processes) bad('cheaper.initial', `must be from cheaper.min (${min}) to processes (${c.processes}), got ${initial}`);
+    if (!isWholeNumber(step, 1)) bad('cheaper.step', `must be a whole number >= 1, got ${step}`);
   }
   if (c.cache) {
     if (!/^[A-Za-z0-9_-]+$/.test(c.cache.name)) bad('cache.name', `must be letters, digits, '-' or '_', got '${c.cache.name}'`);
-    if (!whole(c.cache.items, 1)) bad('cache.items', `must be a whole number >= 1, got ${c.cache.items}`);
-    if (!whole(c.cache.blockSize, 1)) bad('cache.blockSize', `must be a whole number of bytes >= 1, got ${c.cache.blockSize}`);
+    if (!isWholeNumber(c.cache.items, 1)) bad('cache.items', `must be a whole number >= 1, got ${c.cache.items}`);
+    if (!isWholeNumber(c.cache.blockSize, 1)) bad('cache.blockSize', `must be a whole number of bytes >= 1, got ${c.cache.blockSize}`);
   }
-  if (c.httpKeepAliveSeconds !== undefined && !whole(c.httpKeepAliveSeconds, 1)) bad('httpKeepAlive', `must be a whole number of seconds >= 1, got ${c.httpKeepAliveSeconds}`);
-  if (!whole(c.bindPort, 1, 65535)) bad('port', `must be a TCP port, got ${c.bindPort}`);
+  if (c.httpKeepAliveSeconds !== undefined && !isWholeNumber(c.httpKeepAliveSeconds, 1)) bad('httpKeepAlive', `must be a whole number of seconds >= 1, got ${c.httpKeepAliveSeconds}`);
+  if (!isWholeNumber(c.bindPort, 1, 65535)) bad('port', `must be a TCP port, got ${c.bindPort}`);
   for (const [key, value] of Object.entries(c.extraOptions ?? {})) {
     if (!/^[a-z0-9][a-z0-9-]*$/.test(key)) bad('extraOptions', `'${key}' is not a uWSGI option name`);
     else if (OWNED.has(key)) bad('extraOptions', `'${key}' is set by the construct; use its prop instead`);

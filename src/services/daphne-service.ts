@@ -1,14 +1,14 @@
 import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
-import { admit } from '../data/access';
+import { admit } from '../access';
+import { ChannelLayerOptions } from '../channel-layer';
 import { Defaults } from '../defaults';
-import { Problem } from '../errors';
-import { ChannelLayerOptions } from './channel-layer';
+import { Problem } from '../problems';
 import { DjangoServiceBase } from './service-base';
 import { AppServerSpec, DjangoServiceBaseProps, LeafDefaults, ServerContext } from './service-props';
-import { secondsOf } from './validation';
-import { ProxyKind } from '../proxy/proxy';
+import { secondsOf } from '../durations';
+import { ReverseProxyKind } from './reverse-proxy';
 import { DaphneConfig, daphneProblems, renderDaphneArgv } from '../servers/daphne';
 
 /** Daphne (Twisted) closes an idle HTTP keep-alive connection after this many seconds; no flag changes it. */
@@ -43,6 +43,11 @@ export interface DjangoDaphneServiceProps extends DjangoServiceBaseProps {
    * @default Duration.hours(24)
    */
   readonly websocketTimeout?: Duration;
+  /**
+   * How long the app's `websocket.connect` handler gets to accept a WebSocket before Daphne rejects it (403).
+   * @default - Daphne's own 5 seconds
+   */
+  readonly websocketConnectTimeout?: Duration;
   /**
    * How long the application gets to clean up after a connection closes.
    * @default Duration.seconds(10)
@@ -80,6 +85,7 @@ function daphneConfigOf(props: DjangoDaphneServiceProps, ctx: ServerContext): Da
     pingIntervalSeconds: secondsOf(props.pingInterval, 20),
     pingTimeoutSeconds: secondsOf(props.pingTimeout, 30),
     websocketTimeoutSeconds: secondsOf(props.websocketTimeout, 86400),
+    websocketConnectTimeoutSeconds: props.websocketConnectTimeout ? secondsOf(props.websocketConnectTimeout, 0) : undefined,
     applicationCloseTimeoutSeconds: secondsOf(props.applicationCloseTimeout, 10),
     httpTimeoutSeconds: props.httpTimeout ? secondsOf(props.httpTimeout, 0) : undefined,
     extraArgs: props.extraArgs,
@@ -116,13 +122,15 @@ export class DjangoDaphneService extends DjangoServiceBase {
   /** @internal */
   protected _leafDefaults(props: DjangoServiceBaseProps): LeafDefaults {
     const p = props as DjangoDaphneServiceProps;
-    const direct = (p.proxy?.kind ?? ProxyKind.NGINX) === ProxyKind.NONE;
+    const direct = (p.reverseProxy?.kind ?? ReverseProxyKind.NGINX) === ReverseProxyKind.NONE;
     return {
       // Facing the ALB, the ALB must drop idle connections before Daphne's fixed 60 s.
       idleTimeoutSeconds: direct ? 50 : Defaults.loadBalancerIdleTimeout,
       // Without a shared channel layer, a second task would not see the first one's groups.
-      minCapacity: p.channelLayer ? 2 : 1,
-      maxCapacity: p.channelLayer ? undefined : 1,
+      minTasks: p.channelLayer ? 2 : 1,
+      maxTasks: p.channelLayer ? undefined : 1,
+      // Each socket holds memory for its lifetime, while CPU stays low: scale on memory as well.
+      targetMemoryUtilization: 70,
     };
   }
 
@@ -143,9 +151,9 @@ export class DjangoDaphneService extends DjangoServiceBase {
     if (ctx.facingLoadBalancer && ctx.idleTimeoutSeconds >= DAPHNE_IDLE_CLOSE_SECONDS) {
       problems.push({ prop: 'idleTimeout', message: `(${ctx.idleTimeoutSeconds} s) must be below ${DAPHNE_IDLE_CLOSE_SECONDS} s when Daphne faces the ALB: Daphne closes idle keep-alive connections after a fixed ${DAPHNE_IDLE_CLOSE_SECONDS} s, and the ALB would reuse closed ones (random 502s)` });
     }
-    const tasks = Math.max(props.minCapacity ?? 1, props.maxCapacity ?? 1);
+    const tasks = Math.max(props.minTasks ?? 1, props.maxTasks ?? 1);
     if (!props.channelLayer && tasks > 1) {
-      problems.push({ prop: 'channelLayer', message: `running ${tasks} tasks needs a shared channel layer (Redis), or groups and channel_layer.send reach only one task; give channelLayer or keep minCapacity/maxCapacity at 1` });
+      problems.push({ prop: 'channelLayer', message: `running ${tasks} tasks needs a shared channel layer (Redis), or groups and channel_layer.send reach only one task; give channelLayer or keep minTasks/maxTasks at 1` });
     }
     const layer = props.channelLayer;
     if (layer && props.environment?.REDIS_URL !== undefined && props.environment.REDIS_URL !== layer.redisUrl) {

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { Defaults } from '../defaults';
 import { DjangoServiceBase } from './service-base';
 import { AppServerSpec, DjangoServiceBaseProps, ServerContext } from './service-props';
-import { secondsOf } from './validation';
+import { secondsOf } from '../durations';
 import {
   defaultGunicornThreads, defaultGunicornWorkers, GunicornConfig, GunicornWorkerClass,
   gunicornProblems, isAsgiWorker, renderGunicornArgv,

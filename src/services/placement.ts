@@ -4,7 +4,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { IConstruct } from 'constructs';
 import { warnUser } from '../annotations';
-import { Problem } from '../errors';
+import { Problem } from '../problems';
 import { DjangoPlacementProps, DjangoVpcOptions } from './placement-props';
 
 /** Interface endpoints every task needs to start in a VPC without NAT: image pull, logs, secrets. */

@@ -1,18 +1,21 @@
 import { Token } from 'aws-cdk-lib';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Defaults } from '../defaults';
-import { Problem } from '../errors';
+import { Problem } from '../problems';
+import { proxySidecarProblems } from './proxy-sidecar';
+import { ReverseProxy, ReverseProxyKind } from './reverse-proxy';
 import { defaultAppModule } from '../project/checks';
 import { ProjectLayout } from '../project/layout';
-import { Proxy, ProxyKind } from '../proxy/proxy';
-import { proxySidecarProblems } from '../proxy/sidecar';
 import { MANAGED_ENV_NAMES, SettingsEnv } from '../settings';
 import { StaticFiles, StaticFilesMode } from '../static-files';
 import { AppServerSpec, DjangoServiceBaseProps, LeafDefaults, ServerContext } from './service-props';
-import { fargateSizeProblems, secondsOf, wholeSecondsProblem } from './validation';
+import { fargateSizeProblems } from './task-size';
+import { secondsOf } from '../durations';
+import { isWholeNumber, wholeNumberProblem, wholeSecondsProblem } from '../numbers';
 
 /** The base props with every default applied, in plain numbers. */
 export interface ResolvedService {
-  readonly proxy: Proxy;
+  readonly reverseProxy: ReverseProxy;
   readonly hasProxy: boolean;
   readonly staticFiles: StaticFiles;
   readonly cpu: number;
@@ -24,18 +27,19 @@ export interface ResolvedService {
   readonly healthTimeoutSeconds: number;
   readonly gracePeriodSeconds: number;
   readonly deregistrationDelaySeconds: number;
-  readonly minCapacity: number;
-  readonly maxCapacity: number;
+  readonly minTasks: number;
+  readonly maxTasks: number;
   readonly targetCpuUtilization: number;
+  readonly targetMemoryUtilization?: number;
   readonly appPort: number;
 }
 
 export function resolveService(props: DjangoServiceBaseProps, defaults: LeafDefaults): ResolvedService {
-  const proxy = props.proxy ?? Proxy.nginx();
-  const minCapacity = props.minCapacity ?? defaults.minCapacity;
+  const proxy = props.reverseProxy ?? ReverseProxy.nginx();
+  const minTasks = props.minTasks ?? defaults.minTasks;
   return {
-    proxy,
-    hasProxy: proxy.kind !== ProxyKind.NONE,
+    reverseProxy: proxy,
+    hasProxy: proxy.kind !== ReverseProxyKind.NONE,
     staticFiles: props.staticFiles ?? StaticFiles.appServed(),
     cpu: props.cpu ?? 512,
     memoryLimitMiB: props.memoryLimitMiB ?? 1024,
@@ -46,9 +50,10 @@ export function resolveService(props: DjangoServiceBaseProps, defaults: LeafDefa
     healthTimeoutSeconds: secondsOf(props.healthCheckTimeout, 5),
     gracePeriodSeconds: secondsOf(props.healthCheckGracePeriod, 60),
     deregistrationDelaySeconds: secondsOf(props.deregistrationDelay, Defaults.deregistrationDelay),
-    minCapacity,
-    maxCapacity: props.maxCapacity ?? (props.minCapacity === undefined ? defaults.maxCapacity : undefined) ?? 4 * minCapacity,
+    minTasks,
+    maxTasks: props.maxTasks ?? (props.minTasks === undefined ? defaults.maxTasks : undefined) ?? 4 * minTasks,
     targetCpuUtilization: props.targetCpuUtilization ?? 60,
+    targetMemoryUtilization: props.targetMemoryUtilization ?? defaults.targetMemoryUtilization,
     appPort: Defaults.appPort,
   };
 }
@@ -60,7 +65,7 @@ export function serverContextOf(r: ResolvedService, project?: ProjectLayout): Se
     defaultAsgiModule: defaultAppModule('asgi', project),
     vcpu: r.cpu / 1024,
     memoryLimitMiB: r.memoryLimitMiB,
-    proxyKind: r.proxy.kind,
+    proxyKind: r.reverseProxy.kind,
     facingLoadBalancer: !r.hasProxy,
     // Behind the proxy only the task itself reaches the app server.
     bindHost: r.hasProxy ? '127.0.0.1' : '0.0.0.0',
@@ -98,11 +103,18 @@ function listenerProblems(props: DjangoServiceBaseProps): Problem[] {
   if (props.listener && props.certificate) {
     problems.push({ prop: 'certificate', message: 'an existing listener already has its certificates; remove certificate or give loadBalancer instead of listener' });
   }
-  if (props.listener && (props.domainNames ?? []).length === 0) {
-    problems.push({ prop: 'domainNames', message: 'an existing listener is shared, so the service needs host names for its host-header rule' });
+  if (props.listener && (props.allowedHosts ?? []).length === 0) {
+    problems.push({ prop: 'allowedHosts', message: 'an existing listener is shared, so the service needs host names for its host-header rule' });
   }
   if (props.listener && priority === undefined) {
     problems.push({ prop: 'listenerRulePriority', message: 'required with an existing listener: pick a priority (1-50000) no other rule on it uses' });
+  }
+  if (props.listenerProtocol !== undefined && !props.listener) {
+    problems.push({ prop: 'listenerProtocol', message: 'only applies to an existing listener; remove it or give listener' });
+  }
+  const protocols: Array<elbv2.ApplicationProtocol | undefined> = [undefined, elbv2.ApplicationProtocol.HTTPS, elbv2.ApplicationProtocol.HTTP];
+  if (!protocols.includes(props.listenerProtocol)) {
+    problems.push({ prop: 'listenerProtocol', message: `must be ApplicationProtocol.HTTPS or HTTP, got ${props.listenerProtocol}` });
   }
   if (priority !== undefined && !props.listener) {
     problems.push({ prop: 'listenerRulePriority', message: 'only applies to an existing listener; remove it or give listener' });
@@ -117,28 +129,26 @@ function listenerProblems(props: DjangoServiceBaseProps): Problem[] {
     }
   }
   // An ALB rule evaluates at most 5 condition values (host names and paths together).
-  const values = (props.domainNames ?? []).length + (paths ?? []).length;
+  const values = (props.allowedHosts ?? []).length + (paths ?? []).length;
   if (props.listener && values > 5) {
     problems.push({ prop: 'listenerPathPatterns', message: `a listener rule matches at most 5 host names and path patterns together, got ${values}; use fewer, or a wildcard name like '.example.com'` });
   }
-  if (priority !== undefined && (!Number.isInteger(priority) || priority < 1 || priority > 50000)) {
-    problems.push({ prop: 'listenerRulePriority', message: `must be a whole number from 1 to 50000, got ${priority}` });
-  }
+  if (priority !== undefined) problems.push(...wholeNumberProblem('listenerRulePriority', priority, 1, 50000));
   return problems;
 }
 
-export function settingsProblems(props: Pick<DjangoServiceBaseProps, 'domainNames' | 'environment' | 'secrets'>): Problem[] {
+export function settingsProblems(props: Pick<DjangoServiceBaseProps, 'allowedHosts' | 'environment' | 'secrets'>): Problem[] {
   const problems: Problem[] = [];
-  for (const d of props.domainNames ?? []) {
+  for (const d of props.allowedHosts ?? []) {
     if (!Token.isUnresolved(d) && !VALID_ALLOWED_HOST.test(d)) {
-      problems.push({ prop: 'domainNames', message: `'${d}' is not a host name Django's ALLOWED_HOSTS and the proxy can both match (use 'example.com' or '.example.com'; '*' would disable Host validation)` });
+      problems.push({ prop: 'allowedHosts', message: `'${d}' is not a host name Django's ALLOWED_HOSTS and the proxy can both match (use 'example.com' or '.example.com'; '*' would disable Host validation)` });
     }
   }
   for (const name of [...Object.keys(props.environment ?? {}), ...Object.keys(props.secrets ?? {})]) {
     if (name === SettingsEnv.DEBUG) {
       problems.push({ prop: props.secrets?.[name] ? 'secrets' : 'environment', message: `${name} is set by the construct, always to false: a deployed site never runs with DEBUG on; remove it` });
     } else if (MANAGED_ENV_NAMES.includes(name)) {
-      problems.push({ prop: props.secrets?.[name] ? 'secrets' : 'environment', message: `${name} is set by the construct; use the matching prop (settingsModule, domainNames, secretKey, staticFiles) instead` });
+      problems.push({ prop: props.secrets?.[name] ? 'secrets' : 'environment', message: `${name} is set by the construct; use the matching prop (settingsModule, allowedHosts, secretKey, staticFiles) instead` });
     }
   }
   for (const name of Object.keys(props.environment ?? {})) {
@@ -169,14 +179,16 @@ function healthAndDeployProblems(props: DjangoServiceBaseProps, r: ResolvedServi
   if (stop <= server.gracefulStopSeconds) {
     problems.push({ prop: 'stopTimeout', message: `(${stop} s) must be longer than the server's graceful timeout (${server.gracefulStopSeconds} s), or ECS kills requests still being served` });
   }
-  if (!Number.isInteger(r.minCapacity) || r.minCapacity < 1) {
-    problems.push({ prop: 'minCapacity', message: `must be a whole number >= 1, got ${r.minCapacity}` });
-  }
-  if (!Number.isInteger(r.maxCapacity) || r.maxCapacity < r.minCapacity) {
-    problems.push({ prop: 'maxCapacity', message: `must be a whole number >= minCapacity (${r.minCapacity}), got ${r.maxCapacity}` });
+  problems.push(...wholeNumberProblem('minTasks', r.minTasks, 1));
+  if (!isWholeNumber(r.maxTasks, r.minTasks)) {
+    problems.push({ prop: 'maxTasks', message: `must be a whole number >= minTasks (${r.minTasks}), got ${r.maxTasks}` });
   }
   if (!(r.targetCpuUtilization >= 10 && r.targetCpuUtilization <= 90)) {
     problems.push({ prop: 'targetCpuUtilization', message: `must be 10-90 percent, got ${r.targetCpuUtilization}` });
+  }
+  const memory = r.targetMemoryUtilization;
+  if (memory !== undefined && !(memory >= 10 && memory <= 90)) {
+    problems.push({ prop: 'targetMemoryUtilization', message: `must be 10-90 percent (leave it unset for CPU-only scaling), got ${memory}` });
   }
   return problems;
 }
@@ -198,7 +210,7 @@ function timeoutProblems(r: ResolvedService, server: AppServerSpec): Problem[] {
 function frontendProblems(r: ResolvedService): Problem[] {
   const problems: Problem[] = [];
   if (!r.hasProxy && r.staticFiles.mode === StaticFilesMode.FROM_IMAGE) {
-    problems.push({ prop: 'staticFiles', message: 'StaticFiles.fromImage() needs a proxy to serve the files; use Proxy.nginx() or StaticFiles.appServed() (WhiteNoise)' });
+    problems.push({ prop: 'staticFiles', message: 'StaticFiles.fromImage() needs a proxy to serve the files; use ReverseProxy.nginx() or StaticFiles.appServed() (WhiteNoise)' });
   }
   const url = r.staticFiles.urlPath;
   if (r.staticFiles.mode === StaticFilesMode.EXTERNAL && !Token.isUnresolved(url) && !/^https?:\/\/[^\s/]+\/(\S*\/)?$/.test(url!)) {
@@ -209,7 +221,7 @@ function frontendProblems(r: ResolvedService): Problem[] {
     problems.push({ prop: 'staticFiles', message: `the directory must be an absolute path in the image (STATIC_ROOT), got '${dir}'` });
   }
   if (r.hasProxy) {
-    problems.push(...proxySidecarProblems(r.proxy.options, {
+    problems.push(...proxySidecarProblems(r.reverseProxy.options, {
       workerTimeoutSeconds: r.workerTimeoutSeconds,
       idleTimeoutSeconds: r.idleTimeoutSeconds,
       taskCpu: r.cpu,

@@ -1,9 +1,8 @@
-import { CfnOutput, Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -12,27 +11,30 @@ import { Construct } from 'constructs';
 import { markLibraryConstruct, warnUser } from '../annotations';
 import { acknowledgeInPacks, stackKey } from '../compliance';
 import { Defaults } from '../defaults';
-import { DjangoVpcEndpoints, vpcEndpointsOf } from '../endpoints';
 import { addRollbackAlarms } from '../deploy/alarm-rollback';
 import { deploymentProblems, resolveDeployment, ResolvedDeployment } from '../deploy/strategy';
 import { DjangoTrafficShift, serviceDeploymentProps } from '../deploy/traffic-shift';
+import { IDjangoService } from '../django-service';
+import { DjangoVpcEndpoints, vpcEndpointsOf } from '../endpoints';
 import { throwIfProblems } from '../errors';
-import { imageWarningTarget, movingImageMessage, movingImageReason } from '../image-tags';
 import { acknowledgeFinding } from '../nag';
-import { acknowledgeExecuteCommand, addShellOutput, createCluster, executeCommandProblems } from './execute-command';
 import { appSettings } from './app-settings';
+import { acknowledgeExecuteCommand, addShellOutput, createCluster, executeCommandProblems } from './execute-command';
+import { acknowledgeImagePull, warnOnMovingImage } from './image-pull';
+import { attachToListener, servesHttps } from './listener';
 import { createLoadBalancer, createVpc } from './network';
+import { DjangoOneOffTask, DjangoOneOffTaskOptions } from './one-off-task';
 import {
   architectureProblems, capacityProviderStrategiesOf, isolatedImageProblems, placementProblems, runtimePlatformOf,
   serviceSubnetsOf, warnAboutArchitecture, warnAboutSpotCluster,
 } from './placement';
-import { DjangoOneOffTask, DjangoOneOffTaskOptions } from './one-off-task';
+import { addProxySidecar, bodyLimitKiB } from './proxy-sidecar';
 import { appStopTimeoutSeconds, ResolvedService, resolveService, serverContextOf, serviceProblems } from './resolve';
+import { addAutoscaling } from './scaling';
 import { AppServerSpec, DjangoServiceBaseProps, LeafDefaults, ServerContext } from './service-props';
 import { appModuleProblems, settingsModuleOf, settingsWarnings } from '../project/checks';
 import { ProjectLayout } from '../project/layout';
 import { projectLayoutOf } from '../project/project';
-import { addProxySidecar, bodyLimitKiB } from '../proxy/sidecar';
 import { renderHealthProbe } from '../settings';
 import { StaticFilesMode } from '../static-files';
 
@@ -41,7 +43,7 @@ import { StaticFilesMode } from '../static-files';
  * load balancer, task with app container and proxy sidecar, settings, health checks, deploy
  * safety, logs and scaling. Leaves add only the server's command line.
  */
-export abstract class DjangoServiceBase extends Construct {
+export abstract class DjangoServiceBase extends Construct implements IDjangoService {
   /** The VPC the service runs in. */
   public readonly vpc: ec2.IVpc;
   /** The ECS cluster. */
@@ -58,7 +60,7 @@ export abstract class DjangoServiceBase extends Construct {
   public readonly taskDefinition: ecs.FargateTaskDefinition;
   /** The Django app container. */
   public readonly appContainer: ecs.ContainerDefinition;
-  /** The proxy sidecar (undefined with `Proxy.none()`). */
+  /** The proxy sidecar (undefined with `ReverseProxy.none()`). */
   public readonly proxyContainer?: ecs.ContainerDefinition;
   /** The container the load balancer sends traffic to. */
   public readonly targetContainer: ecs.ContainerDefinition;
@@ -108,7 +110,7 @@ export abstract class DjangoServiceBase extends Construct {
     const deployContext = {
       existingListener: props.listener !== undefined,
       hasCertificate: props.certificate !== undefined,
-      domainNames: props.domainNames,
+      allowedHosts: props.allowedHosts,
       healthCheckPath: r.healthCheckPath,
     };
     throwIfProblems(this, [
@@ -138,7 +140,7 @@ export abstract class DjangoServiceBase extends Construct {
         waf: props.waf ?? false,
         webAclArn: props.webAclArn,
         // The web ACL refuses what the proxy would refuse; without a proxy, nothing else limits a body: the default.
-        maxBodyBytes: bodyLimitKiB(r.hasProxy ? r.proxy.options.clientMaxBodySize : undefined) * 1024,
+        maxBodyBytes: bodyLimitKiB(r.hasProxy ? r.reverseProxy.options.clientMaxBodySize : undefined) * 1024,
         logRetention: props.logRetention,
       });
       this.loadBalancer = alb;
@@ -146,7 +148,7 @@ export abstract class DjangoServiceBase extends Construct {
       this.webAcl = waf.webAcl;
       this.webAclLogGroup = waf.logGroup;
     }
-    this.allowedHosts = props.domainNames ?? [this.loadBalancer!.loadBalancerDnsName];
+    this.allowedHosts = props.allowedHosts ?? [this.loadBalancer!.loadBalancerDnsName];
     this.addWarnings(props, r, server);
 
     // ---- task: app container, optional proxy sidecar ----
@@ -162,16 +164,16 @@ export abstract class DjangoServiceBase extends Construct {
       'Environment holds only non-secret settings (host names, rendered proxy config); SECRET_KEY and user secrets come from Secrets Manager through the secrets field.');
     this.secretKey = props.secretKey ?? this.createSecretKey();
     this.appContainer = this.addAppContainer(props, r, server);
-    this.warnOnMovingImage(props.image);
+    warnOnMovingImage(this, props.image, this.appContainer);
 
     let targetPort: number = r.appPort;
     if (r.hasProxy) {
       const sidecar = addProxySidecar({
-        kind: r.proxy.kind,
+        kind: r.reverseProxy.kind,
         taskDefinition: this.taskDefinition,
         appContainer: this.appContainer,
         appImage: props.image,
-        options: r.proxy.options,
+        options: r.reverseProxy.options,
         logGroup: this.logGroup,
         appAddress: `127.0.0.1:${r.appPort}`,
         upstreamProtocol: server.upstreamProtocol,
@@ -191,7 +193,7 @@ export abstract class DjangoServiceBase extends Construct {
       throwIfProblems(this, isolatedImageProblems([this.appContainer, this.proxyContainer]
         .filter((c): c is ecs.ContainerDefinition => c !== undefined).map((c) => [c.containerName, c.imageName])));
     }
-    this.acknowledgeImagePull();
+    acknowledgeImagePull(this.taskDefinition);
 
     // ---- service with deploy safety ----
     this.service = new ecs.FargateService(this, 'Service', {
@@ -231,7 +233,7 @@ export abstract class DjangoServiceBase extends Construct {
       },
     };
     this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', targetGroupProps);
-    this.listener = this.attachToListener(props, this.targetGroup);
+    this.listener = attachToListener(this, props, this.targetGroup, this.loadBalancer);
     if (this.deploymentPlan.shiftsTraffic) {
       this.trafficShift = new DjangoTrafficShift(this, 'Deployment', {
         deployment: props.deployment!,
@@ -241,7 +243,7 @@ export abstract class DjangoServiceBase extends Construct {
         targetGroup: this.targetGroup,
         targetGroupProps,
         certificate: props.certificate,
-        domainNames: props.domainNames,
+        allowedHosts: props.allowedHosts,
         healthCheckPath: r.healthCheckPath,
         defaultHost: this.allowedHosts[0],
         logRetention: props.logRetention,
@@ -265,12 +267,7 @@ export abstract class DjangoServiceBase extends Construct {
       this.shellOutput = addShellOutput(this, this.cluster, this.service, this.appContainer.containerName);
     }
 
-    this.scaling = this.service.autoScaleTaskCount({ minCapacity: r.minCapacity, maxCapacity: r.maxCapacity });
-    this.scaling.scaleOnCpuUtilization('Cpu', {
-      targetUtilizationPercent: r.targetCpuUtilization,
-      scaleOutCooldown: Duration.seconds(60),
-      scaleInCooldown: Duration.seconds(180),
-    });
+    this.scaling = addAutoscaling(this.service, r);
   }
 
   /**
@@ -327,17 +324,17 @@ export abstract class DjangoServiceBase extends Construct {
    * @internal
    */
   protected _leafDefaults(_props: DjangoServiceBaseProps): LeafDefaults {
-    return { idleTimeoutSeconds: Defaults.loadBalancerIdleTimeout, minCapacity: 2 };
+    return { idleTimeoutSeconds: Defaults.loadBalancerIdleTimeout, minTasks: 2 };
   }
 
   private addWarnings(props: DjangoServiceBaseProps, r: ResolvedService, server: AppServerSpec): void {
     if (!props.certificate && !props.listener) {
       warnUser(this, 'http-only',
-        'No certificate: the site is served over plain HTTP. Give `certificate` (and `domainNames`) for HTTPS before real users arrive.');
+        'No certificate: the site is served over plain HTTP. Give `certificate` (and `allowedHosts`) for HTTPS before real users arrive.');
     }
     if (!r.hasProxy) {
       warnUser(this, 'task-ip-allowed-host',
-        'Proxy.none(): ALB health checks send the task IP as Host, which Django rejects (400) unless settings.py adds the task IP from the ECS metadata endpoint to ALLOWED_HOSTS (README: "Health checks without a proxy").');
+        'ReverseProxy.none(): ALB health checks send the task IP as Host, which Django rejects (400) unless settings.py adds the task IP from the ECS metadata endpoint to ALLOWED_HOSTS (README: "Health checks without a proxy").');
     }
     for (const warning of server.warnings ?? []) {
       warnUser(this, warning.id, warning.message);
@@ -358,7 +355,7 @@ export abstract class DjangoServiceBase extends Construct {
   private addAppContainer(props: DjangoServiceBaseProps, r: ResolvedService, server: AppServerSpec): ecs.ContainerDefinition {
     const settings = appSettings({
       allowedHosts: this.allowedHosts,
-      https: props.certificate !== undefined,
+      https: servesHttps(props),
       settingsModule: props.settingsModule,
       staticUrl: r.staticFiles.mode !== StaticFilesMode.APP_SERVED ? r.staticFiles.urlPath! : undefined,
       serverEnvironment: server.environment,
@@ -387,34 +384,6 @@ export abstract class DjangoServiceBase extends Construct {
     });
   }
 
-  /**
-   * A moving image tag defeats the revision pinning of deploys, migrations and rollbacks: warn at the
-   * user's construct (the DjangoApp when there is one). Asset images are content-addressed; a reference
-   * whose tag is itself a token (a parameter) cannot be judged and is left alone.
-   */
-  private warnOnMovingImage(image: ecs.ContainerImage): void {
-    if (image instanceof ecs.AssetImage) return;
-    const reference = imageReferenceText(Stack.of(this), this.appContainer.imageName);
-    const reason = reference === undefined ? undefined : movingImageReason(reference);
-    if (reason === undefined) return;
-    const target = imageWarningTarget(this.node.scopes);
-    if (target) Validations.of(target).addWarning('cdk-django:moving-image-tag', movingImageMessage(reference!, reason));
-  }
-
-  /**
-   * An image from ECR (fromAsset, fromEcrRepository) makes the execution role call
-   * ecr:GetAuthorizationToken, which has no resource-level permissions: acknowledge exactly that.
-   */
-  private acknowledgeImagePull(): void {
-    const policy = this.taskDefinition.executionRole?.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
-    const statements: any[] = policy ? (policy.document.toJSON()?.Statement ?? []) : [];
-    const tokenOnStar = statements.some((s) => s.Resource === '*' && [s.Action].flat().includes('ecr:GetAuthorizationToken'));
-    if (tokenOnStar) {
-      acknowledgeFinding(policy!, 'AwsSolutions-IAM5[Resource::*]',
-        'ecr:GetAuthorizationToken (pulling the app image from ECR) supports no resource-level permissions; the image pull itself is scoped to its repository.');
-    }
-  }
-
   private createSecretKey(): secretsmanager.ISecret {
     const secret = new secretsmanager.Secret(this, 'SecretKey', {
       description: 'Django SECRET_KEY',
@@ -428,65 +397,4 @@ export abstract class DjangoServiceBase extends Construct {
     acknowledgeInPacks(secret, 'SecretsManagerRotationEnabled', noRotation);
     return secret;
   }
-
-  private attachToListener(props: DjangoServiceBaseProps, targetGroup: elbv2.ApplicationTargetGroup): elbv2.IApplicationListener {
-    if (props.listener) {
-      // One rule per service on a shared listener: the first keeps the id it always had.
-      props.listener.addTargetGroups(props.listener.node.tryFindChild('DjangoRule') ? `Django${Names.uniqueId(this)}` : 'Django', {
-        targetGroups: [targetGroup],
-        priority: props.listenerRulePriority,
-        conditions: [
-          elbv2.ListenerCondition.hostHeaders(props.domainNames!.map((d) => (d.startsWith('.') ? `*${d}` : d))),
-          ...(props.listenerPathPatterns ? [elbv2.ListenerCondition.pathPatterns(props.listenerPathPatterns)] : []),
-        ],
-      });
-      return props.listener;
-    }
-    const lb = this.loadBalancer!;
-    // Port 80 is one listener whatever it does: with a certificate it redirects, without one it
-    // forwards. Adding or removing a certificate then updates its default action in place; two
-    // construct ids would make CloudFormation create the new port-80 listener before deleting the old
-    // one, and the load balancer refuses a second listener on a port (DuplicateListener).
-    const http = lb.addListener('Http', {
-      port: 80,
-      protocol: elbv2.ApplicationProtocol.HTTP,
-      ...(props.certificate
-        ? { defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }) }
-        : { defaultTargetGroups: [targetGroup] }),
-      open: true,
-    });
-    if (props.certificate) {
-      acknowledgeInPacks(http, 'ELBv2ACMCertificateRequired', 'This port-80 listener only redirects to HTTPS (301); it serves no content and needs no certificate.');
-      // Port 443 exists only with a certificate: adding one creates it, removing one deletes it; nothing else holds the port.
-      return lb.addListener('Https', {
-        port: 443,
-        protocol: elbv2.ApplicationProtocol.HTTPS,
-        certificates: [props.certificate],
-        sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
-        defaultTargetGroups: [targetGroup],
-        open: true,
-      });
-    }
-    const httpOnly = 'No certificate was given: the site is served over HTTP, with the cdk-django:http-only warning at synth until certificate and domainNames are set.';
-    acknowledgeInPacks(http, 'ELBv2ACMCertificateRequired', httpOnly);
-    acknowledgeInPacks(http, 'ALBHttpToHttpsRedirection', httpOnly);
-    return http;
-  }
-}
-
-/**
- * The judgeable text of an image name: itself when literal; for a token (an ECR repository URI) the literal
- * end after the last token, e.g. `/mysite:1.2.3`. Undefined when the name ends in a token (a tag parameter).
- */
-function imageReferenceText(stack: Stack, imageName: string): string | undefined {
-  if (!Token.isUnresolved(imageName)) return imageName;
-  const resolved = stack.resolve(imageName);
-  if (typeof resolved === 'string') return resolved;
-  const join = resolved?.['Fn::Join'];
-  if (!Array.isArray(join) || join[0] !== '') return undefined;
-  const parts: unknown[] = join[1];
-  const last = parts[parts.length - 1];
-  if (typeof last !== 'string') return undefined;
-  if (last.includes('/')) return last;
-  return /^[:@]/.test(last) ? `<repository>${last}` : undefined;
 }

@@ -6,9 +6,9 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { DjangoDeploymentOptions } from '../deploy/strategy';
-import { Problem } from '../errors';
+import { Problem } from '../problems';
+import { ReverseProxy, ReverseProxyKind } from './reverse-proxy';
 import { AppModuleUse } from '../project/checks';
-import { Proxy, ProxyKind } from '../proxy/proxy';
 import { StaticFiles } from '../static-files';
 import { DjangoPlacementProps } from './placement-props';
 
@@ -55,12 +55,12 @@ export interface DjangoSiteProps extends DjangoPlacementProps {
    * Sets `DJANGO_ALLOWED_HOSTS` and `DJANGO_CSRF_TRUSTED_ORIGINS`, and the proxy's accepted Hosts.
    * @default - the load balancer's DNS name
    */
-  readonly domainNames?: string[];
+  readonly allowedHosts?: string[];
   /**
    * The reverse proxy in front of the app server.
-   * @default Proxy.nginx()
+   * @default ReverseProxy.nginx()
    */
-  readonly proxy?: Proxy;
+  readonly reverseProxy?: ReverseProxy;
   /**
    * Where static files come from.
    * @default StaticFiles.appServed() - requests for static files go to Django (WhiteNoise)
@@ -100,12 +100,12 @@ export interface DjangoSiteProps extends DjangoPlacementProps {
    * Minimum number of tasks (also the count on first deploy).
    * @default 2 - one per AZ, so one task can be replaced while the other serves
    */
-  readonly minCapacity?: number;
+  readonly minTasks?: number;
   /**
    * Maximum number of tasks CPU autoscaling may run.
-   * @default - 4 x minCapacity
+   * @default - 4 x minTasks
    */
-  readonly maxCapacity?: number;
+  readonly maxTasks?: number;
   /**
    * Path of a view that answers 200 when Django is up (no database round trip needed).
    * @default '/healthz'
@@ -145,11 +145,17 @@ export interface DjangoServiceBaseProps extends DjangoSiteProps {
    */
   readonly loadBalancer?: elbv2.IApplicationLoadBalancer;
   /**
-   * An existing listener to add this service to, with a host-header rule for `domainNames` at
+   * An existing listener to add this service to, with a host-header rule for `allowedHosts` at
    * `listenerRulePriority`. Mutually exclusive with `loadBalancer` and `certificate`.
    * @default - listeners are created on the load balancer
    */
   readonly listener?: elbv2.IApplicationListener;
+  /**
+   * The protocol browsers reach an existing `listener` with, which makes `DJANGO_CSRF_TRUSTED_ORIGINS`
+   * https:// or http://.
+   * @default - the listener's own protocol when it is an ApplicationListener of this app; HTTPS for an imported one
+   */
+  readonly listenerProtocol?: elbv2.ApplicationProtocol;
   /**
    * Priority of the host-header rule on an existing `listener` (1-50000, unique on that listener).
    * @default - required when `listener` is given
@@ -167,10 +173,15 @@ export interface DjangoServiceBaseProps extends DjangoSiteProps {
    */
   readonly idleTimeout?: Duration;
   /**
-   * Average CPU utilization that autoscaling keeps tasks at.
+   * Average CPU utilization (percent, 10-90) that autoscaling keeps tasks at.
    * @default 60
    */
   readonly targetCpuUtilization?: number;
+  /**
+   * Average memory utilization (percent, 10-90) that autoscaling keeps tasks at, beside the CPU target.
+   * @default - 70 for Daphne (each WebSocket holds memory while CPU stays low), off for Gunicorn and uWSGI
+   */
+  readonly targetMemoryUtilization?: number;
   /**
    * Interval of the load balancer and container health checks.
    * @default Duration.seconds(15)
@@ -238,8 +249,8 @@ export interface ServerContext {
   readonly defaultAsgiModule: string;
   readonly vcpu: number;
   readonly memoryLimitMiB: number;
-  readonly proxyKind: ProxyKind;
-  /** true when the load balancer targets the app server (Proxy.none()). */
+  readonly proxyKind: ReverseProxyKind;
+  /** true when the load balancer targets the app server (ReverseProxy.none()). */
   readonly facingLoadBalancer: boolean;
   readonly bindHost: string;
   readonly port: number;
@@ -250,7 +261,9 @@ export interface ServerContext {
 /** Defaults a server leaf chooses. @internal */
 export interface LeafDefaults {
   readonly idleTimeoutSeconds: number;
-  readonly minCapacity: number;
-  /** @default 4 x minCapacity */
-  readonly maxCapacity?: number;
+  readonly minTasks: number;
+  /** @default 4 x minTasks */
+  readonly maxTasks?: number;
+  /** @default - no memory target */
+  readonly targetMemoryUtilization?: number;
 }

@@ -1,11 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { Defaults } from '../defaults';
-import { Problem } from '../errors';
+import { Problem } from '../problems';
 import { DjangoServiceBase } from './service-base';
 import { AppServerSpec, DjangoServiceBaseProps, ServerContext } from './service-props';
-import { secondsOf } from './validation';
-import { ProxyKind } from '../proxy/proxy';
+import { secondsOf } from '../durations';
+import { ReverseProxyKind } from './reverse-proxy';
 import {
   renderUwsgiIni, UwsgiCheaperAlgorithm, UwsgiConfig, uwsgiProblems, uwsgiStartScript,
 } from '../servers/uwsgi';
@@ -103,7 +103,7 @@ export interface DjangoUwsgiServiceProps extends DjangoServiceBaseProps {
   readonly cache?: UwsgiCacheOptions;
   /**
    * How long uWSGI's HTTP socket keeps an idle connection open when it faces the ALB
-   * (`Proxy.none()`); must be longer than the ALB idle timeout.
+   * (`ReverseProxy.none()`); must be longer than the ALB idle timeout.
    * @default - ALB idle timeout + 15 s
    */
   readonly httpKeepAlive?: Duration;
@@ -123,7 +123,7 @@ export const UWSGI_HEALTH_PORT = 8001;
 
 function uwsgiConfigOf(props: DjangoUwsgiServiceProps, ctx: ServerContext): UwsgiConfig {
   const processes = props.processes ?? defaultUwsgiProcesses(ctx.vcpu);
-  const http = ctx.proxyKind === ProxyKind.NONE;
+  const http = ctx.proxyKind === ReverseProxyKind.NONE;
   return {
     appModule: props.wsgiModule ?? ctx.defaultWsgiModule,
     protocol: http ? 'http' : 'uwsgi',
@@ -154,7 +154,7 @@ function uwsgiConfigOf(props: DjangoUwsgiServiceProps, ctx: ServerContext): Uwsg
 /**
  * A Django WSGI app under uWSGI on ECS Fargate: master with processes x threads, harakiri nested
  * inside the proxy and ALB timeouts, graceful SIGTERM, optional adaptive spawning and uWSGI cache.
- * Behind Nginx or Apache it speaks the uwsgi protocol; with `Proxy.none()` its own HTTP router faces
+ * Behind Nginx or Apache it speaks the uwsgi protocol; with `ReverseProxy.none()` its own HTTP router faces
  * the ALB (and drains in-flight requests on SIGTERM). Works with only `image` given.
  */
 export class DjangoUwsgiService extends DjangoServiceBase {

@@ -1,4 +1,4 @@
-import { Problem, RenderError } from '../errors';
+import { Problem, RenderError } from '../problems';
 
 /** The pool that runs a Celery worker's tasks. */
 export enum CeleryPool {

@@ -7,9 +7,10 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeInPacks, stackKey } from '../compliance';
-import { Problem, throwIfProblems } from '../errors';
+import { Problem } from '../problems';
+import { throwIfProblems } from '../errors';
 import { CELERY_DEFAULT_QUEUE } from './celery';
-import { secondsOf } from '../services/validation';
+import { secondsOf } from '../durations';
 
 /** The settings the Celery SQS transport reads (the README's data-tier block turns them into Celery settings). */
 export const TaskQueueEnv = {

@@ -1,10 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
-import { Problem } from '../errors';
+import { Problem } from '../problems';
 import {
   CELERY_DEFAULT_QUEUE, CeleryPool, celeryBeatProblems, celeryWorkerProblems, defaultCeleryConcurrency,
   renderCeleryBeatArgv, renderCeleryWorkerArgv,
 } from './celery';
-import { secondsOf } from '../services/validation';
+import { secondsOf } from '../durations';
 
 /** What a worker service runs. */
 export enum WorkerCommandKind {

@@ -1,10 +1,12 @@
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Defaults } from '../defaults';
-import { Problem } from '../errors';
+import { Problem } from '../problems';
 import { RenderedWorkerCommand, WorkerCommandKind } from './worker-command';
 import type { DjangoWorkerServiceProps } from './worker-service';
 import { settingsProblems } from '../services/resolve';
-import { fargateSizeProblems, secondsOf, wholeSecondsProblem } from '../services/validation';
+import { fargateSizeProblems } from '../services/task-size';
+import { secondsOf } from '../durations';
+import { wholeSecondsProblem } from '../numbers';
 
 /** The worker props with every default applied, in plain numbers. */
 export interface ResolvedWorker {

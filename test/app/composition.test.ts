@@ -29,7 +29,7 @@ const refOf = (stack: Stack, token: string) => stack.resolve(token);
 const rules = (t: Template) => Object.values(t.findResources('AWS::ElasticLoadBalancingV2::ListenerRule')).map((r: any) => r.Properties);
 
 describe('an existing cluster', () => {
-  const b = build((s) => ({ cluster: s.cluster, database: {} }));
+  const b = build((s) => ({ cluster: s.cluster, databaseOptions: {} }));
 
   test('runs the services and the migrations in it, creating no cluster of its own', () => {
     b.template.resourceCountIs('AWS::ECS::Cluster', 1);
@@ -76,7 +76,7 @@ describe('an existing load balancer', () => {
       const s = shared(stack as Stack);
       s.alb.addListener('Http', { port: 80, defaultAction: elbv2.ListenerAction.fixedResponse(404) });
       new DjangoApp(stack, 'Site', { image: IMAGE, loadBalancer: s.alb });
-    })).toMatch(/loadBalancer: it already has a listener on port 80: give that listener as listener \(with listenerRulePriority and domainNames\)/);
+    })).toMatch(/loadBalancer: it already has a listener on port 80: give that listener as listener \(with listenerRulePriority and allowedHosts\)/);
   });
 
   test('with waf is refused: the web ACL belongs to the load balancer\'s owner', () => {
@@ -96,7 +96,7 @@ describe('an existing load balancer', () => {
 });
 
 describe('an existing listener', () => {
-  const b = build((s) => ({ listener: s.listener, listenerRulePriority: 10, vpc: s.vpc, domainNames: ['shop.example.com'] }));
+  const b = build((s) => ({ listener: s.listener, listenerRulePriority: 10, vpc: s.vpc, allowedHosts: ['shop.example.com'] }));
 
   test('gets a host-header rule at the priority given, and no listener or load balancer is created', () => {
     b.template.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 1);
@@ -109,7 +109,7 @@ describe('an existing listener', () => {
   });
 
   test('a mixed app puts the WebSocket paths\' rule just before the app\'s', () => {
-    const mixed = build((s) => ({ listener: s.listener, listenerRulePriority: 10, vpc: s.vpc, domainNames: ['shop.example.com'], requirements: { websockets: true } }));
+    const mixed = build((s) => ({ listener: s.listener, listenerRulePriority: 10, vpc: s.vpc, allowedHosts: ['shop.example.com'], requirements: { websockets: true } }));
     expect(rules(mixed.template).map((r) => r.Priority).sort()).toEqual([10, 9]);
     const ws = rules(mixed.template).find((r) => r.Priority === 9);
     expect(ws.Conditions.map((c: any) => c.Field).sort()).toEqual(['host-header', 'path-pattern']);
@@ -118,7 +118,7 @@ describe('an existing listener', () => {
   test('a mixed app with listenerRulePriority 1 has no priority left for the WebSocket rule', () => {
     expect(validationMessage((stack) => {
       const s = shared(stack as Stack);
-      new DjangoApp(stack, 'Site', { image: IMAGE, listener: s.listener, listenerRulePriority: 1, vpc: s.vpc, domainNames: ['a.example.com'], requirements: { websockets: true } });
+      new DjangoApp(stack, 'Site', { image: IMAGE, listener: s.listener, listenerRulePriority: 1, vpc: s.vpc, allowedHosts: ['a.example.com'], requirements: { websockets: true } });
     })).toMatch(/websocketRulePriority: on a shared listener the WebSocket paths' rule must come before the app's rule \(listenerRulePriority 1\)/);
   });
 
@@ -126,7 +126,7 @@ describe('an existing listener', () => {
     expect(validationMessage((stack) => {
       const s = shared(stack as Stack);
       new DjangoApp(stack, 'Site', {
-        image: IMAGE, listener: s.listener, listenerRulePriority: 10, websocketRulePriority: 20, vpc: s.vpc, domainNames: ['a.example.com'], requirements: { websockets: true },
+        image: IMAGE, listener: s.listener, listenerRulePriority: 10, websocketRulePriority: 20, vpc: s.vpc, allowedHosts: ['a.example.com'], requirements: { websockets: true },
       });
     })).toMatch(/websocketRulePriority: .*give a priority below it, got 20/);
   });
@@ -134,21 +134,21 @@ describe('an existing listener', () => {
   test('without vpc or cluster is refused: the target group would land in a new VPC', () => {
     expect(validationMessage((stack) => {
       const s = shared(stack as Stack);
-      new DjangoApp(stack, 'Site', { image: IMAGE, listener: s.listener, listenerRulePriority: 10, domainNames: ['a.example.com'] });
+      new DjangoApp(stack, 'Site', { image: IMAGE, listener: s.listener, listenerRulePriority: 10, allowedHosts: ['a.example.com'] });
     })).toMatch(/listener: an existing listener's load balancer lives in a VPC this construct cannot see: give vpc/);
   });
 
   test('with a load balancer too is refused', () => {
     expect(validationMessage((stack) => {
       const s = shared(stack as Stack);
-      new DjangoApp(stack, 'Site', { image: IMAGE, listener: s.listener, loadBalancer: s.alb, listenerRulePriority: 10, vpc: s.vpc, domainNames: ['a.example.com'] });
+      new DjangoApp(stack, 'Site', { image: IMAGE, listener: s.listener, loadBalancer: s.alb, listenerRulePriority: 10, vpc: s.vpc, allowedHosts: ['a.example.com'] });
     })).toMatch(/listener: give either an existing listener or an existing loadBalancer, not both/);
   });
 
   test('without a rule priority is refused', () => {
     expect(validationMessage((stack) => {
       const s = shared(stack as Stack);
-      new DjangoApp(stack, 'Site', { image: IMAGE, listener: s.listener, vpc: s.vpc, domainNames: ['a.example.com'] });
+      new DjangoApp(stack, 'Site', { image: IMAGE, listener: s.listener, vpc: s.vpc, allowedHosts: ['a.example.com'] });
     })).toMatch(/listenerRulePriority: required with an existing listener/);
   });
 
@@ -156,7 +156,7 @@ describe('an existing listener', () => {
     expect(validationMessage((stack) => {
       const s = shared(stack as Stack);
       new DjangoApp(stack, 'Site', { image: IMAGE, listener: s.listener, listenerRulePriority: 10, vpc: s.vpc });
-    })).toMatch(/domainNames: an existing listener is shared, so the service needs host names/);
+    })).toMatch(/allowedHosts: an existing listener is shared, so the service needs host names/);
   });
 });
 

@@ -150,7 +150,7 @@ describe('other layouts', () => {
   });
 
   test('without a cache, Daphne runs one task and says why', () => {
-    const { stack, template } = build({ requirements: { websockets: true, asgi: true }, cache: { enabled: false } });
+    const { stack, template } = build({ requirements: { websockets: true, asgi: true }, cacheOptions: { enabled: false } });
     template.resourceCountIs('AWS::ElastiCache::ReplicationGroup', 0);
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 1, MaxCapacity: 1 });
     // on the user's construct (the DjangoApp), not the service it made
@@ -168,7 +168,7 @@ describe('other layouts', () => {
     new DjangoApp(stack, 'Site', {
       image: IMAGE,
       requirements: { websockets: true, websocketPaths: ['/ws/', '/live/'] },
-      domainNames: ['example.com'],
+      allowedHosts: ['example.com'],
       certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:111111111111:certificate/abc'),
       websocketRulePriority: 7,
     });
@@ -188,7 +188,7 @@ describe('the data tier', () => {
   // GIVEN the full shape: database, cache, static files on CloudFront, WebSockets
   const full = build({
     requirements: { websockets: true },
-    database: {},
+    databaseOptions: {},
     staticSite: { media: true },
   });
   const [web, ws] = appContainers(full.template);
@@ -246,7 +246,7 @@ describe('the data tier', () => {
     const sg = new ec2.SecurityGroup(stack, 'DbSg', { vpc });
     const secret = new secretsmanager.Secret(stack, 'DbSecret');
     const db = DjangoDatabase.fromExisting(stack, 'Db', { host: 'db.internal', port: 5432, secret, securityGroup: sg });
-    new DjangoApp(stack, 'Site', { image: IMAGE, vpc, existingDatabase: db });
+    new DjangoApp(stack, 'Site', { image: IMAGE, vpc, database: db });
     const t = Template.fromStack(stack);
     expect(envOf(appContainers(t)[0])).toMatchObject({ DATABASE_HOST: 'db.internal', DATABASE_PORT: '5432' });
     t.resourceCountIs('Custom::DjangoMigrations', 1);
@@ -261,7 +261,7 @@ describe('bad props throw a ValidationError naming the prop', () => {
     ['conflicting requirements', { requirements: { preferSimplicity: true, uwsgiCache: true } }, /requirements.preferSimplicity: /],
     ['a rule priority out of range', { requirements: { websockets: true }, websocketRulePriority: 0 }, /websocketRulePriority: /],
     ['static files both ways', { staticSite: {}, staticFiles: StaticFiles.appServed() }, /staticFiles: staticSite serves/],
-    ['a data setting in environment', { database: {}, environment: { DATABASE_HOST: 'x' } }, /environment: DATABASE_HOST is set from the data tier/],
+    ['a data setting in environment', { databaseOptions: {}, environment: { DATABASE_HOST: 'x' } }, /environment: DATABASE_HOST is set from the data tier/],
   ])('%s', (_name, props, message) => {
     expect(validationMessage((scope) => new DjangoApp(scope, 'Site', { image: IMAGE, ...props }))).toMatch(message);
   });

@@ -17,7 +17,7 @@ function appStack(props: Partial<DjangoAppProps>, withCertificate = false): { st
   const stack = new Stack(new App(), 'Site');
   const site = new DjangoApp(stack, 'Site', {
     image: IMAGE,
-    ...(withCertificate ? { certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', CERT_ARN), domainNames: ['www.example.com'] } : {}),
+    ...(withCertificate ? { certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', CERT_ARN), allowedHosts: ['www.example.com'] } : {}),
     ...props,
   });
   return { stack, site, t: Template.fromStack(stack).toJSON() as CfnTemplate };
@@ -270,11 +270,11 @@ describe('bad deployment options are ValidationErrors naming the prop', () => {
       image: IMAGE,
       certificate: acm.Certificate.fromCertificateArn(scope, 'Cert', CERT_ARN),
       deployment: { strategy: BG, smokeTest: {} },
-    }))).toMatch(/deployment\.smokeTest\.host: the test listener speaks HTTPS with the certificate, .* give domainNames or smokeTest\.host/);
+    }))).toMatch(/deployment\.smokeTest\.host: the test listener speaks HTTPS with the certificate, .* give allowedHosts or smokeTest\.host/);
   });
 
   test('a wildcard first domain name needs an explicit Host', () => {
-    expect(app({ strategy: BG, smokeTest: {} }, { domainNames: ['*'] })).toMatch(/smokeTest\.host: must be one host name .* from domainNames; give smokeTest\.host/);
+    expect(app({ strategy: BG, smokeTest: {} }, { allowedHosts: ['*'] })).toMatch(/smokeTest\.host: must be one host name .* from allowedHosts; give smokeTest\.host/);
   });
 
   test('a traffic shift on an existing listener the service does not own', () => {
@@ -287,7 +287,7 @@ describe('bad deployment options are ValidationErrors naming the prop', () => {
         vpc,
         listener,
         listenerRulePriority: 10,
-        domainNames: ['app.example.com'],
+        allowedHosts: ['app.example.com'],
         deployment: { strategy: ecs.DeploymentStrategy.LINEAR },
       });
     })).toMatch(/deployment\.strategy: LINEAR shifts traffic with listener rules and a test port on listeners this service creates; an existing `listener` belongs to someone else/);

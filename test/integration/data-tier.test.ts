@@ -22,8 +22,8 @@ const REDIS_PASSWORD = 'local-redis-auth-token-1';
 const stack = new Stack(new App(), 'DataTier');
 new DjangoApp(stack, 'Site', {
   image: ecs.ContainerImage.fromRegistry('example/mysite:1'),
-  database: {},
-  cache: { enabled: true },
+  databaseOptions: {},
+  cacheOptions: { enabled: true },
   alarms: { enabled: false },
 });
 const template = Template.fromStack(stack).toJSON();

@@ -33,8 +33,8 @@ const SECRETS: Record<string, string> = { DATABASE_USER: 'django', DATABASE_PASS
 const stack = new Stack(new App(), 'FirstDeploy');
 new DjangoApp(stack, 'Site', {
   image: ecs.ContainerImage.fromRegistry('example/mysite:1'),
-  domainNames: ['app.example.test'],
-  database: {},
+  allowedHosts: ['app.example.test'],
+  databaseOptions: {},
 });
 const FIXED = Template.fromStack(stack).toJSON() as CfnTemplate;
 

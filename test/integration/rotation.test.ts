@@ -48,8 +48,8 @@ const inFlight = new Map<number, number>();
 const stack = new Stack(new App(), 'Rotation');
 new DjangoApp(stack, 'Site', {
   image: ecs.ContainerImage.fromRegistry('example/mysite:1'),
-  database: {},
-  cache: { enabled: true },
+  databaseOptions: {},
+  cacheOptions: { enabled: true },
   alarms: { enabled: false },
 });
 const resources: Record<string, any> = Template.fromStack(stack).toJSON().Resources;

@@ -11,7 +11,7 @@ import * as http from 'node:http';
 import { Duration } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
-import { DjangoDaphneService, DjangoGunicornService, DjangoUwsgiService, GunicornWorkerClass, Proxy, StaticFiles } from '../../src';
+import { DjangoDaphneService, DjangoGunicornService, DjangoUwsgiService, GunicornWorkerClass, ReverseProxy, StaticFiles } from '../../src';
 import { reuseAfterIdle, request, websocketEcho } from './lib/http';
 import { SMOKE } from './lib/python';
 import { LocalTask, synthTask } from './lib/task';
@@ -25,11 +25,11 @@ const IMAGE = ecs.ContainerImage.fromRegistry('example/mysite:1');
 
 function build(server: Server, frontend: Frontend, overrides: Record<string, unknown> = {}) {
   return (scope: Construct) => {
-    const proxy = frontend === 'nginx' ? Proxy.nginx() : frontend === 'apache' ? Proxy.apache() : Proxy.none();
+    const proxy = frontend === 'nginx' ? ReverseProxy.nginx() : frontend === 'apache' ? ReverseProxy.apache() : ReverseProxy.none();
     const props = {
       image: IMAGE,
-      proxy,
-      domainNames: [HOST],
+      reverseProxy: proxy,
+      allowedHosts: [HOST],
       idleTimeout: Duration.seconds(IDLE),
       workerTimeout: Duration.seconds(6),
       staticFiles: frontend === 'none' ? undefined : StaticFiles.fromImage('/app/staticfiles'),
@@ -41,7 +41,7 @@ function build(server: Server, frontend: Frontend, overrides: Record<string, unk
   };
 }
 
-/** The fake ECS task metadata endpoint the README's settings snippet reads (Proxy.none()). */
+/** The fake ECS task metadata endpoint the README's settings snippet reads (ReverseProxy.none()). */
 async function metadataServer(ip: string): Promise<{ url: string; close: () => void }> {
   const server = http.createServer((_req, res) => {
     res.setHeader('Content-Type', 'application/json');

@@ -26,7 +26,7 @@ const stack = new Stack(new App(), 'Workers');
 new DjangoApp(stack, 'Site', {
   image: ecs.ContainerImage.fromRegistry('example/mysite:1'),
   settingsModule: 'config.settings',
-  database: {},
+  databaseOptions: {},
   alarms: { enabled: false },
   workers: [
     { id: 'Celery', command: WorkerCommand.celeryWorker({ softTimeLimit: Duration.seconds(20) }) },

@@ -6,7 +6,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { DjangoDaphneService, DjangoGunicornService, DjangoServiceBase } from '../../src';
+import { DjangoDaphneService, DjangoGunicornService, DjangoServiceBase, IDjangoService } from '../../src';
 import { DjangoAlarms, DjangoAlarmsProps } from '../../src/observability/alarms';
 import { formatFindings, nagFindings } from '../helpers/compliance';
 import { IMAGE, newStack } from '../helpers/template';
@@ -40,7 +40,7 @@ function dashboardBody(stack: Stack): string {
   return body['Fn::Join'][1].map((p: any) => (typeof p === 'string' ? p : JSON.stringify(p))).join('');
 }
 
-const TG_DIMENSIONS = (stack: Stack, service: DjangoServiceBase) => expect.arrayContaining([
+const TG_DIMENSIONS = (stack: Stack, service: IDjangoService) => expect.arrayContaining([
   { Name: 'TargetGroup', Value: { 'Fn::GetAtt': [logicalId(stack, service.targetGroup), 'TargetGroupFullName'] } },
   expect.objectContaining({ Name: 'LoadBalancer' }),
 ]);
@@ -280,7 +280,7 @@ describe('several services', () => {
   const stack = newStack();
   const web = new DjangoGunicornService(stack, 'Web', { image: IMAGE });
   const ws = new DjangoDaphneService(stack, 'Ws', {
-    image: IMAGE, vpc: web.vpc, cluster: web.cluster, listener: web.listener, listenerRulePriority: 10, domainNames: ['ws.example.com'],
+    image: IMAGE, vpc: web.vpc, cluster: web.cluster, listener: web.listener, listenerRulePriority: 10, allowedHosts: ['ws.example.com'],
   });
   const alarms = new DjangoAlarms(stack, 'Alarms', { services: [web, ws] });
 
@@ -324,7 +324,7 @@ describe('several services', () => {
       listenerArn: 'arn:aws:elasticloadbalancing:us-east-1:111111111111:listener/app/shared/1/2',
       securityGroup: ec2.SecurityGroup.fromSecurityGroupId(s, 'Sg', 'sg-12345678'),
     });
-    const svc = new DjangoGunicornService(s, 'Web', { image: IMAGE, listener, listenerRulePriority: 3, domainNames: ['a.example.com'] });
+    const svc = new DjangoGunicornService(s, 'Web', { image: IMAGE, listener, listenerRulePriority: 3, allowedHosts: ['a.example.com'] });
     const a = new DjangoAlarms(s, 'Alarms', { services: [svc] });
     expect(props(s, a.serviceAlarms[0].p99Latency).Dimensions).toEqual(expect.arrayContaining([{ Name: 'LoadBalancer', Value: 'app/shared/1' }]));
   });

@@ -103,8 +103,8 @@ describe('apacheProblems', () => {
   });
 
   test.each<[string, Partial<ApacheConfig>, string]>([
-    ['no server names', { serverNames: [] }, 'domainNames'],
-    ['a wildcard name', { serverNames: ['*'] }, 'domainNames'],
+    ['no server names', { serverNames: [] }, 'allowedHosts'],
+    ['a wildcard name', { serverNames: ['*'] }, 'allowedHosts'],
     ['a relative health path', { healthCheckPath: 'healthz' }, 'healthCheckPath'],
     ['WebSockets over uwsgi', { upstreamProtocol: 'uwsgi', websocketPaths: ['/ws/'] }, 'websocketPaths'],
     ['a zero body limit', { clientMaxBodyBytes: 0 }, 'clientMaxBodySize'],

@@ -120,9 +120,9 @@ describe('nginxProblems', () => {
   });
 
   test.each<[string, Partial<NginxConfig>, string]>([
-    ['no server names', { serverNames: [] }, 'domainNames'],
-    ['a wildcard that disables Host checks', { serverNames: ['*'] }, 'domainNames'],
-    ['a name with a semicolon', { serverNames: ['a;b'] }, 'domainNames'],
+    ['no server names', { serverNames: [] }, 'allowedHosts'],
+    ['a wildcard that disables Host checks', { serverNames: ['*'] }, 'allowedHosts'],
+    ['a name with a semicolon', { serverNames: ['a;b'] }, 'allowedHosts'],
     ['a relative health path', { healthCheckPath: 'healthz' }, 'healthCheckPath'],
     ['a body size nginx cannot parse', { clientMaxBodySize: '10 MB' }, 'clientMaxBodySize'],
     ['a fractional read timeout', { readTimeoutSeconds: 1.5 }, 'readTimeout'],

@@ -122,3 +122,40 @@ describe('default workers and threads from the task size', () => {
     expect(defaultGunicornThreads(GunicornWorkerClass.SYNC)).toBeUndefined();
   });
 });
+
+describe('gunicornProblems on extraArgs', () => {
+  test.each<[readonly string[]]>([
+    [['--preload']],
+    [['--log-level', 'debug']],
+    [['--limit-request-fields', '200']],
+    [['--access-logformat', '%(h)s %(r)s']],
+  ])('accepts %j', (extraArgs) => {
+    expect(gunicornProblems({ ...base, extraArgs })).toEqual([]);
+  });
+
+  test.each<[readonly string[], RegExp]>([
+    [['--workers=3'], /'--workers=3' overrides --workers; set workers instead/],
+    [['--workers', '3'], /set workers instead/],
+    [['-w', '3'], /set workers instead/],
+    [['-w3'], /set workers instead/],
+    [['--timeout=90'], /set workerTimeout instead/],
+    [['-t', '90'], /set workerTimeout instead/],
+    [['--threads', '8'], /set threads instead/],
+    [['--graceful-timeout=60'], /set gracefulTimeout instead/],
+    [['--keep-alive', '2'], /set keepAlive instead/],
+    [['--worker-class=sync'], /set workerClass instead/],
+    [['-k', 'gevent'], /set workerClass instead/],
+    [['--worker-connections', '50'], /set workerConnections instead/],
+    [['--max-requests', '0'], /set maxRequests instead/],
+    [['--max-requests-jitter=0'], /set maxRequestsJitter instead/],
+    [['--bind', '0.0.0.0:9000'], /overrides --bind, which the library fixes/],
+    [['-b', ':9000'], /overrides --bind, which the library fixes/],
+    [['--forwarded-allow-ips=*'], /overrides --forwarded-allow-ips, which the library fixes/],
+    [['--worker-tmp-dir', '/tmp'], /overrides --worker-tmp-dir, which the library fixes/],
+    [['--timeo=90'], /set workerTimeout instead/], // argparse expands a unique prefix
+  ])('reports %j against extraArgs', (extraArgs, message) => {
+    const problems = gunicornProblems({ ...base, extraArgs });
+    expect(problems.map((p) => p.prop)).toEqual(['extraArgs']);
+    expect(problems[0].message).toMatch(message);
+  });
+});

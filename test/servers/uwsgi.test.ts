@@ -1,4 +1,4 @@
-import { RenderError } from '../../src/errors';
+import { RenderError } from '../../src/problems';
 import { renderUwsgiIni, UwsgiCheaperAlgorithm, UwsgiConfig, uwsgiProblems, uwsgiStartScript } from '../../src/servers/uwsgi';
 
 const base: UwsgiConfig = {
@@ -103,6 +103,9 @@ describe('uwsgiProblems', () => {
     ['a cache name with a space', { cache: { name: 'my cache', items: 1, blockSize: 1 } }, 'cache.name'],
     ['an empty cache', { cache: { name: 'c', items: 0, blockSize: 1 } }, 'cache.items'],
     ['an extra option the construct owns', { extraOptions: { harakiri: '60' } }, 'extraOptions'],
+    ['harakiri-verbose, which the construct renders', { extraOptions: { 'harakiri-verbose': 'false' } }, 'extraOptions'],
+    ['a second app through wsgi-file', { extraOptions: { 'wsgi-file': 'other.py' } }, 'extraOptions'],
+    ['the uwsgi socket under its alias', { extraOptions: { 'uwsgi-socket': ':9000' } }, 'extraOptions'],
     ['an extra option that is not a name', { extraOptions: { 'bad name': '1' } }, 'extraOptions'],
     ['a multi-line extra value', { extraOptions: { 'thunder-lock': 'true\nmaster = false' } }, 'extraOptions'],
   ])('%s is reported against %s', (_name, change, prop) => {

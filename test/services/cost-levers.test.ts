@@ -5,7 +5,7 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
-import { DjangoApp, DjangoAppProps, DjangoGunicornService, DjangoVpcEndpoints, Proxy } from '../../src';
+import { DjangoApp, DjangoAppProps, DjangoGunicornService, DjangoVpcEndpoints, ReverseProxy } from '../../src';
 import { requireInterfaceEndpoint, vpcEndpointsOf } from '../../src/endpoints';
 import { DjangoServiceBaseProps } from '../../src/services/service-props';
 import { formatFindings, nagFindings } from '../helpers/compliance';
@@ -14,12 +14,12 @@ import { IMAGE, newStack, only, validationMessage } from '../helpers/template';
 const SAMPLE_PROJECT = `${__dirname}/../../examples/mysite`;
 
 /** Images a VPC without NAT can pull: this account's ECR (tokens), for the app and the proxy. */
-function privateImages(stack: Construct): Pick<DjangoServiceBaseProps, 'image' | 'proxy'> {
+function privateImages(stack: Construct): Pick<DjangoServiceBaseProps, 'image' | 'reverseProxy'> {
   const repo = ecr.Repository.fromRepositoryName(stack, 'Repo', 'mysite');
   const nginx = ecr.Repository.fromRepositoryName(stack, 'NginxRepo', 'nginx');
   return {
     image: ecs.ContainerImage.fromEcrRepository(repo, '1.0.0'),
-    proxy: Proxy.nginx({ image: ecs.ContainerImage.fromEcrRepository(nginx, '1.28-alpine') }),
+    reverseProxy: ReverseProxy.nginx({ image: ecs.ContainerImage.fromEcrRepository(nginx, '1.28-alpine') }),
   };
 }
 
@@ -233,7 +233,7 @@ describe('no NAT gateway: VPC endpoints', () => {
   });
 
   test('an image outside the account\'s ECR is refused: the app image', () => {
-    expect(validationMessage((s) => new DjangoGunicornService(s, 'Web', { image: IMAGE, proxy: privateImages(s).proxy, vpcOptions: { natGateways: 0 } })))
+    expect(validationMessage((s) => new DjangoGunicornService(s, 'Web', { image: IMAGE, reverseProxy: privateImages(s).reverseProxy, vpcOptions: { natGateways: 0 } })))
       .toMatch(/image: the app container's image 'example\/mysite:1' is outside this account's ECR/);
   });
 
@@ -254,7 +254,7 @@ describe('no NAT gateway: VPC endpoints', () => {
 });
 
 describe('no NAT gateway: a DjangoApp with a database', () => {
-  const site = app((s) => ({ ...privateImages(s), vpcOptions: { natGateways: 0 }, database: {} }));
+  const site = app((s) => ({ ...privateImages(s), vpcOptions: { natGateways: 0 }, databaseOptions: {} }));
 
   test('adds the ECS endpoint the rotation\'s redeploy calls, with Secrets Manager', () => {
     expect(interfaceServices(site.template)).toEqual(['ecr.api', 'ecr.dkr', 'ecs', 'kms', 'logs', 'secretsmanager']);
@@ -278,7 +278,7 @@ describe('no NAT gateway: a DjangoApp with a database', () => {
   test('an existing VPC without egress keeps the warning, naming the endpoints the functions need', () => {
     const stack = newStack();
     const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'app', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, { name: 'pub', subnetType: ec2.SubnetType.PUBLIC }] });
-    new DjangoApp(stack, 'Site', { ...privateImages(stack), vpc, database: {} });
+    new DjangoApp(stack, 'Site', { ...privateImages(stack), vpc, databaseOptions: {} });
     Annotations.fromStack(stack).hasWarning('/Test/Site', Match.stringLikeRegexp('rotation functions run in the database subnets and need a Secrets Manager interface endpoint and an ECS one .*S3 gateway endpoint.*cdk-django:database-rotation-endpoint'));
   });
 });

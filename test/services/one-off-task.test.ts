@@ -27,8 +27,8 @@ const idOf = (t: CfnTemplate, type: string, pattern: RegExp = /./) => resourcesO
 const clone = (s: Shape): Shape => ({ name: `${s.name}-broken`, template: JSON.parse(JSON.stringify(s.template)) });
 
 // GIVEN an app with a database (migrations on), and one with ECS Exec (each template costs seconds)
-const plain = build({ database: {} });
-const exec = build({ database: {}, enableExecuteCommand: true });
+const plain = build({ databaseOptions: {} });
+const exec = build({ databaseOptions: {}, enableExecuteCommand: true });
 
 describe('the one-off task definition of a DjangoApp', () => {
   const t = plain.template;

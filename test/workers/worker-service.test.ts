@@ -38,7 +38,7 @@ describe('DjangoApp with a Celery worker and beat on the cache (Redis)', () => {
     app = new DjangoApp(stack, 'Site', {
       image: IMAGE,
       settingsModule: 'config.settings',
-      database: {},
+      databaseOptions: {},
       workers: [{ id: 'Celery', command: celery(), spot: true, cpuArchitecture: ecs.CpuArchitecture.ARM64 }, { id: 'Beat', command: beat() }],
     });
     t = Template.fromStack(stack);
@@ -135,7 +135,7 @@ describe('DjangoApp with Celery on SQS (taskQueue)', () => {
     stack = newStack('SqsWorkers');
     new DjangoApp(stack, 'Site', {
       image: IMAGE,
-      database: {},
+      databaseOptions: {},
       taskQueue: {},
       workers: [{ id: 'Celery', command: celery(), minTasks: 2, maxTasks: 10 }, { id: 'Beat', command: beat() }],
     });

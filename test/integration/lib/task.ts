@@ -47,7 +47,7 @@ export function synthTask(build: (scope: Construct) => void): { containers: Cont
 export function envOf(c: ContainerDef): Record<string, string> {
   const env: Record<string, string> = {};
   for (const e of c.Environment ?? []) {
-    if (typeof e.Value !== 'string') throw new Error(`${c.Name}: ${e.Name} is not a plain string (give domainNames in the test stack)`);
+    if (typeof e.Value !== 'string') throw new Error(`${c.Name}: ${e.Name} is not a plain string (give allowedHosts in the test stack)`);
     env[e.Name] = e.Value;
   }
   return env;

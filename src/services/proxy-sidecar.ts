@@ -2,12 +2,12 @@ import { Duration, Size, SizeRoundingBehavior } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Defaults } from '../defaults';
-import { Problem } from '../errors';
+import { Problem } from '../problems';
+import { ReverseProxyKind, ReverseProxyOptions } from './reverse-proxy';
+import { apacheStartScript, renderApacheConf } from '../proxy/apache';
+import { nginxStartScript, renderNginxConf, StaticFilesLocation, UpstreamProtocol } from '../proxy/nginx';
 import { hostMatching } from '../settings';
 import { StaticFiles, StaticFilesMode } from '../static-files';
-import { apacheStartScript, renderApacheConf } from './apache';
-import { nginxStartScript, renderNginxConf, StaticFilesLocation, UpstreamProtocol } from './nginx';
-import { ProxyKind, ProxyOptions } from './proxy';
 
 /** The stock images; the config arrives through an environment variable, nothing is built. */
 export const DEFAULT_NGINX_IMAGE = 'public.ecr.aws/docker/library/nginx:1.28-alpine';
@@ -25,7 +25,7 @@ export interface SidecarLimits {
 }
 
 /** The proxy's read timeout: the worker timeout + 5 s unless set. */
-export function proxyReadTimeoutSeconds(options: ProxyOptions, workerTimeoutSeconds: number): number {
+export function proxyReadTimeoutSeconds(options: ReverseProxyOptions, workerTimeoutSeconds: number): number {
   return options.readTimeout ? options.readTimeout.toMilliseconds() / 1000 : workerTimeoutSeconds + Defaults.proxyReadTimeoutMargin;
 }
 
@@ -39,12 +39,12 @@ export function nginxSize(size: Size | undefined): string {
   return kib % 1024 === 0 ? `${kib / 1024}m` : `${kib}k`;
 }
 
-export function proxySidecarProblems(options: ProxyOptions, t: SidecarLimits): Problem[] {
+export function proxySidecarProblems(options: ReverseProxyOptions, t: SidecarLimits): Problem[] {
   const problems: Problem[] = [];
   const read = proxyReadTimeoutSeconds(options, t.workerTimeoutSeconds);
   if (!Number.isInteger(read) || read <= t.workerTimeoutSeconds || read >= t.idleTimeoutSeconds) {
     problems.push({
-      prop: 'proxy.readTimeout',
+      prop: 'reverseProxy.readTimeout',
       message: `(${read} s) must be a whole number of seconds longer than workerTimeout (${t.workerTimeoutSeconds} s) and shorter than the load balancer idle timeout (${t.idleTimeoutSeconds} s)`,
     });
   }
@@ -56,29 +56,29 @@ export function proxySidecarProblems(options: ProxyOptions, t: SidecarLimits): P
       kib = undefined;
     }
     if (kib === undefined || !Number.isInteger(kib) || kib < 1) {
-      problems.push({ prop: 'proxy.clientMaxBodySize', message: 'must be a whole number of KiB >= 1, e.g. Size.mebibytes(10)' });
+      problems.push({ prop: 'reverseProxy.clientMaxBodySize', message: 'must be a whole number of KiB >= 1, e.g. Size.mebibytes(10)' });
     }
   }
   const cpu = options.cpu ?? 128;
   if (!Number.isInteger(cpu) || cpu < 0 || cpu >= t.taskCpu) {
-    problems.push({ prop: 'proxy.cpu', message: `must be a whole number of CPU units below the task's ${t.taskCpu}, got ${cpu}` });
+    problems.push({ prop: 'reverseProxy.cpu', message: `must be a whole number of CPU units below the task's ${t.taskCpu}, got ${cpu}` });
   }
   const mem = options.memoryReservationMiB ?? 128;
   if (!Number.isInteger(mem) || mem < 6 || mem >= t.taskMemoryMiB) {
-    problems.push({ prop: 'proxy.memoryReservationMiB', message: `must be a whole number of MiB from 6 to below the task's ${t.taskMemoryMiB}, got ${mem}` });
+    problems.push({ prop: 'reverseProxy.memoryReservationMiB', message: `must be a whole number of MiB from 6 to below the task's ${t.taskMemoryMiB}, got ${mem}` });
   }
   if (read + 5 > Defaults.maxStopTimeout) {
-    problems.push({ prop: 'proxy.readTimeout', message: `the proxy needs readTimeout + 5 s to stop gracefully and ECS allows at most ${Defaults.maxStopTimeout} s; lower readTimeout` });
+    problems.push({ prop: 'reverseProxy.readTimeout', message: `the proxy needs readTimeout + 5 s to stop gracefully and ECS allows at most ${Defaults.maxStopTimeout} s; lower readTimeout` });
   }
   return problems;
 }
 
 export interface ProxySidecarProps {
-  readonly kind: ProxyKind;
+  readonly kind: ReverseProxyKind;
   readonly taskDefinition: ecs.FargateTaskDefinition;
   readonly appContainer: ecs.ContainerDefinition;
   readonly appImage: ecs.ContainerImage;
-  readonly options: ProxyOptions;
+  readonly options: ReverseProxyOptions;
   readonly logGroup: logs.ILogGroup;
   readonly appAddress: string;
   readonly upstreamProtocol: UpstreamProtocol;
@@ -114,7 +114,7 @@ function renderProxy(p: ProxySidecarProps, staticFiles: StaticFilesLocation | un
     staticFiles,
     runDir: PROXY_RUN_DIR,
   };
-  if (p.kind === ProxyKind.APACHE) {
+  if (p.kind === ReverseProxyKind.APACHE) {
     return {
       image: DEFAULT_APACHE_IMAGE,
       envVar: APACHE_CONF_ENV,
@@ -144,7 +144,7 @@ export function addProxySidecar(p: ProxySidecarProps): ProxySidecar {
   } : undefined);
 
   p.taskDefinition.addVolume({ name: 'proxy-run' });
-  const name = p.kind === ProxyKind.APACHE ? 'apache' : 'nginx';
+  const name = p.kind === ReverseProxyKind.APACHE ? 'apache' : 'nginx';
   const container = p.taskDefinition.addContainer(name, {
     image: p.options.image ?? ecs.ContainerImage.fromRegistry(rendered.image),
     entryPoint: ['sh', '-c'],

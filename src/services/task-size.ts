@@ -1,13 +1,5 @@
-import { Duration } from 'aws-cdk-lib';
-import { Problem } from '../errors';
-
-/**
- * Seconds of a Duration (possibly fractional or NaN, so validation can report it against the prop),
- * or the fallback. `integral: false`: the plain conversion throws, naming no prop, on a fraction of a millisecond.
- */
-export function secondsOf(d: Duration | undefined, fallback: number): number {
-  return d === undefined ? fallback : d.toMilliseconds({ integral: false }) / 1000;
-}
+import { isWholeNumber } from '../numbers';
+import { Problem } from '../problems';
 
 /** Fargate's valid memory (MiB) for each CPU size: [min, max, step]. */
 const FARGATE_MEMORY: Record<number, [number, number, number]> = {
@@ -27,17 +19,10 @@ export function fargateSizeProblems(cpu: number, memoryMiB: number): Problem[] {
     return [{ prop: 'cpu', message: `Fargate supports ${Object.keys(FARGATE_MEMORY).join(', ')} CPU units, got ${cpu}` }];
   }
   const [min, max, step] = range;
-  const ok = Number.isInteger(memoryMiB) && memoryMiB >= min && memoryMiB <= max
+  const ok = isWholeNumber(memoryMiB, min, max)
     && (cpu === 256 ? [512, 1024, 2048].includes(memoryMiB) : (memoryMiB - min) % step === 0);
   return ok ? [] : [{
     prop: 'memoryLimitMiB',
     message: `with cpu ${cpu} Fargate supports ${min}-${max} MiB in steps of ${step}, got ${memoryMiB}`,
   }];
-}
-
-/** A problem unless `value` is a whole number of seconds within [min, max]. */
-export function wholeSecondsProblem(prop: string, value: number, min: number, max: number): Problem[] {
-  return Number.isInteger(value) && value >= min && value <= max
-    ? []
-    : [{ prop, message: `must be a whole number of seconds from ${min} to ${max}, got ${value}` }];
 }

@@ -1,8 +1,8 @@
-import { Duration, Size } from 'aws-cdk-lib';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type { Duration, Size } from 'aws-cdk-lib';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
 
 /** Which reverse proxy, if any, sits between the load balancer and the app server. */
-export enum ProxyKind {
+export enum ReverseProxyKind {
   /** An Nginx sidecar in the task; the load balancer targets it. */
   NGINX = 'nginx',
   /** An Apache httpd sidecar in the task; the load balancer targets it. */
@@ -12,7 +12,7 @@ export enum ProxyKind {
 }
 
 /** Options for a proxy sidecar (Nginx or Apache). */
-export interface ProxyOptions {
+export interface ReverseProxyOptions {
   /**
    * The proxy image. The config is written at start from an environment variable, so any stock
    * nginx (or httpd) image with `sh` works; nothing is built.
@@ -43,28 +43,28 @@ export interface ProxyOptions {
 }
 
 /**
- * The reverse-proxy choice for a Django service: `Proxy.nginx()` (the default), `Proxy.apache()` or `Proxy.none()`.
+ * The reverse-proxy choice for a Django service: `ReverseProxy.nginx()` (the default), `ReverseProxy.apache()` or `ReverseProxy.none()`.
  */
-export class Proxy {
+export class ReverseProxy {
   /** An Nginx sidecar: buffers slow clients, serves static files, rejects unknown Hosts. */
-  public static nginx(options: ProxyOptions = {}): Proxy {
-    return new Proxy(ProxyKind.NGINX, options);
+  public static nginx(options: ReverseProxyOptions = {}): ReverseProxy {
+    return new ReverseProxy(ReverseProxyKind.NGINX, options);
   }
 
   /** An Apache httpd sidecar (mod_proxy_http / mod_proxy_uwsgi / mod_proxy_wstunnel), same policy as Nginx. */
-  public static apache(options: ProxyOptions = {}): Proxy {
-    return new Proxy(ProxyKind.APACHE, options);
+  public static apache(options: ReverseProxyOptions = {}): ReverseProxy {
+    return new ReverseProxy(ReverseProxyKind.APACHE, options);
   }
 
   /** No proxy: the load balancer talks to the app server directly. */
-  public static none(): Proxy {
-    return new Proxy(ProxyKind.NONE, {});
+  public static none(): ReverseProxy {
+    return new ReverseProxy(ReverseProxyKind.NONE, {});
   }
 
   private constructor(
     /** Which proxy. */
-    public readonly kind: ProxyKind,
+    public readonly kind: ReverseProxyKind,
     /** The sidecar options (empty for `none`). */
-    public readonly options: ProxyOptions,
+    public readonly options: ReverseProxyOptions,
   ) {}
 }
