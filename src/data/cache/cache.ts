@@ -4,7 +4,6 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -14,8 +13,10 @@ import { DjangoCacheProps } from './options';
 import { admit, IDjangoCache, layerOf, redisUrl } from './settings';
 import { TOKEN_SOURCE } from './token-source';
 import { cacheProblems } from './validation';
-import { acknowledgeInPacks, stackKey } from '../../compliance';
+import { acknowledgeInPacks } from '../../compliance';
 import { throwIfProblems } from '../../errors';
+import { inlineFunction, InlineFunction } from '../../inline-function';
+import { allowLogsToUseKey } from '../../logs-key';
 import { acknowledgeFinding } from '../../nag';
 import { perCreateName } from '../../names';
 import { ChannelLayerOptions } from '../../services/channel-layer';
@@ -104,7 +105,9 @@ export class DjangoCache extends Construct implements IDjangoCache {
 
     const slowLog = this.createLogGroup('SlowLog', 'slow-log', props.logRetention);
     const engineLog = this.createLogGroup('EngineLog', 'engine-log', props.logRetention);
-    this.allowLogsToUseKey();
+    // CloudWatch Logs encrypts with the key itself (a no-op on imported keys). Any log group of the account and region:
+    // naming ours would make the key depend on the log groups that depend on the key.
+    allowLogsToUseKey(this.encryptionKey);
 
     this.replicationGroup = new elasticache.CfnReplicationGroup(this, 'Resource', {
       replicationGroupDescription: `Django cache and Channels layer (${this.node.path})`,
@@ -159,24 +162,18 @@ export class DjangoCache extends Construct implements IDjangoCache {
    */
   public retirePreviousTokenAfter(...services: ecs.IBaseService[]): void {
     if (!this.retireToken) {
-      const logGroup = new logs.LogGroup(this, 'RetireTokenLogs', { retention: logs.RetentionDays.ONE_YEAR, encryptionKey: stackKey(this) });
-      const policy = new iam.ManagedPolicy(this, 'RetireTokenPolicy', {
-        description: 'cdk-django: retires the previous AUTH token of the cache',
-        statements: [
-          new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [this.authSecret.secretArn] }),
-          new iam.PolicyStatement({
-            actions: ['kms:Decrypt'],
-            resources: [this.encryptionKey.keyArn],
-            conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
-          }),
-          new iam.PolicyStatement({
-            actions: ['elasticache:ModifyReplicationGroup'],
-            resources: [`arn:${Aws.PARTITION}:elasticache:${Aws.REGION}:${Aws.ACCOUNT_ID}:replicationgroup:${this.replicationGroup.ref}`],
-          }),
-          new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
-        ],
-      });
-      const fn = this.tokenFunction('RetireToken', 'retire', policy, logGroup, 'retires the previous AUTH token after a new one rolled out');
+      const { function: fn, policy } = this.tokenFunction('RetireToken', 'retire', 'retires the previous AUTH token after a new one rolled out', [
+        new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [this.authSecret.secretArn] }),
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [this.encryptionKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
+        }),
+        new iam.PolicyStatement({
+          actions: ['elasticache:ModifyReplicationGroup'],
+          resources: [`arn:${Aws.PARTITION}:elasticache:${Aws.REGION}:${Aws.ACCOUNT_ID}:replicationgroup:${this.replicationGroup.ref}`],
+        }),
+      ]);
       this.retireToken = new CustomResource(this, 'RetirePreviousToken', {
         serviceToken: fn.functionArn,
         resourceType: 'Custom::DjangoCacheRetireAuthToken',
@@ -197,23 +194,17 @@ export class DjangoCache extends Construct implements IDjangoCache {
    * back finds the previous generation's version again instead of minting a third token.
    */
   private createTokenVersion(generation: number): string {
-    const logGroup = new logs.LogGroup(this, 'TokenVersionLogs', { retention: logs.RetentionDays.ONE_YEAR, encryptionKey: stackKey(this) });
-    const policy = new iam.ManagedPolicy(this, 'TokenVersionPolicy', {
-      description: 'cdk-django: writes a new AUTH token version',
-      statements: [
-        new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'], resources: [this.authSecret.secretArn] }),
-        new iam.PolicyStatement({ actions: ['secretsmanager:GetRandomPassword'], resources: ['*'] }),
-        new iam.PolicyStatement({
-          actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
-          resources: [this.encryptionKey.keyArn],
-          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
-        }),
-        new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
-      ],
-    });
+    const { function: fn, policy } = this.tokenFunction('TokenVersion', 'version', 'writes the AUTH token of each generation', [
+      new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'], resources: [this.authSecret.secretArn] }),
+      new iam.PolicyStatement({ actions: ['secretsmanager:GetRandomPassword'], resources: ['*'] }),
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+        resources: [this.encryptionKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
+      }),
+    ]);
     acknowledgeFinding(policy, 'AwsSolutions-IAM5[Resource::*]',
       'secretsmanager:GetRandomPassword acts on no resource (it returns a random string); the other actions name the token secret and its key.');
-    const fn = this.tokenFunction('TokenVersion', 'version', policy, logGroup, 'writes the AUTH token of each generation');
     const version = new CustomResource(this, 'TokenVersion', {
       serviceToken: fn.functionArn,
       resourceType: 'Custom::DjangoCacheAuthTokenVersion',
@@ -223,28 +214,22 @@ export class DjangoCache extends Construct implements IDjangoCache {
     return version.getAttString('VersionId');
   }
 
-  /** A handler of the token source, outside the VPC (it calls only AWS APIs), its rights in `policy`. */
-  private tokenFunction(id: string, handler: string, policy: iam.ManagedPolicy, logGroup: logs.ILogGroup, what: string): lambda.Function {
-    const role = new iam.Role(this, `${id}Role`, {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `cdk-django: ${what}`,
-      managedPolicies: [policy],
-    });
-    const fn = new lambda.Function(this, `${id}Function`, {
-      code: lambda.Code.fromInline(TOKEN_SOURCE),
-      handler: `index.${handler}`,
-      runtime: lambda.Runtime.PYTHON_3_14,
+  /** A handler of the token source, outside the VPC (it calls only AWS APIs), with `statements` as its rights. */
+  private tokenFunction(name: string, handler: string, what: string, statements: iam.PolicyStatement[]): InlineFunction {
+    return inlineFunction(this, name, {
+      functionId: `${name}Function`,
+      source: TOKEN_SOURCE,
+      language: 'python',
+      handler,
+      description: `cdk-django: ${what} (${this.node.path})`,
+      roleDescription: `cdk-django: ${what}`,
       timeout: Duration.minutes(1),
       memorySize: 128,
-      role: role.withoutPolicyUpdates(),
-      logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      description: `cdk-django: ${what} (${this.node.path})`.slice(0, 256),
+      statements,
+      concurrency: 'CloudFormation invokes it once per token generation.',
+      deadLetter: 'A failure is reported to CloudFormation (the deployment fails); there is nothing to dead-letter.',
+      outsideVpc: 'It calls only AWS APIs (Secrets Manager, ElastiCache) and the CloudFormation response URL, and reaches nothing in the VPC.',
     });
-    acknowledgeInPacks(fn, 'LambdaConcurrency', 'CloudFormation invokes it once per token generation.');
-    acknowledgeInPacks(fn, 'LambdaDLQ', 'A failure is reported to CloudFormation (the deployment fails); there is nothing to dead-letter.');
-    acknowledgeInPacks(fn, 'LambdaInsideVPC', 'It calls only AWS APIs (Secrets Manager, ElastiCache) and the CloudFormation response URL, and reaches nothing in the VPC.');
-    return fn;
   }
 
   /**
@@ -259,22 +244,6 @@ export class DjangoCache extends Construct implements IDjangoCache {
       encryptionKey: this.encryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-  }
-
-  /**
-   * CloudWatch Logs encrypts with the key itself, so the key policy must let the regional logs service
-   * use it (a no-op on imported keys). The condition names any log group of this account and region: naming ours would make the key
-   * depend on the log groups that depend on the key.
-   */
-  private allowLogsToUseKey(): void {
-    this.encryptionKey.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
-      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:DescribeKey'],
-      resources: ['*'],
-      conditions: {
-        ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:*` },
-      },
-    }));
   }
 }
 

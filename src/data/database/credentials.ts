@@ -4,11 +4,10 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
 import { warnUser } from '../../annotations';
-import { acknowledgeInPacks, stackKey } from '../../compliance';
+import { inlineFunction, InlineFunctionOptions } from '../../inline-function';
 import { acknowledgeFinding } from '../../nag';
 import { ROTATION_HANDLER_SOURCE } from '../rotation-source';
 
@@ -144,51 +143,26 @@ function createCredentialHandlers(scope: Construct, t: CredentialsTarget, appSec
     resources: [t.encryptionKey.keyArn],
     conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
   });
-  /** A role with its rights in a customer-managed policy (no inline policy), and the log group its function writes. */
-  const role = (id: string, description: string, statements: iam.PolicyStatement[], extra: iam.IManagedPolicy[] = []) => {
-    const logGroup = new logs.LogGroup(scope, `${id}Logs`, { retention: logs.RetentionDays.ONE_YEAR, encryptionKey: stackKey(scope) });
-    const policy = new iam.ManagedPolicy(scope, `${id}Policy`, {
-      description,
-      statements: [...statements, new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] })],
-    });
-    const r = new iam.Role(scope, `${id}Role`, {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description,
-      managedPolicies: [policy, ...extra, iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole')],
-    });
-    acknowledgeFinding(r, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-      'The AWS-managed policy that lets a function in a VPC create and delete its network interfaces; it grants nothing else.');
-    return { role: r.withoutPolicyUpdates(), logGroup, policy };
-  };
-  const fn = (id: string, handler: string, r: { role: iam.IRole; logGroup: logs.ILogGroup }, environment?: { [k: string]: string }) => {
-    const f = new lambda.Function(scope, id, {
-      code: lambda.Code.fromInline(ROTATION_HANDLER_SOURCE),
-      handler: `index.${handler}`,
-      runtime: lambda.Runtime.PYTHON_3_14,
-      timeout: Duration.minutes(2),
-      memorySize: 256,
-      role: r.role,
-      vpc,
-      vpcSubnets: subnets,
-      securityGroups: [securityGroup],
-      logGroup: r.logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      environment,
-      description: `cdk-django: ${handler === 'setup' ? 'creates the app user of' : 'rotates the credentials of'} ${scope.node.path}`.slice(0, 256),
-    });
-    acknowledgeInPacks(f, 'LambdaConcurrency',
-      handler === 'setup' ? 'CloudFormation invokes it once per deployment of the app user resource.' : 'Secrets Manager invokes it four times per rotation, one secret at a time.');
-    acknowledgeInPacks(f, 'LambdaDLQ',
-      handler === 'setup' ? 'A failure is reported to CloudFormation (the deployment fails); there is nothing to dead-letter.'
-        : 'Secrets Manager invokes it synchronously, step by step, and marks a failed rotation (RotationFailed event); there is nothing to dead-letter.');
-    return f;
-  };
+  const handler = (name: string, entry: 'setup' | 'rotate', o: Pick<InlineFunctionOptions, 'roleDescription' | 'statements' | 'managedPolicies'
+  | 'environment' | 'concurrency' | 'deadLetter'>) => inlineFunction(scope, name, {
+    ...o,
+    source: ROTATION_HANDLER_SOURCE,
+    language: 'python',
+    handler: entry,
+    description: `cdk-django: ${entry === 'setup' ? 'creates the app user of' : 'rotates the credentials of'} ${scope.node.path}`,
+    timeout: Duration.minutes(2),
+    network: { vpc, vpcSubnets: subnets, securityGroups: [securityGroup] },
+  });
 
-  const setupRole = role('SetupFunction', 'cdk-django: reads the database credentials to create the app user', [
-    new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: secretArns }),
-    kmsStatement(['kms:Decrypt']),
-  ]);
-  const setup = fn('SetupFunction', 'setup', setupRole);
+  const setup = handler('SetupFunction', 'setup', {
+    roleDescription: 'cdk-django: reads the database credentials to create the app user',
+    statements: [
+      new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: secretArns }),
+      kmsStatement(['kms:Decrypt']),
+    ],
+    concurrency: 'CloudFormation invokes it once per deployment of the app user resource.',
+    deadLetter: 'A failure is reported to CloudFormation (the deployment fails); there is nothing to dead-letter.',
+  }).function;
   if (!rotation) return { setup, securityGroup };
 
   const redeployPolicy = new iam.ManagedPolicy(scope, 'RedeployPolicy', {
@@ -196,21 +170,28 @@ function createCredentialHandlers(scope: Construct, t: CredentialsTarget, appSec
     // A placeholder until redeployOnRotation names services: a policy needs a statement.
     statements: [new iam.PolicyStatement({ actions: ['ecs:DescribeServices'], resources: [`arn:${Aws.PARTITION}:ecs:${Aws.REGION}:${Aws.ACCOUNT_ID}:service/none/none`] })],
   });
-  const rotateRole = role('RotationFunction', 'cdk-django: rotates the database credentials', [
-    new iam.PolicyStatement({
-      actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
-      resources: secretArns,
-    }),
-    new iam.PolicyStatement({ actions: ['secretsmanager:GetRandomPassword'], resources: ['*'] }),
-    kmsStatement(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']),
-  ], [redeployPolicy]);
-  acknowledgeFinding(rotateRole.policy, 'AwsSolutions-IAM5[Resource::*]',
-    'secretsmanager:GetRandomPassword acts on no resource (it returns a random string); every other action names the two secrets.');
-  const rotate = fn('RotationFunction', 'rotate', rotateRole, {
-    REDEPLOY_SERVICES: Lazy.string({
-      produce: () => Stack.of(scope).toJsonString(t.redeployServices.map((s) => [s.cluster.clusterArn, s.serviceArn])),
-    }),
+  const rotateHandler = handler('RotationFunction', 'rotate', {
+    roleDescription: 'cdk-django: rotates the database credentials',
+    statements: [
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+        resources: secretArns,
+      }),
+      new iam.PolicyStatement({ actions: ['secretsmanager:GetRandomPassword'], resources: ['*'] }),
+      kmsStatement(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']),
+    ],
+    managedPolicies: [redeployPolicy],
+    environment: {
+      REDEPLOY_SERVICES: Lazy.string({
+        produce: () => Stack.of(scope).toJsonString(t.redeployServices.map((s) => [s.cluster.clusterArn, s.serviceArn])),
+      }),
+    },
+    concurrency: 'Secrets Manager invokes it four times per rotation, one secret at a time.',
+    deadLetter: 'Secrets Manager invokes it synchronously, step by step, and marks a failed rotation (RotationFailed event); there is nothing to dead-letter.',
   });
+  acknowledgeFinding(rotateHandler.policy, 'AwsSolutions-IAM5[Resource::*]',
+    'secretsmanager:GetRandomPassword acts on no resource (it returns a random string); every other action names the two secrets.');
+  const rotate = rotateHandler.function;
   const permission = new lambda.CfnPermission(scope, 'RotationInvoke', {
     action: 'lambda:InvokeFunction',
     functionName: rotate.functionArn,

@@ -1,4 +1,4 @@
-import { Aws, CfnResource, CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { CfnResource, CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -19,6 +19,7 @@ import { warnUser } from '../../annotations';
 import { acknowledgeInPacks } from '../../compliance';
 import { protectAfterCreate } from '../../deletion-protection';
 import { throwIfProblems } from '../../errors';
+import { allowLogsToUseKey } from '../../logs-key';
 import { acknowledgeFinding } from '../../nag';
 import { stackUuidBlock, uniqueName } from '../../names';
 import { admitOnDefaultPort } from '../access';
@@ -378,14 +379,7 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
   private createLogGroups(kind: 'cluster' | 'instance', identifier: string, types: string[], retention: logs.RetentionDays | undefined,
     removalPolicy: RemovalPolicy): logs.ILogGroup[] {
     const prefix = `/aws/rds/${kind}/${identifier}`;
-    const { statementAdded } = this.encryptionKey.addToResourcePolicy(new iam.PolicyStatement({
-      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-      principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
-      resources: ['*'], // in a key policy, '*' is this key
-      conditions: {
-        ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:${prefix}/*` },
-      },
-    }), true);
+    const statementAdded = allowLogsToUseKey(this.encryptionKey, `${prefix}/*`);
     if (!statementAdded) {
       warnUser(this, 'database-logs-unencrypted',
         'The imported encryptionKey\'s policy cannot be extended here, so the PostgreSQL log groups use CloudWatch Logs\' default encryption.');
