@@ -28,10 +28,10 @@ function synth(name: string, props: Partial<DjangoAppProps> | ((stack: Stack) =>
 
 const SHAPES: Shape[] = [
   synth('aurora', { database: {} }),
-  synth('aurora-proxy', { database: { proxy: true } }),
+  synth('aurora-proxy', { database: { rdsProxy: true } }),
   synth('aurora-single-az', { database: { multiAz: false } }),
   synth('rds', { database: { engine: DatabaseEngineKind.RDS_INSTANCE } }),
-  synth('rds-proxy', { database: { engine: DatabaseEngineKind.RDS_INSTANCE, proxy: true } }),
+  synth('rds-proxy', { database: { engine: DatabaseEngineKind.RDS_INSTANCE, rdsProxy: true } }),
   synth('aurora-no-migrations', { database: {}, migrations: { enabled: false } }),
   synth('aurora-websockets', { database: {}, requirements: { websockets: true } }),
   synth('existing-database', (stack) => ({
@@ -199,7 +199,7 @@ describe('what the library does', () => {
   test('IDjangoDatabase.ready: every instance and the proxy target group, and nothing for an existing database', () => {
     const stack = new Stack(new App(), 'Ready');
     const vpc = new ec2.Vpc(stack, 'Vpc');
-    const db = new DjangoDatabase(stack, 'Db', { vpc, proxy: true });
+    const db = new DjangoDatabase(stack, 'Db', { vpc, rdsProxy: true });
     const fn = new ecs.FargateTaskDefinition(stack, 'MyTask');
     fn.addContainer('c', { image: IMAGE });
     fn.node.addDependency(db.ready);

@@ -423,7 +423,7 @@ function appProblems(props: DjangoAppProps): Problem[] {
     problems.push(...fargateSizeProblems(cpu, memory));
   }
   // The options of the nested constructs, checked here so their problems name DjangoApp's props
-  // (database.minCapacity, not the app's own minCapacity) and come before anything is built.
+  // (database.serverlessV2MinCapacity, not the app's own task counts) and come before anything is built.
   if (props.database) problems.push(...nested('database', databaseOptionsProblems(props.database)));
   if (props.cache && (props.cache.enabled ?? true)) problems.push(...nested('cache', cacheOptionsProblems(props.cache)));
   if (props.staticSite && (props.staticSite.enabled ?? true)) problems.push(...nested('staticSite', staticFilesProblems(props.staticSite)));

@@ -77,7 +77,7 @@ export function createServiceAlarms(scope: Construct, service: DjangoServiceBase
     evaluationPeriods: 3,
     treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     alarmDescription: `${name} has averaged over ${t.cpuPercent}% CPU for 15 minutes: autoscaling is at its maximum or too slow. `
-      + 'Raise maxCapacity or cpu, or find the expensive views.',
+      + 'Raise maxTasks or cpu, or find the expensive views.',
   });
 
   const memory = service.service.metricMemoryUtilization({ period: FIVE_MINUTES }).createAlarm(scope, 'Memory', {

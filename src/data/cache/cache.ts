@@ -37,7 +37,7 @@ export class DjangoCache extends Construct implements IDjangoCache {
   /** The cache's security group, default port the cache port. */
   public readonly connections: ec2.Connections;
   /** Host name of the primary endpoint. */
-  public readonly endpointAddress: string;
+  public readonly host: string;
   /** The port clients connect to. */
   public readonly port: number;
   /** `REDIS_URL`: `rediss://<primary endpoint>:<port>/0`, no credentials. */
@@ -139,8 +139,8 @@ export class DjangoCache extends Construct implements IDjangoCache {
     });
     this.replicationGroup.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.SNAPSHOT);
 
-    this.endpointAddress = this.replicationGroup.attrPrimaryEndPointAddress;
-    this.environment = { REDIS_URL: redisUrl(true, this.endpointAddress, this.port) };
+    this.host = this.replicationGroup.attrPrimaryEndPointAddress;
+    this.environment = { REDIS_URL: redisUrl(true, this.host, this.port) };
     this.secrets = { REDIS_PASSWORD: ecs.Secret.fromSecretsManagerVersion(this.authSecret, { versionId: this.authTokenVersionId }) };
   }
 

@@ -10,7 +10,7 @@ import { ChannelLayerOptions } from '../../services/channel-layer';
 /** How to reach a Redis cache that already exists. */
 export interface DjangoCacheAttributes {
   /** Host name of the primary endpoint. */
-  readonly endpointAddress: string;
+  readonly host: string;
   /**
    * The port.
    * @default 6379
@@ -36,7 +36,7 @@ export interface DjangoCacheAttributes {
 /** The settings surface over a cache this app does not manage. */
 export class ExistingDjangoCache extends Construct implements IDjangoCache {
   public readonly connections: ec2.Connections;
-  public readonly endpointAddress: string;
+  public readonly host: string;
   public readonly port: number;
   public readonly environment: { [name: string]: string };
   public readonly secrets: { [name: string]: ecs.Secret };
@@ -51,13 +51,13 @@ export class ExistingDjangoCache extends Construct implements IDjangoCache {
     checkPort(problems, attrs.port);
     throwIfProblems(this, problems);
 
-    this.endpointAddress = attrs.endpointAddress;
+    this.host = attrs.host;
     this.port = attrs.port ?? 6379;
     this.connections = new ec2.Connections({
       securityGroups: attrs.securityGroup ? [attrs.securityGroup] : [],
       defaultPort: ec2.Port.tcp(this.port),
     });
-    this.environment = { REDIS_URL: redisUrl(tls, this.endpointAddress, this.port) };
+    this.environment = { REDIS_URL: redisUrl(tls, this.host, this.port) };
     this.secrets = attrs.authSecret ? { REDIS_PASSWORD: ecs.Secret.fromSecretsManager(attrs.authSecret) } : {};
   }
 

@@ -10,7 +10,7 @@ export interface IDjangoCache extends ec2.IConnectable {
   /** Secret settings for the app containers: `REDIS_PASSWORD` (the AUTH token), when the cache has one. */
   readonly secrets: { [name: string]: ecs.Secret };
   /** Host name of the primary endpoint. */
-  readonly endpointAddress: string;
+  readonly host: string;
   /** The port clients connect to. */
   readonly port: number;
   /** Admits `peer` (e.g. an ECS service) to the cache port. */

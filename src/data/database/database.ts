@@ -93,7 +93,7 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
   public readonly port: number;
   /** The connections of what the app talks to: the proxy when there is one, else the database. */
   public readonly connections: ec2.Connections;
-  /** Every instance (Aurora writer and readers, or the RDS instance) and, with `proxy`, the proxy's target group. */
+  /** Every instance (Aurora writer and readers, or the RDS instance) and, with `rdsProxy`, the proxy's target group. */
   public readonly ready: IDependable;
 
   /** The engine kind created. */
@@ -110,8 +110,8 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
   public readonly cluster?: rds.DatabaseCluster;
   /** The RDS instance (engine RDS_INSTANCE). */
   public readonly instance?: rds.DatabaseInstance;
-  /** The RDS Proxy, when `proxy` is on. */
-  public readonly proxy?: rds.DatabaseProxy;
+  /** The RDS Proxy, when `rdsProxy` is on. */
+  public readonly rdsProxy?: rds.DatabaseProxy;
   /** The master user's secret (attached to the database). Only the setup and rotation functions read it; the app never does. */
   public readonly masterSecret: secretsmanager.ISecret;
   /**
@@ -128,7 +128,7 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
   private readonly redeployPolicy?: iam.ManagedPolicy;
 
   private readonly iamAuthentication: boolean;
-  private readonly proxyRequireIam: boolean;
+  private readonly rdsProxyRequireIam: boolean;
 
   constructor(scope: Construct, id: string, props: DjangoDatabaseProps) {
     super(scope, id);
@@ -141,7 +141,7 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
     const databaseName = props.databaseName ?? 'django';
     this.databasePort = props.port ?? DEFAULT_PORT;
     this.iamAuthentication = props.iamAuthentication ?? true;
-    this.proxyRequireIam = props.proxyRequireIam ?? false;
+    this.rdsProxyRequireIam = props.rdsProxyRequireIam ?? false;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.SNAPSHOT;
     // What is left behind with the database (its key, secret and logs) follows it, except on DESTROY.
     const helperRemovalPolicy = removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
@@ -217,8 +217,8 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
         defaultDatabaseName: databaseName,
         storageEncryptionKey: this.encryptionKey,
         backup: { retention: props.backupRetention ?? Duration.days(7) },
-        serverlessV2MinCapacity: props.minCapacity ?? 0.5,
-        serverlessV2MaxCapacity: props.maxCapacity ?? 4,
+        serverlessV2MinCapacity: props.serverlessV2MinCapacity ?? 0.5,
+        serverlessV2MaxCapacity: props.serverlessV2MaxCapacity ?? 4,
         enablePerformanceInsights: performanceInsights,
         performanceInsightEncryptionKey: performanceInsights ? this.encryptionKey : undefined,
         autoMinorVersionUpgrade: true,
@@ -305,7 +305,7 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
     selectForBackup(this, backupPlan, target);
     scheduleRotation(this, credentials, this.masterSecret, props.rotationInterval);
 
-    if (props.proxy) {
+    if (props.rdsProxy) {
       const { proxy, securityGroup: proxySecurityGroup } = createRdsProxy(this, {
         vpc: props.vpc,
         vpcSubnets,
@@ -314,11 +314,11 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
         encryptionKey: this.encryptionKey,
         databasePort: this.databasePort,
         identifierBase,
-        requireIam: this.proxyRequireIam,
+        requireIam: this.rdsProxyRequireIam,
       });
-      this.proxy = proxy;
+      this.rdsProxy = proxy;
       this.connections = new ec2.Connections({ securityGroups: [proxySecurityGroup], defaultPort: ec2.Port.tcp(PROXY_PORT) });
-      this.host = this.proxy.endpoint;
+      this.host = this.rdsProxy.endpoint;
       this.port = PROXY_PORT;
     } else {
       this.connections = new ec2.Connections({ securityGroups: [dbSecurityGroup], defaultPort: ec2.Port.tcp(this.databasePort) });
@@ -327,7 +327,7 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
     }
 
     pinIndirectPorts(dbSecurityGroup, this.databasePort);
-    this.ready = readiness(target, this.proxy);
+    this.ready = readiness(target, this.rdsProxy);
 
     const settings = djangoSettings(this.host, this.port, databaseName, props.connMaxAge ?? Duration.seconds(60), this.secret);
     this.environment = settings.environment;
@@ -354,16 +354,16 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
   }
 
   /**
-   * Grants `grantee` `rds-db:connect` as `dbUser`: on the proxy when `proxyRequireIam`, else on the database
+   * Grants `grantee` `rds-db:connect` as `dbUser`: on the proxy when `rdsProxyRequireIam`, else on the database
    * (needs `iamAuthentication`). The database user must exist and hold the `rds_iam` role.
    */
   public grantConnect(grantee: iam.IGrantable, dbUser: string): iam.Grant {
-    if (this.proxy) {
-      throwIfProblems(this, this.proxyRequireIam ? [] : [{
-        prop: 'proxyRequireIam',
-        message: 'grantConnect through the RDS Proxy needs IAM authentication at the proxy; set proxyRequireIam: true',
+    if (this.rdsProxy) {
+      throwIfProblems(this, this.rdsProxyRequireIam ? [] : [{
+        prop: 'rdsProxyRequireIam',
+        message: 'grantConnect through the RDS Proxy needs IAM authentication at the proxy; set rdsProxyRequireIam: true',
       }]);
-      return this.proxy.grantConnect(grantee, dbUser);
+      return this.rdsProxy.grantConnect(grantee, dbUser);
     }
     throwIfProblems(this, this.iamAuthentication ? [] : [{
       prop: 'iamAuthentication',

@@ -76,13 +76,13 @@ export interface DjangoDatabaseOptions {
    * (the first request after a pause waits for it to resume). Aurora only.
    * @default 0.5
    */
-  readonly minCapacity?: number;
+  readonly serverlessV2MinCapacity?: number;
 
   /**
    * Maximum Aurora capacity (ACUs), 1 to 256 in steps of 0.5. Aurora only.
    * @default 4
    */
-  readonly maxCapacity?: number;
+  readonly serverlessV2MaxCapacity?: number;
 
   /**
    * Instance class of the RDS instance. RDS instance only. Burstable classes (t4g) are cheaper
@@ -190,14 +190,14 @@ export interface DjangoDatabaseOptions {
    * Put an RDS Proxy (TLS required) in front of the database; the settings then point at it.
    * @default false
    */
-  readonly proxy?: boolean;
+  readonly rdsProxy?: boolean;
 
   /**
    * Clients of the RDS Proxy must authenticate with IAM tokens instead of the secret's password
-   * (the proxy still uses the secret towards the database). Needs `proxy`.
+   * (the proxy still uses the secret towards the database). Needs `rdsProxy`.
    * @default false
    */
-  readonly proxyRequireIam?: boolean;
+  readonly rdsProxyRequireIam?: boolean;
 
   /**
    * Django `CONN_MAX_AGE`: how long a connection is kept for reuse. Also with the proxy:

@@ -29,7 +29,7 @@ export interface IDjangoDatabase extends ec2.IConnectable {
 
   /**
    * What must be in place before anything connects: the writer and every other instance (Aurora), the
-   * instance (RDS), and the RDS Proxy's target group with `proxy`. The database resources exist before
+   * instance (RDS), and the RDS Proxy's target group with `rdsProxy`. The database resources exist before
    * that, but `migrate` or a task started earlier cannot connect. Make your own services, tasks and custom
    * resources that use the database wait on it: `myResource.node.addDependency(database.ready)`.
    * DjangoApp's migrations do; its services wait on the migrations.

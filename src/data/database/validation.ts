@@ -50,7 +50,7 @@ export function databaseOptionsProblems(props: DjangoDatabaseOptions): Problem[]
   }
 
   // Sizing props of the other engine kind would be silently ignored: say so instead.
-  const auroraOnly = { minCapacity: props.minCapacity, maxCapacity: props.maxCapacity };
+  const auroraOnly = { serverlessV2MinCapacity: props.serverlessV2MinCapacity, serverlessV2MaxCapacity: props.serverlessV2MaxCapacity };
   const instanceOnly = { instanceType: props.instanceType, allocatedStorage: props.allocatedStorage, maxAllocatedStorage: props.maxAllocatedStorage };
   for (const [prop, value] of Object.entries(aurora ? instanceOnly : auroraOnly)) {
     if (value !== undefined) {
@@ -62,28 +62,28 @@ export function databaseOptionsProblems(props: DjangoDatabaseOptions): Problem[]
   }
 
   if (aurora) {
-    const min = props.minCapacity ?? 0.5;
-    const max = props.maxCapacity ?? 4;
+    const min = props.serverlessV2MinCapacity ?? 0.5;
+    const max = props.serverlessV2MaxCapacity ?? 4;
     let capacitiesValid = true;
-    for (const [prop, value, low] of [['minCapacity', min, 0], ['maxCapacity', max, 1]] as const) {
+    for (const [prop, value, low] of [['serverlessV2MinCapacity', min, 0], ['serverlessV2MaxCapacity', max, 1]] as const) {
       if (value < low || value > 256 || !Number.isInteger(value * 2)) {
         problems.push({ prop, message: `${value} ACUs is not valid; use ${low} to 256 in steps of 0.5` });
         capacitiesValid = false;
       }
     }
     // Compared only when both are valid: an invalid one is already reported, and the comparison would
-    // name a prop the caller may not have set (a default minCapacity 0.5 against maxCapacity 0).
+    // name a prop the caller may not have set (a default serverlessV2MinCapacity 0.5 against serverlessV2MaxCapacity 0).
     if (capacitiesValid && min > max) {
-      const maxText = props.maxCapacity === undefined ? `the default maxCapacity ${max}` : `maxCapacity ${max}`;
-      problems.push({ prop: 'minCapacity', message: `${min} is above ${maxText}; lower minCapacity or raise maxCapacity` });
+      const maxText = props.serverlessV2MaxCapacity === undefined ? `the default serverlessV2MaxCapacity ${max}` : `serverlessV2MaxCapacity ${max}`;
+      problems.push({ prop: 'serverlessV2MinCapacity', message: `${min} is above ${maxText}; lower serverlessV2MinCapacity or raise serverlessV2MaxCapacity` });
     }
     if (min === 0) {
-      if (props.proxy) {
-        problems.push({ prop: 'minCapacity', message: '0 (auto-pause) with proxy: the proxy keeps connections open, so the cluster would never pause; use 0.5 or more, or drop the proxy' });
+      if (props.rdsProxy) {
+        problems.push({ prop: 'serverlessV2MinCapacity', message: '0 (auto-pause) with rdsProxy: the proxy keeps connections open, so the cluster would never pause; use 0.5 or more, or drop the RDS Proxy' });
       }
       const need = m ? AUTO_PAUSE_MIN_MINOR[Number(m[1])] : undefined;
       if (m && need !== undefined && Number(m[2]) < need) {
-        problems.push({ prop: 'minCapacity', message: `0 (auto-pause) needs Aurora PostgreSQL ${m[1]}.${need} or later; raise engineVersion or use 0.5` });
+        problems.push({ prop: 'serverlessV2MinCapacity', message: `0 (auto-pause) needs Aurora PostgreSQL ${m[1]}.${need} or later; raise engineVersion or use 0.5` });
       }
     }
   } else {
@@ -120,8 +120,8 @@ export function databaseOptionsProblems(props: DjangoDatabaseOptions): Problem[]
     problems.push({ prop: 'monitoringInterval', message: `${human(props.monitoringInterval)} is not valid; use 0 (off), 1, 5, 10, 15, 30 or 60 seconds` });
   }
 
-  if (props.proxyRequireIam && !props.proxy) {
-    problems.push({ prop: 'proxyRequireIam', message: 'needs an RDS Proxy; set proxy: true or remove proxyRequireIam' });
+  if (props.rdsProxyRequireIam && !props.rdsProxy) {
+    problems.push({ prop: 'rdsProxyRequireIam', message: 'needs an RDS Proxy; set rdsProxy: true or remove rdsProxyRequireIam' });
   }
   return problems;
 }

@@ -25,7 +25,7 @@ export interface DjangoStaticFilesProps {
    * ARN of a WAFv2 web ACL with scope CLOUDFRONT (created in us-east-1).
    * @default - no web ACL
    */
-  readonly webAclId?: string;
+  readonly webAclArn?: string;
   /**
    * Edge locations the distribution uses.
    * @default cloudfront.PriceClass.PRICE_CLASS_ALL

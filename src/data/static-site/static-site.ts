@@ -115,7 +115,7 @@ export class DjangoStaticFiles extends Construct {
       sslSupportMethod: cloudfront.SSLMethod.SNI,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       priceClass: props.priceClass,
-      webAclId: props.webAclId,
+      webAclId: props.webAclArn,
       enableLogging: standardLogs,
       logBucket: this.cdnLogBucket,
       logFilePrefix: standardLogs ? 'cloudfront/' : undefined,
@@ -325,9 +325,9 @@ export class DjangoStaticFiles extends Construct {
     }
     acknowledgeFinding(distribution, 'AwsSolutions-CFR1',
       'Static files and public uploads are meant for every visitor of the site; restrict countries on the application if needed, not on its assets.');
-    if (!props.webAclId) {
+    if (!props.webAclArn) {
       acknowledgeFinding(distribution, 'AwsSolutions-CFR2',
-        'No webAclId given: the distribution serves only cached GET/HEAD of files from S3 (no application logic to attack); a WAFv2 web ACL costs at least 5 USD a month and can be passed as webAclId.');
+        'No webAclArn given: the distribution serves only cached GET/HEAD of files from S3 (no application logic to attack); a WAFv2 web ACL costs at least 5 USD a month and can be passed as webAclArn.');
     }
     if (!props.certificate) {
       acknowledgeFinding(distribution, 'AwsSolutions-CFR4',

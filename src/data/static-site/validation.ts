@@ -27,9 +27,9 @@ export function staticFilesProblems(props: DjangoStaticFilesProps): Problem[] {
       problems.push({ prop: 'certificate', message: `is in ${region || 'an unknown region'}; CloudFront uses certificates from us-east-1 only: request or import one there` });
     }
   }
-  const acl = props.webAclId;
+  const acl = props.webAclArn;
   if (acl !== undefined && !Token.isUnresolved(acl) && !/^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\//.test(acl)) {
-    problems.push({ prop: 'webAclId', message: `'${acl}' is not the ARN of a WAFv2 web ACL with scope CLOUDFRONT (arn:aws:wafv2:us-east-1:<account>:global/webacl/...); create the web ACL in us-east-1 with scope CLOUDFRONT` });
+    problems.push({ prop: 'webAclArn', message: `'${acl}' is not the ARN of a WAFv2 web ACL with scope CLOUDFRONT (arn:aws:wafv2:us-east-1:<account>:global/webacl/...); create the web ACL in us-east-1 with scope CLOUDFRONT` });
   }
   return problems;
 }
