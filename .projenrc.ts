@@ -102,7 +102,7 @@ new JsonFile(project, 'tsconfig.typecheck.json', {
       rootDir: '.',
       paths: { 'cdk-django': ['./src/index.ts'] },
     },
-    include: ['src/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', 'scripts/**/*.ts'],
+    include: ['src/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', 'scripts/**/*.ts', 'benchmarks/**/*.ts'],
     exclude: ['node_modules'],
   },
 });
