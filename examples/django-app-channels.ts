@@ -21,7 +21,7 @@ new DjangoApp(stack, 'Chat', {
   certificate: acm.Certificate.fromCertificateArn(stack, 'Cert',
     'arn:aws:acm:eu-west-1:111111111111:certificate/00000000-0000-0000-0000-000000000000'),
   settingsModule: 'config.settings',
-  databaseOptions: { maxCapacity: 8 },              // Aurora Serverless v2 PostgreSQL, 0.5-8 ACUs
+  databaseOptions: { serverlessV2MaxCapacity: 8 },              // Aurora Serverless v2 PostgreSQL, 0.5-8 ACUs
   staticSite: { media: true },               // S3 + CloudFront; collectstatic runs with the migrations
   alarms: { createTopic: true },             // subscribe your on-call to app.alarms.topic
 });

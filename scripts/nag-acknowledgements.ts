@@ -111,7 +111,7 @@ SHAPES['app-execute-command'] = (s) => new lib.DjangoApp(s, 'Site', { image: ecr
 SHAPES['app-uwsgi-instance-db'] = (s) => new lib.DjangoApp(s, 'Site', {
   image: ecrImage(s),
   server: lib.DjangoServerChoice.UWSGI,
-  databaseOptions: { engine: lib.DatabaseEngineKind.RDS_INSTANCE, proxy: true },
+  databaseOptions: { engine: lib.DatabaseEngineKind.RDS_INSTANCE, rdsProxy: true },
   staticSite: {},
 });
 SHAPES['app-workers'] = (s) => new lib.DjangoApp(s, 'Site', {
@@ -146,7 +146,7 @@ SHAPES['database-instance'] = (s) => new lib.DjangoDatabase(s, 'Database', {
   vpc: vpc(s), engine: lib.DatabaseEngineKind.RDS_INSTANCE, backupPlan: backup.BackupPlan.daily35DayRetention(s, 'Plan'),
 });
 SHAPES['database-proxy'] = (s) => new lib.DjangoDatabase(s, 'Database', {
-  vpc: vpc(s), proxy: true, rotation: true, rotationInterval: Duration.days(30),
+  vpc: vpc(s), rdsProxy: true, rotation: true, rotationInterval: Duration.days(30),
 });
 SHAPES.cache = (s) => new lib.DjangoCache(s, 'Cache', { vpc: vpc(s) });
 SHAPES['static-files'] = (s) => new lib.DjangoStaticFiles(s, 'StaticSite', { media: true });

@@ -1,7 +1,7 @@
-import { Aws, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { IConstruct } from 'constructs';
+import { allowLogsToUseKey } from './logs-key';
 import { acknowledgeFinding } from './nag';
 
 /** The cdk-nag packs beyond AwsSolutions the library is clean against. */
@@ -28,15 +28,6 @@ export function stackKey(scope: IConstruct): kms.IKey {
     enableKeyRotation: true,
     removalPolicy: RemovalPolicy.RETAIN,
   });
-  // CloudWatch Logs encrypts a log group with the key only if the key policy lets the service do so,
-  // for log groups of this account and region.
-  key.addToResourcePolicy(new iam.PolicyStatement({
-    principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
-    actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-    resources: ['*'],
-    conditions: {
-      ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:*` },
-    },
-  }));
+  allowLogsToUseKey(key);
   return key;
 }

@@ -1,10 +1,9 @@
 import { Aws, CustomResource, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
-import { acknowledgeInPacks, stackKey } from './compliance';
 import { DELETION_PROTECTION_HANDLER_SOURCE } from './deletion-protection-handler';
+import { inlineFunction } from './inline-function';
 
 /** What `protectAfterCreate` protects. */
 export type ProtectedKind = 'LoadBalancer' | 'DBCluster' | 'DBInstance';
@@ -33,17 +32,17 @@ const SINGLETON_ID = 'CdkDjangoDeletionProtection';
  */
 export function protectAfterCreate(scope: Construct, kind: ProtectedKind, target: string, targetArn: string, enabled: boolean,
   waitFor: IConstruct[] = []): CustomResource {
-  const fn = handlerOf(scope);
+  const handler = handlerOf(scope);
   const action = kind === 'LoadBalancer' ? 'elasticloadbalancing:ModifyLoadBalancerAttributes'
     : kind === 'DBCluster' ? 'rds:ModifyDBCluster' : 'rds:ModifyDBInstance';
-  fn.role!.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [action], resources: [targetArn] }));
+  handler.policy.addStatements(new iam.PolicyStatement({ actions: [action], resources: [targetArn] }));
   const resource = new CustomResource(scope, 'DeletionProtection', {
-    serviceToken: fn.functionArn,
+    serviceToken: handler.function.functionArn,
     resourceType: 'Custom::DjangoDeletionProtection',
     properties: { Kind: kind, Target: target, Enabled: String(enabled) },
   });
-  // The role's permissions first; and for a cluster, its instances: RDS refuses modifications while they are added.
-  resource.node.addDependency(fn.role!);
+  // The handler's permissions first; and for a cluster, its instances: RDS refuses modifications while they are added.
+  resource.node.addDependency(handler.policy);
   for (const c of waitFor) resource.node.addDependency(c);
   return resource;
 }
@@ -56,46 +55,32 @@ export function protectAfterCreate(scope: Construct, kind: ProtectedKind, target
 export class DeletionProtectionHandler extends Construct {
   /** The handler function. */
   public readonly function: lambda.Function;
+  /** The handler's rights: each protected target adds its own. */
+  public readonly policy: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
-    this.function = createHandler(this);
+    const handler = inlineFunction(this, '', {
+      functionId: 'Handler',
+      source: DELETION_PROTECTION_HANDLER_SOURCE,
+      language: 'node',
+      handler: 'handler',
+      description: 'cdk-django: deletion protection that belongs to the created stack, not to its template',
+      roleDescription: 'cdk-django: turns deletion protection on after create, off before a rollback or removal deletes the resource',
+      // up to 20 attempts 15 s apart while a database settles
+      timeout: Duration.minutes(6),
+      statements: [new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [Aws.STACK_ID] })],
+      concurrency: 'CloudFormation invokes the handler once per deletion-protection resource and stack operation; reserved concurrency would only take capacity from the account.',
+      deadLetter: 'CloudFormation invokes the handler synchronously through the custom resource and learns of every failure from its response; there is no asynchronous event to lose.',
+      outsideVpc: 'The handler calls only the Elastic Load Balancing, RDS and CloudFormation APIs and reaches nothing inside the VPC.',
+    });
+    this.function = handler.function;
+    this.policy = handler.policy;
   }
 }
 
-function handlerOf(scope: Construct): lambda.Function {
+function handlerOf(scope: Construct): DeletionProtectionHandler {
   const stack = Stack.of(scope);
   const existing = stack.node.tryFindChild(SINGLETON_ID) as DeletionProtectionHandler | undefined;
-  return (existing ?? new DeletionProtectionHandler(stack, SINGLETON_ID)).function;
-}
-
-function createHandler(home: Construct): lambda.Function {
-  const logGroup = new logs.LogGroup(home, 'Logs', { retention: logs.RetentionDays.ONE_YEAR, encryptionKey: stackKey(home) });
-  const role = new iam.Role(home, 'Role', {
-    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-    description: 'cdk-django: turns deletion protection on after create, off before a rollback or removal deletes the resource',
-  });
-  logGroup.grantWrite(role);
-  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [Aws.STACK_ID] }));
-  const fn = new lambda.Function(home, 'Handler', {
-    code: lambda.Code.fromInline(DELETION_PROTECTION_HANDLER_SOURCE),
-    handler: 'index.handler',
-    runtime: lambda.Runtime.NODEJS_24_X,
-    // up to 20 attempts 15 s apart while a database settles
-    timeout: Duration.minutes(6),
-    memorySize: 256,
-    role,
-    logGroup,
-    loggingFormat: lambda.LoggingFormat.JSON,
-    description: 'cdk-django: deletion protection that belongs to the created stack, not to its template',
-  });
-  acknowledgeInPacks(home, 'IAMNoInlinePolicy',
-    'The handler role\'s only policy is the one CDK generates from its grants (each load balancer or database of this stack, by ARN; its log group; this stack); a managed policy could be attached to other principals.');
-  acknowledgeInPacks(home, 'LambdaConcurrency',
-    'CloudFormation invokes the handler once per deletion-protection resource and stack operation; reserved concurrency would only take capacity from the account.');
-  acknowledgeInPacks(home, 'LambdaDLQ',
-    'CloudFormation invokes the handler synchronously through the custom resource and learns of every failure from its response; there is no asynchronous event to lose.');
-  acknowledgeInPacks(home, 'LambdaInsideVPC',
-    'The handler calls only the Elastic Load Balancing, RDS and CloudFormation APIs and reaches nothing inside the VPC.');
-  return fn;
+  return existing ?? new DeletionProtectionHandler(stack, SINGLETON_ID);
 }

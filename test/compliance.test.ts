@@ -114,10 +114,9 @@ describe('acknowledgements', () => {
       'SecretKey SecretsManagerRotationEnabled',
       'Task IAMNoInlinePolicy',
       // the stack's deletion-protection handler
-      'Test/CdkDjangoDeletionProtection IAMNoInlinePolicy',
-      'Test/CdkDjangoDeletionProtection LambdaConcurrency',
-      'Test/CdkDjangoDeletionProtection LambdaDLQ',
-      'Test/CdkDjangoDeletionProtection LambdaInsideVPC',
+      'Test/CdkDjangoDeletionProtection/Handler LambdaConcurrency',
+      'Test/CdkDjangoDeletionProtection/Handler LambdaDLQ',
+      'Test/CdkDjangoDeletionProtection/Handler LambdaInsideVPC',
       'Vpc/FlowLogs IAMNoInlinePolicy',
       'Vpc/publicSubnet1 VPCNoUnrestrictedRouteToIGW',
       'Vpc/publicSubnet2 VPCNoUnrestrictedRouteToIGW',

@@ -181,7 +181,9 @@ describe('the template', () => {
     const protections = Object.values<any>(t.findResources('Custom::DjangoDeletionProtection')).map((r) => r.Properties);
     expect(protections.map((p) => [p.Kind, p.Enabled]).sort()).toEqual([['LoadBalancer', 'false'], ['LoadBalancer', 'true']]);
     expect(Object.keys(t.findResources('AWS::Lambda::Function')).filter((id) => id.includes('DeletionProtection'))).toHaveLength(1);
-    const [policy] = Object.entries<any>(t.findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith('CdkDjangoDeletionProtection')).map(([, p]) => p);
+    // The handler's rights sit in its one customer-managed policy, no inline policy.
+    expect(Object.keys(t.findResources('AWS::IAM::Policy')).filter((id) => id.startsWith('CdkDjangoDeletionProtection'))).toEqual([]);
+    const [policy] = Object.entries<any>(t.findResources('AWS::IAM::ManagedPolicy')).filter(([id]) => id.startsWith('CdkDjangoDeletionProtection')).map(([, p]) => p);
     const statements: any[] = policy.Properties.PolicyDocument.Statement;
     const modify = statements.filter((st) => st.Action === 'elasticloadbalancing:ModifyLoadBalancerAttributes');
     expect(modify.map((st) => st.Resource.Ref).sort()).toEqual(Object.keys(t.findResources('AWS::ElasticLoadBalancingV2::LoadBalancer')).sort());

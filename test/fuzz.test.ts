@@ -191,13 +191,14 @@ const APP_PROPS = ['image', 'requirements', 'server', 'wsgiModule', 'asgiModule'
   'healthCheckPath', 'logRetention', 'websocketRulePriority', 'channelLayer', 'databaseOptions', 'database', 'cacheOptions', 'cache',
   'staticSite', 'migrations', 'alarms', 'cpuArchitecture', 'spot', 'vpcOptions', 'vpcSubnets', 'cluster', 'loadBalancer', 'listener',
   'listenerRulePriority', 'enableExecuteCommand'];
-const DATABASE_PROPS = ['vpc', 'vpcSubnets', 'engine', 'engineVersion', 'databaseName', 'port', 'minCapacity', 'maxCapacity', 'instanceType',
+const DATABASE_PROPS = ['vpc', 'vpcSubnets', 'engine', 'engineVersion', 'databaseName', 'port', 'serverlessV2MinCapacity', 'serverlessV2MaxCapacity',
+  'instanceType',
   'allocatedStorage', 'maxAllocatedStorage', 'multiAz', 'backupRetention', 'backupPlan', 'deletionProtection', 'removalPolicy',
   'encryptionKey', 'iamAuthentication', 'rotation', 'rotationInterval', 'logRetention', 'monitoringInterval', 'performanceInsights',
-  'proxy', 'proxyRequireIam', 'connMaxAge'];
+  'rdsProxy', 'rdsProxyRequireIam', 'connMaxAge'];
 const CACHE_PROPS = ['vpc', 'vpcSubnets', 'engine', 'nodeType', 'numNodes', 'multiAz', 'port', 'snapshotRetentionLimit', 'removalPolicy',
   'encryptionKey', 'logRetention'];
-const STATIC_PROPS = ['media', 'domainNames', 'certificate', 'webAclId', 'priceClass', 'removalPolicy'];
+const STATIC_PROPS = ['media', 'domainNames', 'certificate', 'webAclArn', 'priceClass', 'removalPolicy'];
 const MIGRATIONS_PROPS = ['cluster', 'taskDefinition', 'containerName', 'command', 'securityGroups', 'vpcSubnets', 'timeout',
   'logStreamPrefix', 'logRetention'];
 const ALARMS_PROPS = ['services', 'migrationsFunction', 'topic', 'createTopic', 'http5xxRatePercent', 'p99Latency', 'cpuPercent',
@@ -232,9 +233,9 @@ describe('fuzzed props of the app and data tier: nag-clean or a ValidationError 
       websocketRulePriority: [[1, 40000, 50000], [0, 50001, 1.5, -1, NaN]],
       cpu: [[256, 512, 1024, 2048], [300, 0, 512.5, NaN]],
       minTasks: [[1, 2, 5], [0, -1, 1.5, NaN]],
-      databaseOptions: (validOnly) => fc.option(fc.oneof(fc.constant({}), recordOf({
-        minCapacity: ACUS,
-        maxCapacity: ACUS,
+      database: (validOnly) => fc.option(fc.oneof(fc.constant({}), recordOf({
+        serverlessV2MinCapacity: ACUS,
+        serverlessV2MaxCapacity: ACUS,
         engine: [Object.values(DatabaseEngineKind)],
       }, validOnly)), { nil: undefined }),
       cacheOptions: nested({ enabled: BOOL }),
@@ -262,7 +263,10 @@ describe('fuzzed props of the app and data tier: nag-clean or a ValidationError 
 
   test('DjangoDatabase', () => {
     // Sizing per engine kind: the valid half sizes the engine it picked, the mixed half any prop with any engine.
-    const aurora = { minCapacity: [[0, 0.5, 1, 2], [...ACUS[0], ...ACUS[1]]], maxCapacity: [[4, 16, 256], [...ACUS[0], ...ACUS[1]]] } as const;
+    const aurora = {
+      serverlessV2MinCapacity: [[0, 0.5, 1, 2], [...ACUS[0], ...ACUS[1]]],
+      serverlessV2MaxCapacity: [[4, 16, 256], [...ACUS[0], ...ACUS[1]]],
+    } as const;
     const instance = {
       instanceType: [[new ec2.InstanceType('m6g.large'), new ec2.InstanceType('t4g.medium')]],
       allocatedStorage: [[20, 100], [65536, 19, 65537, 20.5, -1, NaN]],
@@ -289,15 +293,15 @@ describe('fuzzed props of the app and data tier: nag-clean or a ValidationError 
       monitoringInterval: [[Duration.seconds(0), Duration.seconds(1), Duration.seconds(60)],
         [Duration.seconds(2), Duration.minutes(2), Duration.millis(1500), Duration.seconds(NaN)]],
       performanceInsights: BOOL,
-      proxy: [[false, true, 'requiring IAM']],
-      proxyRequireIam: [[false], [true]],
+      rdsProxy: [[false, true, 'requiring IAM']],
+      rdsProxyRequireIam: [[false], [true]],
       connMaxAge: [[Duration.seconds(0), Duration.seconds(60), Duration.minutes(10)],
         [Duration.millis(1500), Duration.millis(0.5), Duration.seconds(NaN)]],
       logRetention: [[logs.RetentionDays.ONE_WEEK, logs.RetentionDays.ONE_YEAR]],
       // Each prop left out half the time: engine-specific sizing and opt-outs rarely all fit together.
-    }, 2), (size, { proxy: proxyChoice, ...rest }) => {
+    }, 2), (size, { rdsProxy: proxyChoice, ...rest }) => {
       const props: Record<string, any> = {
-        ...rest, ...size, ...(proxyChoice === 'requiring IAM' ? { proxy: true, proxyRequireIam: true } : { proxy: proxyChoice }),
+        ...rest, ...size, ...(proxyChoice === 'requiring IAM' ? { rdsProxy: true, rdsProxyRequireIam: true } : { rdsProxy: proxyChoice }),
       };
       const stack = newStack();
       const vpc = createVpc(stack);
@@ -334,7 +338,7 @@ describe('fuzzed props of the app and data tier: nag-clean or a ValidationError 
       domainNames: [[['static.example.com'], ['static.example.com', 'cdn.example.com']], [[], ['*.example.com'], ['bad name'], ['']]],
       certificate: [['arn:aws:acm:us-east-1:123456789012:certificate/abc'],
         ['arn:aws:acm:eu-west-1:123456789012:certificate/abc', 'not-an-arn']],
-      webAclId: [['arn:aws:wafv2:us-east-1:123456789012:global/webacl/site/abc'],
+      webAclArn: [['arn:aws:wafv2:us-east-1:123456789012:global/webacl/site/abc'],
         ['arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/site/abc', 'site-acl', '']],
       priceClass: [[cloudfront.PriceClass.PRICE_CLASS_100, cloudfront.PriceClass.PRICE_CLASS_ALL]],
       removalPolicy: [[RemovalPolicy.RETAIN, RemovalPolicy.DESTROY]],
@@ -518,12 +522,12 @@ describe('regressions found by fuzzing', () => {
     expect(error.message).toMatch(/^timeout: must be from 1 minute to 1 hour .*got 0.0005 seconds$/);
   });
 
-  // DjangoDatabase threw "maxCapacity: 0 ACUs is not valid" from Site/Database, which pointed at no prop of
-  // DjangoApp. DjangoApp now checks its nested options itself.
-  test('DjangoApp: a bad databaseOptions.maxCapacity names databaseOptions.maxCapacity', () => {
-    const error = validationError((stack) => new DjangoApp(stack, 'Site', { image: IMAGE, databaseOptions: { maxCapacity: 0 } }), 'Test/Site');
-    // One problem: min (default 0.5) against an invalid max is not compared, which named an unset minCapacity.
-    expect(error.message).toBe('databaseOptions.maxCapacity: 0 ACUs is not valid; use 1 to 256 in steps of 0.5');
+  // DjangoDatabase threw "serverlessV2MaxCapacity: 0 ACUs is not valid" from Site/Database: DjangoApp's own task counts
+  // is the task count, so the message pointed at the wrong prop. DjangoApp now checks its nested options itself.
+  test('DjangoApp: a bad databaseOptions.serverlessV2MaxCapacity names databaseOptions.serverlessV2MaxCapacity, not an app prop', () => {
+    const error = validationError((stack) => new DjangoApp(stack, 'Site', { image: IMAGE, databaseOptions: { serverlessV2MaxCapacity: 0 } }), 'Test/Site');
+    // One problem: min (default 0.5) against an invalid max is not compared, which named an unset serverlessV2MinCapacity.
+    expect(error.message).toBe('databaseOptions.serverlessV2MaxCapacity: 0 ACUs is not valid; use 1 to 256 in steps of 0.5');
   });
 
   test.each<[string, Partial<DjangoAppProps>, RegExp]>([

@@ -29,10 +29,10 @@ function synth(name: string, props: Partial<DjangoAppProps> | ((stack: Stack) =>
 
 const SHAPES: Shape[] = [
   synth('aurora', { databaseOptions: {} }),
-  synth('aurora-proxy', { databaseOptions: { proxy: true } }),
+  synth('aurora-proxy', { databaseOptions: { rdsProxy: true } }),
   synth('aurora-single-az', { databaseOptions: { multiAz: false } }),
   synth('rds', { databaseOptions: { engine: DatabaseEngineKind.RDS_INSTANCE } }),
-  synth('rds-proxy', { databaseOptions: { engine: DatabaseEngineKind.RDS_INSTANCE, proxy: true } }),
+  synth('rds-proxy', { databaseOptions: { engine: DatabaseEngineKind.RDS_INSTANCE, rdsProxy: true } }),
   synth('aurora-no-migrations', { databaseOptions: {}, migrations: { enabled: false } }),
   synth('aurora-websockets', { databaseOptions: {}, requirements: { websockets: true } }),
   synth('existing-database', (stack) => ({
@@ -241,7 +241,7 @@ describe('what the library does', () => {
   test('IDjangoDatabase.ready: every instance and the proxy target group, and nothing for an existing database', () => {
     const stack = new Stack(new App(), 'Ready');
     const vpc = new ec2.Vpc(stack, 'Vpc');
-    const db = new DjangoDatabase(stack, 'Db', { vpc, proxy: true });
+    const db = new DjangoDatabase(stack, 'Db', { vpc, rdsProxy: true });
     const fn = new ecs.FargateTaskDefinition(stack, 'MyTask');
     fn.addContainer('c', { image: IMAGE });
     fn.node.addDependency(db.ready);

@@ -644,7 +644,7 @@ function synthIn(name: string, region: string | undefined, build: (stack: Stack)
 const FULL_SITE = { databaseOptions: {}, staticSite: { media: true }, requirements: { websockets: true } };
 const LIFECYCLE_SHAPES: Shape[] = [
   ...SHAPES,
-  synth('app-proxy', app({ databaseOptions: { proxy: true, engine: DatabaseEngineKind.RDS_INSTANCE } })),
+  synth('app-proxy', app({ databaseOptions: { rdsProxy: true, engine: DatabaseEngineKind.RDS_INSTANCE } })),
   synthIn('app-us-east-1', 'us-east-1', app(FULL_SITE)),
   synthIn('app-eu-central-2', 'eu-central-2', app(FULL_SITE)),
 ];

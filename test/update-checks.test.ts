@@ -209,7 +209,7 @@ const CHANGES: Change[] = [
   {
     name: 'app: raise capacity, cpu and memory',
     before: app(() => ({ ...site, databaseOptions: {} })),
-    after: app(() => ({ ...site, databaseOptions: { maxCapacity: 16 }, minTasks: 4, maxTasks: 20, cpu: 1024, memoryLimitMiB: 2048 })),
+    after: app(() => ({ ...site, databaseOptions: { serverlessV2MaxCapacity: 16 }, minTasks: 4, maxTasks: 20, cpu: 1024, memoryLimitMiB: 2048 })),
     expect: (plan) => {
       const types = plan.modified.map((m) => m.type);
       expect(types).toEqual(expect.arrayContaining(['AWS::ApplicationAutoScaling::ScalableTarget', 'AWS::RDS::DBCluster', 'AWS::ECS::TaskDefinition']));
@@ -218,8 +218,8 @@ const CHANGES: Change[] = [
   },
   {
     name: 'app with an RDS instance behind an RDS Proxy: a bigger instance and more storage',
-    before: app(() => ({ ...site, databaseOptions: { engine: DatabaseEngineKind.RDS_INSTANCE, proxy: true } })),
-    after: app(() => ({ ...site, databaseOptions: { engine: DatabaseEngineKind.RDS_INSTANCE, proxy: true, instanceType: new ec2.InstanceType('m6g.xlarge'), allocatedStorage: 50 } })),
+    before: app(() => ({ ...site, databaseOptions: { engine: DatabaseEngineKind.RDS_INSTANCE, rdsProxy: true } })),
+    after: app(() => ({ ...site, databaseOptions: { engine: DatabaseEngineKind.RDS_INSTANCE, rdsProxy: true, instanceType: new ec2.InstanceType('m6g.xlarge'), allocatedStorage: 50 } })),
     expect: (plan) => {
       expect(plan.modified.find((m) => m.type === 'AWS::RDS::DBInstance')).toMatchObject({ changed: expect.arrayContaining(['DBInstanceClass', 'AllocatedStorage']), replaced: false });
     },

@@ -38,7 +38,7 @@ chat = DjangoApp(
         stack, "Cert", "arn:aws:acm:eu-west-1:111111111111:certificate/00000000-0000-0000-0000-000000000000"
     ),
     settings_module="config.settings",
-    database_options=DjangoDatabaseOptions(max_capacity=8),  # Aurora Serverless v2 PostgreSQL, 0.5-8 ACUs
+    database_options=DjangoDatabaseOptions(serverless_v2_max_capacity=8),  # Aurora Serverless v2 PostgreSQL, 0.5-8 ACUs
     cache_options=DjangoAppCacheOptions(enabled=True),  # also the Channels layer
     static_site=DjangoAppStaticSiteOptions(media=True),  # S3 + CloudFront; collectstatic runs with the migrations
     alarms=DjangoAppAlarmsOptions(create_topic=True),  # subscribe your on-call to chat.alarms.topic

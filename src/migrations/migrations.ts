@@ -12,6 +12,7 @@ import { acknowledgeInPacks, stackKey } from '../compliance';
 import { IDjangoDatabase } from '../data/database';
 import { secondsOf } from '../durations';
 import { throwIfProblems } from '../errors';
+import { inlineFunction, InlineFunction } from '../inline-function';
 import { acknowledgeFinding } from '../nag';
 import { perCreateName } from '../names';
 import { Problem } from '../problems';
@@ -24,6 +25,10 @@ const MAX_TIMEOUT_SECONDS = 3600;
 const MIN_TIMEOUT_SECONDS = 60;
 /** The isComplete handler stops the task this long before the provider gives up, to report it. */
 const STOP_MARGIN_SECONDS = 2 * QUERY_INTERVAL_SECONDS;
+
+const PROVIDER_CONCURRENCY = 'CloudFormation invokes these handlers once per deployment of this resource; reserving concurrency would only take it from the account pool.';
+const PROVIDER_DEAD_LETTER = 'The handlers are invoked synchronously by the provider framework, which reports every failure to CloudFormation (the deployment fails); there is no asynchronous event to dead-letter.';
+const PROVIDER_OUTSIDE_VPC = 'The handlers call only the ECS API (RunTask, DescribeTasks, StopTask) and reach no resource in the VPC; the migrations task itself runs in the private subnets.';
 
 /** How long a migrations run may take by default: 30 minutes. */
 const DEFAULT_TIMEOUT_SECONDS = 1800;
@@ -151,48 +156,53 @@ export class DjangoMigrations extends Construct {
       .slice(0, 16);
     this.fingerprint = `${taskDefinition.taskDefinitionArn}#${literalHash}`;
 
-    const onEvent = this.handler('OnEvent', 'onEvent', props, {});
-    const isComplete = this.handler('IsComplete', 'isComplete', props, {
-      STOP_AFTER_SECONDS: String(timeoutSeconds - STOP_MARGIN_SECONDS),
-    });
-
     // RunTask: this task definition family only (any revision, so the policy does not change,
     // and need not propagate, with each new revision), in this cluster only.
     const familyArn = `arn:${Aws.PARTITION}:ecs:${Aws.REGION}:${Aws.ACCOUNT_ID}:task-definition/${taskDefinition.family}:*`;
-    onEvent.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['ecs:RunTask'],
-      resources: [familyArn],
-      conditions: { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } },
-    }));
-    onEvent.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['iam:PassRole'],
-      // The execution role may be created after this construct (by a later container): resolve late.
-      resources: [
-        taskDefinition.taskRole.roleArn,
-        Lazy.string({ produce: () => (taskDefinition.executionRole ?? taskDefinition.taskRole).roleArn }),
-      ],
-      conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-    }));
+    const onEventHandler = this.handler('OnEvent', 'onEvent', props, {}, [
+      new iam.PolicyStatement({
+        actions: ['ecs:RunTask'],
+        resources: [familyArn],
+        conditions: { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } },
+      }),
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        // The execution role may be created after this construct (by a later container): resolve late.
+        resources: [
+          taskDefinition.taskRole.roleArn,
+          Lazy.string({ produce: () => (taskDefinition.executionRole ?? taskDefinition.taskRole).roleArn }),
+        ],
+        conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+      }),
+    ]);
     // Task ARNs embed the cluster name, which is a token here; the ecs:cluster condition scopes
     // the same thing (tasks of this cluster) without a wildcard ARN built from tokens.
-    isComplete.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
-      resources: ['*'],
-      conditions: { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } },
-    }));
+    const isCompleteHandler = this.handler('IsComplete', 'isComplete', props, {
+      STOP_AFTER_SECONDS: String(timeoutSeconds - STOP_MARGIN_SECONDS),
+    }, [
+      new iam.PolicyStatement({
+        actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
+        resources: ['*'],
+        conditions: { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } },
+      }),
+    ]);
+    const onEvent = onEventHandler.function;
+    const isComplete = isCompleteHandler.function;
 
     this.onEventFunction = onEvent;
     this.isCompleteFunction = isComplete;
     const provider = this.provider(onEvent, isComplete, timeoutSeconds, props);
     this.acknowledgeProviderFindings(provider, onEvent, isComplete);
-    acknowledgeInPacks(this, 'IAMNoInlinePolicy',
-      'Each handler, provider and waiter role has only the policy CDK generates for it (least privilege, scoped by cluster and task family); a managed policy could be attached to other principals.');
-    acknowledgeInPacks(this, 'LambdaConcurrency',
-      'CloudFormation invokes these handlers once per deployment of this resource; reserving concurrency would only take it from the account pool.');
-    acknowledgeInPacks(this, 'LambdaDLQ',
-      'The handlers are invoked synchronously by the provider framework, which reports every failure to CloudFormation (the deployment fails); there is no asynchronous event to dead-letter.');
-    acknowledgeInPacks(this, 'LambdaInsideVPC',
-      'The handlers call only the ECS API (RunTask, DescribeTasks, StopTask) and reach no resource in the VPC; the migrations task itself runs in the private subnets.');
+    // The provider framework's functions and its waiter: their roles and the framework are CDK's.
+    acknowledgeInPacks(provider, 'IAMNoInlinePolicy',
+      'The provider framework and waiter roles have only the policy CDK generates for them (invoke the two handlers, log to their own groups); a managed policy could be attached to other principals.');
+    acknowledgeInPacks(provider, 'LambdaConcurrency', PROVIDER_CONCURRENCY);
+    acknowledgeInPacks(provider, 'LambdaDLQ', PROVIDER_DEAD_LETTER);
+    acknowledgeInPacks(provider, 'LambdaInsideVPC', PROVIDER_OUTSIDE_VPC);
+    for (const role of [this.node.findChild('ProviderOnEventRole'), this.node.findChild('ProviderCompleteRole')]) {
+      acknowledgeInPacks(role, 'IAMNoInlinePolicy',
+        'The provider framework roles have only the policy CDK generates for them (invoke the two handlers, write their log group); a managed policy could be attached to other principals.');
+    }
 
     this.customResource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
@@ -219,34 +229,30 @@ export class DjangoMigrations extends Construct {
     }
     if (props.database) this.customResource.node.addDependency(props.database.ready);
 
-    acknowledgeFinding(onEvent.role!, 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task-definition/'
+    acknowledgeFinding(onEventHandler.policy, 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task-definition/'
       + `${taskDefinition.family}:*]`,
     'RunTask is allowed on every revision of the app task definition family, only in this cluster (ecs:cluster condition): each deploy registers a new revision.');
-    acknowledgeFinding(isComplete.role!, 'AwsSolutions-IAM5[Resource::*]',
+    acknowledgeFinding(isCompleteHandler.policy, 'AwsSolutions-IAM5[Resource::*]',
       'DescribeTasks and StopTask on the migrations task: task ARNs are not known before RunTask, and the ecs:cluster condition limits both to tasks of this cluster.');
   }
 
-  /** One handler function with its own role (no managed policy) and log group. */
-  private handler(id: string, entry: string, props: DjangoMigrationsProps, environment: { [k: string]: string }): lambda.Function {
-    const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR, encryptionKey: stackKey(this) });
-    const role = new iam.Role(this, `${id}Role`, {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `cdk-django migrations ${entry} handler`,
-    });
-    logGroup.grantWrite(role);
-    const fn = new lambda.Function(this, id, {
-      code: lambda.Code.fromInline(MIGRATIONS_HANDLER_SOURCE),
-      handler: `index.${entry}`,
-      runtime: lambda.Runtime.NODEJS_24_X,
+  /** One handler function, its rights `statements`. */
+  private handler(id: string, entry: string, props: DjangoMigrationsProps, environment: { [k: string]: string },
+    statements: iam.PolicyStatement[]): InlineFunction {
+    return inlineFunction(this, id, {
+      source: MIGRATIONS_HANDLER_SOURCE,
+      language: 'node',
+      handler: entry,
+      description: `cdk-django: ${entry === 'onEvent' ? 'starts' : 'watches'} the Django migrations task (${this.node.path})`,
+      roleDescription: `cdk-django migrations ${entry} handler`,
       timeout: Duration.minutes(1),
-      memorySize: 256,
-      role,
-      logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
+      statements,
       environment,
-      description: `cdk-django: ${entry === 'onEvent' ? 'starts' : 'watches'} the Django migrations task (${this.node.path})`.slice(0, 256),
+      logRetention: props.logRetention,
+      concurrency: PROVIDER_CONCURRENCY,
+      deadLetter: PROVIDER_DEAD_LETTER,
+      outsideVpc: PROVIDER_OUTSIDE_VPC,
     });
-    return fn;
   }
 
   /**

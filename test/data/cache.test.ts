@@ -283,7 +283,7 @@ describe('DjangoCache options', () => {
     const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'a', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
     const sg = ec2.SecurityGroup.fromSecurityGroupId(stack, 'CacheSg', 'sg-0123456789abcdef0', { allowAllOutbound: false });
     const secret = secretsmanager.Secret.fromSecretNameV2(stack, 'Token', 'prod/redis-auth');
-    const cache = DjangoCache.fromExisting(stack, 'Cache', { endpointAddress: 'master.my-cache.abc123.euw1.cache.amazonaws.com', authSecret: secret, securityGroup: sg });
+    const cache = DjangoCache.fromExisting(stack, 'Cache', { host: 'master.my-cache.abc123.euw1.cache.amazonaws.com', authSecret: secret, securityGroup: sg });
     expect(cache.environment).toEqual({ REDIS_URL: 'rediss://master.my-cache.abc123.euw1.cache.amazonaws.com:6379/0' });
     expect(Object.keys(cache.secrets)).toEqual(['REDIS_PASSWORD']);
     expect(stack.resolve(cache.secrets.REDIS_PASSWORD.arn)).toEqual(stack.resolve(secret.secretArn));
@@ -293,7 +293,7 @@ describe('DjangoCache options', () => {
   });
 
   test('fromExisting without TLS or password renders redis:// and no secret', () => {
-    const cache = DjangoCache.fromExisting(newStack(), 'Cache', { endpointAddress: 'redis.internal', port: 6390, tls: false });
+    const cache = DjangoCache.fromExisting(newStack(), 'Cache', { host: 'redis.internal', port: 6390, tls: false });
     expect(cache.environment.REDIS_URL).toBe('redis://redis.internal:6390/0');
     expect(cache.secrets).toEqual({});
     expect(cache.channelLayer().password).toBeUndefined();
@@ -309,7 +309,7 @@ describe('DjangoCache bad input: a ValidationError naming the prop', () => {
     ['port 70000', 'port', (s) => new DjangoCache(s, 'C', { vpc: createVpc(s), port: 70000 })],
     ['an EC2 instance type', 'nodeType', (s) => new DjangoCache(s, 'C', { vpc: createVpc(s), nodeType: 't4g.micro' })],
     ['AUTH token without TLS on an existing cache', 'tls', (s) => DjangoCache.fromExisting(s, 'C', {
-      endpointAddress: 'x', tls: false, authSecret: secretsmanager.Secret.fromSecretNameV2(s, 'T', 'token'),
+      host: 'x', tls: false, authSecret: secretsmanager.Secret.fromSecretNameV2(s, 'T', 'token'),
     })],
   ];
 

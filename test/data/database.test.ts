@@ -271,13 +271,13 @@ describe('settings for the Django container', () => {
 });
 
 describe('RDS Proxy', () => {
-  const { stack, vpc, db } = build({ proxy: true });
+  const { stack, vpc, db } = build({ rdsProxy: true });
   const service = new ec2.SecurityGroup(stack, 'Service', { vpc });
   db.allowFrom(service);
   const template = Template.fromStack(stack);
 
   test('the settings point at the proxy endpoint on 5432 (RDS Proxy listens on the engine default)', () => {
-    expect(stack.resolve(db.environment.DATABASE_HOST)).toEqual({ 'Fn::GetAtt': [logicalId(db.proxy!), 'Endpoint'] });
+    expect(stack.resolve(db.environment.DATABASE_HOST)).toEqual({ 'Fn::GetAtt': [logicalId(db.rdsProxy!), 'Endpoint'] });
     expect(db.environment.DATABASE_PORT).toBe('5432');
   });
 
@@ -313,8 +313,8 @@ describe('RDS Proxy', () => {
     expect(managed).toContain('kms:ViaService');
   });
 
-  test('proxyRequireIam makes the proxy require IAM tokens and grantConnect grants on the proxy', () => {
-    const { stack: s2, db: db2 } = build({ proxy: true, proxyRequireIam: true });
+  test('rdsProxyRequireIam makes the proxy require IAM tokens and grantConnect grants on the proxy', () => {
+    const { stack: s2, db: db2 } = build({ rdsProxy: true, rdsProxyRequireIam: true });
     const role = new iam.Role(s2, 'TaskRole', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
     db2.grantConnect(role, 'app');
     const t2 = Template.fromStack(s2);
@@ -379,8 +379,8 @@ describe('options', () => {
     new DjangoDatabase(stack, 'Db', {
       vpc,
       encryptionKey: key,
-      minCapacity: 1,
-      maxCapacity: 16,
+      serverlessV2MinCapacity: 1,
+      serverlessV2MaxCapacity: 16,
       backupRetention: Duration.days(14),
       rotationInterval: Duration.days(7),
       port: 6543,
@@ -504,22 +504,22 @@ describe('fromExisting', () => {
 
 describe('bad input is a ValidationError naming the prop', () => {
   const cases: Array<[string, Partial<DjangoDatabaseProps>, string]> = [
-    ['min above max', { minCapacity: 8, maxCapacity: 4 }, 'minCapacity'],
-    ['ACUs above 256', { maxCapacity: 300 }, 'maxCapacity'],
-    ['ACUs not a multiple of 0.5', { minCapacity: 0.7 }, 'minCapacity'],
-    ['max below 1 ACU', { minCapacity: 0, maxCapacity: 0.5 }, 'maxCapacity'],
-    ['auto-pause with the proxy', { minCapacity: 0, proxy: true }, 'minCapacity'],
-    ['auto-pause on a version without it', { minCapacity: 0, engineVersion: '16.1' }, 'minCapacity'],
+    ['min above max', { serverlessV2MinCapacity: 8, serverlessV2MaxCapacity: 4 }, 'serverlessV2MinCapacity'],
+    ['ACUs above 256', { serverlessV2MaxCapacity: 300 }, 'serverlessV2MaxCapacity'],
+    ['ACUs not a multiple of 0.5', { serverlessV2MinCapacity: 0.7 }, 'serverlessV2MinCapacity'],
+    ['max below 1 ACU', { serverlessV2MinCapacity: 0, serverlessV2MaxCapacity: 0.5 }, 'serverlessV2MaxCapacity'],
+    ['auto-pause with the proxy', { serverlessV2MinCapacity: 0, rdsProxy: true }, 'serverlessV2MinCapacity'],
+    ['auto-pause on a version without it', { serverlessV2MinCapacity: 0, engineVersion: '16.1' }, 'serverlessV2MinCapacity'],
     ['backup retention 0 days', { backupRetention: Duration.days(0) }, 'backupRetention'],
     ['backup retention 36 days', { backupRetention: Duration.days(36) }, 'backupRetention'],
     ['backup retention in hours', { backupRetention: Duration.hours(36) }, 'backupRetention'],
     ['DESTROY with deletion protection by default', { removalPolicy: RemovalPolicy.DESTROY }, 'removalPolicy'],
     ['DESTROY with deletion protection on', { removalPolicy: RemovalPolicy.DESTROY, deletionProtection: true }, 'removalPolicy'],
     ['instance sizing on Aurora', { instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MEDIUM) }, 'instanceType'],
-    ['ACUs on an instance', { engine: DatabaseEngineKind.RDS_INSTANCE, maxCapacity: 8 }, 'maxCapacity'],
+    ['ACUs on an instance', { engine: DatabaseEngineKind.RDS_INSTANCE, serverlessV2MaxCapacity: 8 }, 'serverlessV2MaxCapacity'],
     ['storage below 20 GiB', { engine: DatabaseEngineKind.RDS_INSTANCE, allocatedStorage: 10 }, 'allocatedStorage'],
     ['max storage below storage', { engine: DatabaseEngineKind.RDS_INSTANCE, allocatedStorage: 200, maxAllocatedStorage: 100 }, 'maxAllocatedStorage'],
-    ['proxyRequireIam without a proxy', { proxyRequireIam: true }, 'proxyRequireIam'],
+    ['rdsProxyRequireIam without a proxy', { rdsProxyRequireIam: true }, 'rdsProxyRequireIam'],
     ['rotation interval without rotation', { rotation: false, rotationInterval: Duration.days(7) }, 'rotationInterval'],
     ['rotation interval in hours', { rotationInterval: Duration.hours(12) }, 'rotationInterval'],
     ['monitoring every 2 s', { monitoringInterval: Duration.seconds(2) }, 'monitoringInterval'],
@@ -539,13 +539,13 @@ describe('bad input is a ValidationError naming the prop', () => {
   });
 
   test('every problem is listed at once', () => {
-    const message = refused({ minCapacity: 8, maxCapacity: 4, backupRetention: Duration.days(40) }).message;
-    expect(message).toContain('minCapacity');
+    const message = refused({ serverlessV2MinCapacity: 8, serverlessV2MaxCapacity: 4, backupRetention: Duration.days(40) }).message;
+    expect(message).toContain('serverlessV2MinCapacity');
     expect(message).toContain('backupRetention');
   });
 
   test('grantConnect without IAM authentication, or through a proxy that does not require IAM', () => {
-    for (const [props, prop] of [[{ iamAuthentication: false }, 'iamAuthentication'], [{ proxy: true }, 'proxyRequireIam']] as const) {
+    for (const [props, prop] of [[{ iamAuthentication: false }, 'iamAuthentication'], [{ rdsProxy: true }, 'rdsProxyRequireIam']] as const) {
       const { stack, db } = build(props);
       const role = new iam.Role(stack, 'TaskRole', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
       try {
@@ -563,8 +563,8 @@ describe('cdk-nag', () => {
   const shapes: Array<[string, Partial<DjangoDatabaseProps>]> = [
     ['Aurora Serverless v2 (default)', {}],
     ['RDS instance', { engine: DatabaseEngineKind.RDS_INSTANCE }],
-    ['Aurora with RDS Proxy', { proxy: true }],
-    ['RDS instance with RDS Proxy requiring IAM', { engine: DatabaseEngineKind.RDS_INSTANCE, proxy: true, proxyRequireIam: true }],
+    ['Aurora with RDS Proxy', { rdsProxy: true }],
+    ['RDS instance with RDS Proxy requiring IAM', { engine: DatabaseEngineKind.RDS_INSTANCE, rdsProxy: true, rdsProxyRequireIam: true }],
   ];
 
   test.each(shapes)('AwsSolutions: no unacknowledged findings for %s', (_name, props) => {
@@ -598,7 +598,7 @@ describe('cdk-nag', () => {
   test('each acknowledgement names one rule on one resource and says why', () => {
     const stack = newStack();
     const plan = backup.BackupPlan.daily35DayRetention(stack, 'Plan');
-    const db = new DjangoDatabase(stack, 'Db', { vpc: createVpc(stack), backupPlan: plan, proxy: true });
+    const db = new DjangoDatabase(stack, 'Db', { vpc: createVpc(stack), backupPlan: plan, rdsProxy: true });
     const acks = acknowledgements(db);
     expect(acks.map((a) => `${a.path} ${a.id}`).sort()).toEqual([
       'Test/Db/BackupSelection/Role AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',

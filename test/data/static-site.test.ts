@@ -41,7 +41,7 @@ const full = synth((s) => ({
   media: true,
   domainNames: ['static.example.com'],
   certificate: acm.Certificate.fromCertificateArn(s, 'Cert', CERT),
-  webAclId: WEB_ACL,
+  webAclArn: WEB_ACL,
 }));
 const fullIds = bucketIds(full.site);
 const fullDist = only(full.template, 'AWS::CloudFront::Distribution').DistributionConfig;
@@ -222,7 +222,7 @@ describe('DjangoStaticFiles distribution', () => {
     expect(origin.OriginAccessControlId).toBeDefined();
   });
 
-  test('webAclId is attached', () => {
+  test('webAclArn is attached', () => {
     expect(fullDist.WebACLId).toBe(WEB_ACL);
   });
 });
@@ -308,8 +308,8 @@ describe('DjangoStaticFiles bad input: a ValidationError naming the prop', () =>
       domainNames: ['static.example.com'],
       certificate: acm.Certificate.fromCertificateArn(s, 'C', 'arn:aws:acm:eu-west-1:111111111111:certificate/abc'),
     })],
-    ['a WAF Classic id instead of a WAFv2 ARN', 'webAclId', () => ({ webAclId: '473e64fd-f30b-4765-81a0-62ad96dd167a' })],
-    ['a regional WAFv2 web ACL', 'webAclId', () => ({ webAclId: 'arn:aws:wafv2:eu-west-1:111111111111:regional/webacl/site/0123' })],
+    ['a WAF Classic id instead of a WAFv2 ARN', 'webAclArn', () => ({ webAclArn: '473e64fd-f30b-4765-81a0-62ad96dd167a' })],
+    ['a regional WAFv2 web ACL', 'webAclArn', () => ({ webAclArn: 'arn:aws:wafv2:eu-west-1:111111111111:regional/webacl/site/0123' })],
   ];
 
   test.each(cases)('%s', (_name, prop, props) => {

@@ -212,7 +212,7 @@ describe('DjangoWorkerService alone', () => {
   const build = (overrides: Partial<ConstructorParameters<typeof DjangoWorkerService>[2]> = {}) => (scope: any) => {
     const stack = Stack.of(scope);
     const cluster = new ecs.Cluster(stack, 'Cluster');
-    const cache = DjangoCache.fromExisting(stack, 'Cache', { endpointAddress: 'cache.example.internal', port: 6380 });
+    const cache = DjangoCache.fromExisting(stack, 'Cache', { host: 'cache.example.internal', port: 6380 });
     new DjangoWorkerService(stack, 'Worker', {
       image: IMAGE,
       cluster,

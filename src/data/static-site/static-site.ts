@@ -1,63 +1,25 @@
 import { Annotations, Aws, Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
-import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { acknowledgeInPacks } from '../compliance';
-import { regionCondition } from '../conditions';
-import { throwIfProblems } from '../errors';
-import { acknowledgeFinding } from '../nag';
-import { perRegionName } from '../names';
-import { Problem } from '../problems';
-import { cloudFrontStandardLogsDelivered, regionsWithCloudFrontStandardLogs } from '../regions';
+import { DjangoStaticFilesProps } from './options';
+import { staticFilesProblems } from './validation';
+import { acknowledgeInPacks } from '../../compliance';
+import { regionCondition } from '../../conditions';
+import { throwIfProblems } from '../../errors';
+import { acknowledgeFinding } from '../../nag';
+import { perRegionName } from '../../names';
+import { cloudFrontStandardLogsDelivered, regionsWithCloudFrontStandardLogs } from '../../regions';
 
 /** Key prefix of the static files in their bucket, and URL path under the distribution. */
 const STATIC_LOCATION = 'static';
 /** Key prefix of the uploads in their bucket, and URL path under the distribution. */
 const MEDIA_LOCATION = 'media';
 
-/** Props of DjangoStaticFiles. */
 const LOG_REPLICATION = 'Logs expire after a year and are not needed to restore service; cross-region replication is a disaster-recovery choice left to the account.';
-
-export interface DjangoStaticFilesProps {
-  /**
-   * Serve user uploads too: a second bucket (always retained, versioned) under `/media/*`.
-   * @default false
-   */
-  readonly media?: boolean;
-  /**
-   * Custom domain names of the distribution; needs `certificate`.
-   * @default - the distribution's *.cloudfront.net name
-   */
-  readonly domainNames?: string[];
-  /**
-   * Certificate for `domainNames`, in us-east-1 (CloudFront's region for certificates).
-   * With it, viewers need TLS 1.2 (TLSv1.2_2021); on the default *.cloudfront.net certificate CloudFront
-   * allows TLS 1.0 whatever the policy says.
-   * @default - the default *.cloudfront.net certificate
-   */
-  readonly certificate?: acm.ICertificate;
-  /**
-   * ARN of a WAFv2 web ACL with scope CLOUDFRONT (created in us-east-1).
-   * @default - no web ACL
-   */
-  readonly webAclId?: string;
-  /**
-   * Edge locations the distribution uses.
-   * @default cloudfront.PriceClass.PRICE_CLASS_ALL
-   */
-  readonly priceClass?: cloudfront.PriceClass;
-  /**
-   * What happens to the static files bucket when it leaves the stack. `collectstatic` can refill it,
-   * but DESTROY fails while it holds objects (no auto-delete custom resource here): empty it first.
-   * The media and log buckets are always retained.
-   * @default RemovalPolicy.RETAIN
-   */
-  readonly removalPolicy?: RemovalPolicy;
-}
 
 /**
  * Django static files (and optionally user uploads) in private S3 buckets behind CloudFront.
@@ -153,7 +115,7 @@ export class DjangoStaticFiles extends Construct {
       sslSupportMethod: cloudfront.SSLMethod.SNI,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       priceClass: props.priceClass,
-      webAclId: props.webAclId,
+      webAclId: props.webAclArn,
       enableLogging: standardLogs,
       logBucket: this.cdnLogBucket,
       logFilePrefix: standardLogs ? 'cloudfront/' : undefined,
@@ -363,45 +325,13 @@ export class DjangoStaticFiles extends Construct {
     }
     acknowledgeFinding(distribution, 'AwsSolutions-CFR1',
       'Static files and public uploads are meant for every visitor of the site; restrict countries on the application if needed, not on its assets.');
-    if (!props.webAclId) {
+    if (!props.webAclArn) {
       acknowledgeFinding(distribution, 'AwsSolutions-CFR2',
-        'No webAclId given: the distribution serves only cached GET/HEAD of files from S3 (no application logic to attack); a WAFv2 web ACL costs at least 5 USD a month and can be passed as webAclId.');
+        'No webAclArn given: the distribution serves only cached GET/HEAD of files from S3 (no application logic to attack); a WAFv2 web ACL costs at least 5 USD a month and can be passed as webAclArn.');
     }
     if (!props.certificate) {
       acknowledgeFinding(distribution, 'AwsSolutions-CFR4',
         'No certificate given: on the default *.cloudfront.net certificate CloudFront accepts TLS 1.0 whatever the security policy; pass certificate and domainNames to require TLS 1.2.');
     }
   }
-}
-
-/**
- * Everything wrong with the props; DjangoApp reports these under `staticSite.` before it builds anything.
- * @jsii ignore
- */
-export function staticFilesProblems(props: DjangoStaticFilesProps): Problem[] {
-  const problems: Problem[] = [];
-  const domains = props.domainNames;
-  if (domains && domains.length === 0) {
-    problems.push({ prop: 'domainNames', message: 'is empty; leave it out to use the *.cloudfront.net name, or give at least one domain name' });
-  }
-  if (domains && domains.length > 0 && !props.certificate) {
-    problems.push({ prop: 'domainNames', message: 'CloudFront serves custom domain names only with a certificate for them; give certificate (in us-east-1) or leave domainNames out' });
-  }
-  if (domains && domains.length > 0 && !Token.isUnresolved(domains[0]) && domains[0].startsWith('*')) {
-    problems.push({ prop: 'domainNames', message: `the first name becomes DJANGO_STATIC_URL and '${domains[0]}' is a wildcard; put a concrete name first` });
-  }
-  if (props.certificate && !(domains && domains.length > 0)) {
-    problems.push({ prop: 'certificate', message: 'a certificate is used only for custom domain names; give domainNames too, or leave certificate out' });
-  }
-  if (props.certificate && !Token.isUnresolved(props.certificate.certificateArn)) {
-    const region = props.certificate.certificateArn.split(':')[3]; // arn:partition:acm:region:account:certificate/id
-    if (region !== 'us-east-1') {
-      problems.push({ prop: 'certificate', message: `is in ${region || 'an unknown region'}; CloudFront uses certificates from us-east-1 only: request or import one there` });
-    }
-  }
-  const acl = props.webAclId;
-  if (acl !== undefined && !Token.isUnresolved(acl) && !/^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\//.test(acl)) {
-    problems.push({ prop: 'webAclId', message: `'${acl}' is not the ARN of a WAFv2 web ACL with scope CLOUDFRONT (arn:aws:wafv2:us-east-1:<account>:global/webacl/...); create the web ACL in us-east-1 with scope CLOUDFRONT` });
-  }
-  return problems;
 }
