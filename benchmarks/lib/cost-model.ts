@@ -60,6 +60,7 @@ export class CostError extends Error {}
  */
 export const FREE_TYPES: Readonly<Record<string, string>> = {
   'AWS::EC2::VPC': 'no charge',
+  'AWS::ECS::ClusterCapacityProviderAssociations': 'no charge (the tasks it places are priced as tasks)',
   'AWS::EC2::Subnet': 'no charge',
   'AWS::EC2::RouteTable': 'no charge',
   'AWS::EC2::SubnetRouteTableAssociation': 'no charge',
@@ -153,7 +154,7 @@ function literal(value: any, what: string): number {
 
 /**
  * The monthly fixed cost of a template. Throws CostError for a resource type that is neither priced nor
- * known to be free, a configuration this model does not price (Fargate Spot, Windows tasks, paid
+ * known to be free, a configuration this model does not price (Windows tasks, paid
  * Performance Insights retention, ...), or a price key missing from the table.
  */
 export function monthlyCost(template: CfnTemplate, prices: PriceTable): CostReport {
@@ -259,10 +260,8 @@ export function monthlyCost(template: CfnTemplate, prices: PriceTable): CostRepo
 
   function priceService(id: string, p: any) {
     const strategy: any[] = p.CapacityProviderStrategy ?? [];
-    if (strategy.some((s) => s.CapacityProvider === 'FARGATE_SPOT')) {
-      throw new CostError(`${id}: Fargate Spot prices move with demand; this model prices on-demand Fargate only`);
-    }
-    if (!(p.LaunchType === 'FARGATE' || strategy.some((s) => s.CapacityProvider === 'FARGATE'))) {
+    const spot = strategy.some((s) => s.CapacityProvider === 'FARGATE_SPOT');
+    if (!(p.LaunchType === 'FARGATE' || spot || strategy.some((s) => s.CapacityProvider === 'FARGATE'))) {
       throw new CostError(`${id}: only Fargate services are priced (LaunchType ${p.LaunchType ?? 'unset'})`);
     }
     const taskDefId = refId(p.TaskDefinition);
@@ -279,8 +278,14 @@ export function monthlyCost(template: CfnTemplate, prices: PriceTable): CostRepo
     const tasks = target ? literal(target[1].Properties.MinCapacity, `${target[0]} MinCapacity`) : literal(p.DesiredCount ?? 1, `${id} DesiredCount`);
     const vcpu = literal(td.Cpu, `${taskDefId} Cpu`) / 1024;
     const gb = literal(td.Memory, `${taskDefId} Memory`) / 1024;
-    add('Tasks (minimum)', id, `${tasks} task(s) × ${vcpu} vCPU (${arch})`, tasks * vcpu * hours, `fargate.linux.${arch}.vcpuHour`);
-    add('Tasks (minimum)', id, `${tasks} task(s) × ${gb} GB`, tasks * gb * hours, `fargate.linux.${arch}.gbHour`);
+    // Fargate Spot prices move with demand: tasks beyond the on-demand base are priced at the on-demand
+    // rate, an upper bound (Spot has been up to 70 % less), and said so.
+    const base = spot ? Math.min(tasks, literal(strategy.find((s) => s.CapacityProvider === 'FARGATE')?.Base ?? 0, `${id} FARGATE Base`)) : tasks;
+    const kinds: Array<[number, string]> = [[base, ''], [tasks - base, ' on Fargate Spot (priced on-demand: an upper bound)']];
+    for (const [n, note] of kinds.filter(([k]) => k > 0)) {
+      add('Tasks (minimum)', id, `${n} task(s) × ${vcpu} vCPU (${arch})${note}`, n * vcpu * hours, `fargate.linux.${arch}.vcpuHour`);
+      add('Tasks (minimum)', id, `${n} task(s) × ${gb} GB${note}`, n * gb * hours, `fargate.linux.${arch}.gbHour`);
+    }
     const storage = td.EphemeralStorage?.SizeInGiB;
     if (storage !== undefined && literal(storage, `${taskDefId} EphemeralStorage.SizeInGiB`) > 20) {
       add('Tasks (minimum)', id, `${tasks} task(s) × ${storage - 20} GB ephemeral storage above 20`, tasks * (storage - 20) * hours, 'fargate.ephemeralStorage.gbHour');

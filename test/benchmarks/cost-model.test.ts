@@ -147,11 +147,17 @@ describe('monthlyCost refuses what it cannot price honestly', () => {
     expect(() => monthlyCost(t, PRICES)).toThrow(/no price "elasticache\.valkey\.cache\.r7g\.large\.hour"/);
   });
 
-  test('Fargate Spot, whose price moves, fails rather than being priced on-demand', () => {
+  test('Fargate Spot tasks beyond the on-demand base are priced on-demand, as an upper bound, and say so', () => {
+    const onDemand = monthlyCost(tinyTemplate(), PRICES);
     const t = tinyTemplate();
     delete t.Resources.Service.Properties.LaunchType;
-    t.Resources.Service.Properties.CapacityProviderStrategy = [{ CapacityProvider: 'FARGATE_SPOT', Weight: 1 }];
-    expect(() => monthlyCost(t, PRICES)).toThrow(/Fargate Spot/);
+    t.Resources.Service.Properties.CapacityProviderStrategy = [
+      { CapacityProvider: 'FARGATE', Base: 1, Weight: 0 }, { CapacityProvider: 'FARGATE_SPOT', Weight: 1 }];
+    const spot = monthlyCost(t, PRICES);
+    expect(spot.total).toBeCloseTo(onDemand.total, 6);
+    const tasks = spot.items.filter((i) => i.part === 'Tasks (minimum)').map((i) => i.what);
+    expect(tasks.filter((d) => /Fargate Spot \(priced on-demand: an upper bound\)/.test(d)).length).toBe(2);
+    expect(tasks.filter((d) => /^1 task\(s\)/.test(d) && !/Spot/.test(d)).length).toBe(2);
   });
 
   test('a task size that is not a literal fails', () => {
