@@ -121,7 +121,7 @@ export function appWorkersProblems(workers: readonly DjangoAppWorkerOptions[] = 
   }
   if (taskQueue) problems.push(...taskQueueProblems(taskQueue).map((p) => ({ prop: `taskQueue.${p.prop}`, message: p.message })));
   if (cacheOff && !taskQueue && workersUseCelery(workers)) {
-    problems.push({ prop: 'cache', message: 'the Celery workers need a broker: leave the cache on (Redis) or give taskQueue (SQS)' });
+    problems.push({ prop: 'cacheOptions', message: 'the Celery workers need a broker: leave the cache on (Redis) or give taskQueue (SQS)' });
   }
   return problems;
 }

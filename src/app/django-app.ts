@@ -261,6 +261,8 @@ export class DjangoApp extends Construct {
         for (const [k, v] of Object.entries(queue.environment)) svc.appContainer.addEnvironment(k, v);
         queue.grantSend(svc.taskDefinition.taskRole);
       }
+      // The one-off task (and the migrations) copied the app container's settings when it was made.
+      for (const [k, v] of Object.entries(queue.environment)) this.oneOffTask.container.addEnvironment(k, v);
     }
     const workers = createAppWorkers(this, props.workers ?? [], {
       image: props.image,

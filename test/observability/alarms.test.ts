@@ -324,7 +324,7 @@ describe('several services', () => {
       listenerArn: 'arn:aws:elasticloadbalancing:us-east-1:111111111111:listener/app/shared/1/2',
       securityGroup: ec2.SecurityGroup.fromSecurityGroupId(s, 'Sg', 'sg-12345678'),
     });
-    const svc = new DjangoGunicornService(s, 'Web', { image: IMAGE, listener, listenerRulePriority: 3, allowedHosts: ['a.example.com'] });
+    const svc = new DjangoGunicornService(s, 'Web', { image: IMAGE, vpc: new ec2.Vpc(s, 'Vpc'), listener, listenerRulePriority: 3, allowedHosts: ['a.example.com'] });
     const a = new DjangoAlarms(s, 'Alarms', { services: [svc] });
     expect(props(s, a.serviceAlarms[0].p99Latency).Dimensions).toEqual(expect.arrayContaining([{ Name: 'LoadBalancer', Value: 'app/shared/1' }]));
   });

@@ -272,8 +272,8 @@ describe('DjangoApp validates its workers before it builds anything', () => {
       /workers\[0\]\.stopTimeout: \(30 s\) must be longer than the Celery softTimeLimit \(60 s\)/],
     ['two beats', { workers: [{ id: 'A', command: beat() }, { id: 'B', command: beat() }] }, /workers: more than one Celery beat would send every periodic task more than once/],
     ['two workers with one id', { workers: [{ id: 'Celery', command: celery() }, { id: 'Celery', command: celery() }] }, /workers\[1\]\.id: 'Celery' is the id of another worker/],
-    ['Celery with the cache turned off and no taskQueue', { cache: { enabled: false }, workers: [{ id: 'Celery', command: celery() }] },
-      /cache: the Celery workers need a broker: leave the cache on \(Redis\) or give taskQueue \(SQS\)/],
+    ['Celery with the cache turned off and no taskQueue', { cacheOptions: { enabled: false }, workers: [{ id: 'Celery', command: celery() }] },
+      /cacheOptions: the Celery workers need a broker: leave the cache on \(Redis\) or give taskQueue \(SQS\)/],
     ['a bad task queue option', { taskQueue: { maxReceiveCount: 0 }, workers: [{ id: 'Celery', command: celery() }] }, /taskQueue\.maxReceiveCount: must be a whole number from 1 to 1000/],
   ])('%s', (_label, props, message) => {
     expect(validationMessage((scope) => new DjangoApp(scope, 'Site', { image: IMAGE, ...props }))).toMatch(message);
