@@ -1,0 +1,238 @@
+/**
+ * `npx projen bench [--quick]`: every server layout the library generates, side by side in one run, on
+ * loopback, with the locks' versions; writes RESULTS.md and results.svg (full run: benchmarks/, quick:
+ * benchmarks/results/quick/, which git ignores), and includes the synthesis and cost sections.
+ *
+ * The projen task pins this process (the load generator) to core 1; the servers and their proxies run
+ * pinned to core 0: a 1-vCPU task's budget.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { HOST, Layout, libraryLayouts, naiveLayout, pickedLayoutId, pickLayouts, recyclingLayouts, sweepLayouts, TASK_CPU, TASK_MEMORY } from './lib/layouts';
+import { httpLoad } from './lib/load';
+import { generatorCeiling, gracefulStop, measureLayout, Run, SERVER_CPUS, Timing, withLayout } from './lib/measure';
+import { profiles, SELECTION_CASES } from './lib/profiles';
+import { chartSvg, Figure, figures, fmt, profileTable } from './lib/report';
+import { spread, verdict, workerSpread } from './lib/stats';
+import { PYTHON, PYTHON_BIN_DIR } from '../test/integration/lib/python';
+
+const REPO = resolve(__dirname, '..');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const partArg = args.indexOf('--part');
+const part = partArg >= 0 ? args[partArg + 1] : undefined;
+const outDir = quick ? join(REPO, 'benchmarks', 'results', 'quick') : join(REPO, 'benchmarks');
+const resultsDir = quick ? outDir : join(REPO, 'benchmarks', 'results');
+const REPS = quick ? 1 : 3;
+const TIMING: Timing = quick ? { warmupMs: 300, durationMs: 500 } : { warmupMs: 500, durationMs: 2000 };
+const started = Date.now();
+const log = (s: string) => process.stdout.write(`[bench ${((Date.now() - started) / 1000).toFixed(0)}s] ${s}\n`);
+
+function versions(): string {
+  const py = spawnSync(PYTHON, ['-c', 'import sys, importlib.metadata as m; print("Python " + sys.version.split()[0] + ", " + ", ".join(p + " " + m.version(p) for p in ["Django", "gunicorn", "uvicorn", "gevent", "uWSGI", "daphne", "channels"]))'], { encoding: 'utf8' });
+  const nginx = spawnSync('nginx', ['-v'], { encoding: 'utf8' });
+  return `${py.stdout.trim()}; ${nginx.stderr.trim().replace('nginx version: ', '')}; Node ${process.version} (the generator)`;
+}
+
+/** Recycling: p99 and failures with max-requests plus jitter against a fixed value (the mix profile). */
+async function recycling(): Promise<Array<{ layout: string; p99: number[]; failed: number[]; rps: number[] }>> {
+  const mix = profiles(quick).find((p) => p.id === 'mix')!;
+  const out = [];
+  for (const l of recyclingLayouts(quick ? 50 : 100)) {
+    const row = { layout: l.id, p99: [] as number[], failed: [] as number[], rps: [] as number[] };
+    for (let rep = 0; rep < REPS; rep++) {
+      const [r] = await measureLayout(l, [mix], { warmupMs: TIMING.warmupMs, durationMs: TIMING.durationMs * 2 }, rep, log);
+      row.p99.push(r.p99Ms); row.failed.push(r.failed); row.rps.push(r.rps);
+    }
+    out.push(row);
+  }
+  return out;
+}
+
+/** Runs the recycling part in a child with another venv (the floor column): PYTHON is fixed per process. */
+function recyclingOn(binDir: string): ReturnType<typeof recycling> extends Promise<infer T> ? T | undefined : never {
+  const file = join(resultsDir, `recycling-${binDir.replace(/\W+/g, '_')}.json.tmp`);
+  const res = spawnSync(process.execPath, [...process.execArgv, __filename, ...(quick ? ['--quick'] : []), '--part', 'recycling', '--json', file], {
+    env: { ...process.env, CDK_DJANGO_PYTHON_BIN: binDir }, stdio: 'inherit', timeout: 10 * 60_000,
+  });
+  if (res.status !== 0 || !existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+function fragment(name: string, script: string): string {
+  const scriptPath = join(REPO, 'benchmarks', script);
+  const md = join(resultsDir, `${name}.md`);
+  if (!existsSync(scriptPath)) return `## ${name === 'synth' ? 'Synthesis time and memory' : 'Monthly fixed cost'}\n\nSection not built: benchmarks/${script} does not exist yet.\n`;
+  log(`${script}`);
+  const res = spawnSync('npx', ['tsx', scriptPath, ...(quick ? ['--quick'] : []), '--out', md], { cwd: REPO, stdio: 'inherit', timeout: 10 * 60_000 });
+  if (res.status !== 0 || !existsSync(md)) throw new Error(`benchmarks/${script} failed (exit ${res.status})`);
+  return readFileSync(md, 'utf8');
+}
+
+async function main(): Promise<void> {
+  mkdirSync(resultsDir, { recursive: true });
+  if (part === 'recycling') {
+    const file = args[args.indexOf('--json') + 1];
+    writeFileSync(file, JSON.stringify(await recycling()));
+    return;
+  }
+  const ps = profiles(quick);
+  const all: Layout[] = [...libraryLayouts(), ...pickLayouts(SELECTION_CASES.map((c) => c.requirements)), naiveLayout(), ...sweepLayouts(quick)];
+  // --only <text>: measure the layouts whose id contains it (for working on the harness; the stability parts are skipped).
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+  const layouts = only ? all.filter((l) => l.id.includes(only)) : all;
+  log(`${layouts.length} layouts x ${REPS} repetitions, ${TIMING.durationMs} ms per figure; server on CPU ${SERVER_CPUS}, generator on CPU ${os.cpus().length > 1 ? 1 : 0}`);
+
+  const ceilings: number[] = [];
+  const runs: Run[] = [];
+  for (let rep = 0; rep < REPS; rep++) {
+    ceilings.push(await generatorCeiling(TIMING));
+    log(`generator ceiling ${ceilings[rep].toFixed(0)} req/s`);
+    // Rotated each repetition, so drift on the machine spreads over every layout instead of one end of the list.
+    const order = layouts.map((_, i) => layouts[(i + rep * 7) % layouts.length]);
+    for (const l of order) runs.push(...await measureLayout(l, ps, TIMING, rep, log));
+  }
+  const fs = figures(runs, ps);
+
+  if (only) {
+    for (const p of ps) process.stdout.write(profileTable(p, fs));
+    return;
+  }
+  // Connections ALB-style against wrk-style (every connection opened at once and kept for the whole run).
+  const spreadRows: string[] = [];
+  for (const id of ['gunicorn-gthread/none', 'gunicorn-gthread/nginx']) {
+    const l = layouts.find((x) => x.id === id)!;
+    for (const [label, k, ramp] of [['ALB-style (reopened every ~50 requests, opened over time)', 50, TIMING.warmupMs], ['wrk-style (64 connections opened at once, never closed)', Infinity, 0]] as Array<[string, number, number]>) {
+      const shares: Array<{ busiest: number; idlest: number; rps: number }> = [];
+      for (let rep = 0; rep < REPS; rep++) {
+        const s = await withLayout(l, () => httpLoad({ port: l.port, host: HOST, paths: [{ path: '/slow?s=0.05', weight: 1 }], connections: 64, requestsPerConnection: k, rampMs: ramp, warmupMs: TIMING.warmupMs, durationMs: TIMING.durationMs, seed: rep }).done);
+        shares.push({ ...workerSpread(s.byWorker, l.workers), rps: s.rps });
+      }
+      spreadRows.push(`| \`${id}\` | ${label} | ${fmt(spread(shares.map((x) => x.busiest)), 2)} | ${fmt(spread(shares.map((x) => x.idlest)), 2)} | ${fmt(spread(shares.map((x) => x.rps)))} |`);
+      log(`spread ${id} ${label}: busiest ${shares.map((x) => x.busiest.toFixed(2)).join(' ')}`);
+    }
+  }
+
+  // Graceful stop under load.
+  const stopRows: string[] = [];
+  for (const id of ['gunicorn-gthread/nginx', 'gunicorn-gthread/none', 'gunicorn-uvicorn/nginx', 'uwsgi/nginx', 'uwsgi/none', 'daphne/nginx']) {
+    const l = layouts.find((x) => x.id === id)!;
+    const rs = [];
+    for (let rep = 0; rep < REPS; rep++) rs.push(await gracefulStop(l));
+    stopRows.push(`| \`${id}\` | ${rs.map((r) => r.inFlight).join(', ')} | ${rs.map((r) => r.failed).join(', ')} |`);
+    log(`graceful stop ${id}: ${rs.map((r) => `${r.failed}/${r.inFlight}`).join(' ')}`);
+  }
+
+  // Recycling on both venvs.
+  const recycleRows: string[] = [];
+  for (const [column, bin] of [['latest', PYTHON_BIN_DIR], ['floor', join(REPO, '.venv-floor', 'bin')]] as Array<[string, string]>) {
+    if (!existsSync(join(bin, 'python3'))) { recycleRows.push(`| ${column} | (no ${relative(REPO, bin)}: run scripts/python-env) | | | |`); continue; }
+    const rows = recyclingOn(bin);
+    if (!rows) { recycleRows.push(`| ${column} | the run failed | | | |`); continue; }
+    for (const r of rows) recycleRows.push(`| ${column} | \`${r.layout}\` | ${fmt(spread(r.rps))} | ${fmt(spread(r.p99))} | ${r.failed.join(', ')} |`);
+  }
+
+  // The selection verdict.
+  const verdictRows: string[] = [];
+  const verdictJson = [];
+  for (const c of SELECTION_CASES) {
+    const pick = pickedLayoutId(c.requirements, c.websocketPart);
+    const cands = fs.filter((f) => f.profile === c.profile && (!c.candidates || c.candidates(layouts.find((l) => l.id === f.layout)!)))
+      .map((f) => ({ layout: f.layout, figure: f.atBound }));
+    if (!cands.some((x) => x.layout === pick.id)) {
+      verdictRows.push(`| ${c.row} | ${c.profile} | \`${pick.id}\` not measured in this run | | | |`);
+      continue;
+    }
+    const v = verdict(pick.id, cands);
+    const p = ps.find((x) => x.id === c.profile)!;
+    const pf = fs.find((f) => f.profile === c.profile && f.layout === pick.id)!;
+    const bf = fs.find((f) => f.profile === c.profile && f.layout === v.best)!;
+    verdictRows.push(`| ${c.row} | ${c.profile} | \`${pick.id}\` ${fmt(pf.atBound)} | \`${v.best}\` ${fmt(bf.atBound)} | ${v.ratio.toFixed(2)} | ${v.pass ? 'pass' : '**fail**'}${v.unsafe ? ' (ranges overlap)' : ''} |`);
+    verdictJson.push({
+      row: c.row,
+      requirements: c.requirements,
+      profile: c.profile,
+      boundMs: p.p99BoundMs,
+      pick: pick.id,
+      best: v.best,
+      ratio: v.ratio,
+      pass: v.pass,
+      unsafe: v.unsafe,
+    });
+    log(`verdict ${c.row}: ${pick.id} vs ${v.best} ${v.ratio.toFixed(2)} ${v.pass ? 'pass' : 'FAIL'}`);
+  }
+
+  const synth = fragment('synth', 'synth.ts');
+  const cost = fragment('cost', 'cost.ts');
+  const chartFile = join(outDir, 'results.svg');
+  writeFileSync(chartFile, chartSvg(ps, fs, `cdk-django servers, 1 vCPU (taskset), ${new Date().toISOString().slice(0, 10)}${quick ? ' (quick)' : ''}`));
+  const ceiling = spread(ceilings);
+  const fastest = fs.reduce((a, b) => (b.rps.median > a.rps.median ? b : a));
+  const slowestBest = Math.max(...fs.filter((f) => f.profile !== 'static' && f.profile !== 'ws').map((f) => f.rps.max));
+  const md = [
+    `# Benchmarks${quick ? ' (quick run: one repetition, short figures; not for conclusions)' : ''}`,
+    '',
+    `Written by \`npx projen bench${quick ? ' --quick' : ''}\` on ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} in ${((Date.now() - started) / 60000).toFixed(1)} minutes. Do not edit by hand.`,
+    '',
+    `- Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}; shared with other work, so absolute figures are noisy and only same-run ratios mean much.`,
+    `- Versions (the lock's, ${relative(REPO, PYTHON_BIN_DIR)}): ${versions()}.`,
+    `- CPU budget: a ${TASK_CPU / 1024}-vCPU task (cpu ${TASK_CPU}, ${TASK_MEMORY} MiB), so every server and its proxy are pinned with \`taskset -c ${SERVER_CPUS}\` to one core; the load generator runs pinned to the other core.`,
+    '- Configs: each layout is the container definitions the constructs synthesize for that task size, run as the real-server suite runs them (test/integration/lib/task.ts), on loopback.',
+    `- Load: ALB-like connections: opened over the warm-up, each reused for 1..99 requests (mean 50) and then closed and reopened; closed loop. ${TIMING.warmupMs} ms warm-up, then ${TIMING.durationMs} ms measured; ${REPS} repetition(s), each a fresh start of every layout, the layout order rotated per repetition; median (min–max).`,
+    `- The generator is not the bottleneck: it sustained ${fastest.rps.median.toFixed(0)} req/s in this run (\`${fastest.layout}\`, ${fastest.profile}), ${(fastest.rps.median / slowestBest).toFixed(0)}x the best Django-served figure of any profile (${slowestBest.toFixed(0)} req/s); against a trivial Node server on the server core it reached ${fmt(ceiling)} req/s.`,
+    '',
+    '![throughput ratios](' + relative(outDir, chartFile) + ')',
+    '',
+    '## The selection verdict',
+    '',
+    'For each row of the README\'s selection table: DjangoApp\'s pick (the real `selectServer`, built as DjangoApp builds it, behind its default proxy, Nginx) against the best measured layout on the profile that row is about, throughput at the profile\'s p99 bound. The pick passes within 10 %.',
+    '',
+    '| requirements | profile | pick (req/s) | best (req/s) | pick / best | verdict |',
+    '|---|---|---|---|---:|---|',
+    ...verdictRows,
+    '',
+    '## Profiles',
+    '',
+    ...ps.map((p) => profileTable(p, fs)),
+    '## Stability',
+    '',
+    '### Connections across workers',
+    '',
+    'The 50 ms I/O view, 64 connections. Busiest and idlest worker\'s share of the requests relative to a fair share (1.00 is even).',
+    '',
+    '| layout | connection pattern | busiest | idlest | req/s |',
+    '|---|---|---:|---:|---:|',
+    ...spreadRows,
+    '',
+    '### Graceful stop under load',
+    '',
+    '16 connections of 0.5 s requests; after 1.5 s the generator stops sending new requests (the target is deregistered) and the task stops in ECS order (proxy, then app, SIGTERM). Requests in flight at that moment that failed; the goal is 0. One number per repetition.',
+    '',
+    '| layout | in flight | failed |',
+    '|---|---|---|',
+    ...stopRows,
+    '',
+    '### Worker recycling: max-requests with jitter against a fixed value',
+    '',
+    `Gunicorn gthread ALB-direct with max-requests ${quick ? 50 : 100} (so workers recycle many times per run), the mix profile, on the latest and floor venvs. Failed per repetition.`,
+    '',
+    '| column | layout | req/s | p99 ms | failed |',
+    '|---|---|---:|---:|---|',
+    ...recycleRows,
+    '',
+    synth.trim(),
+    '',
+    cost.trim(),
+    '',
+  ].join('\n');
+  writeFileSync(join(outDir, 'RESULTS.md'), md);
+  writeFileSync(join(resultsDir, 'servers.json'), JSON.stringify({ runs, figures: fs as Figure[], verdicts: verdictJson, ceilings }, null, 1));
+  log(`wrote ${relative(REPO, join(outDir, 'RESULTS.md'))} and ${relative(REPO, chartFile)}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
