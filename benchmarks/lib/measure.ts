@@ -78,13 +78,16 @@ export async function withLayout<T>(l: Layout, body: (task: LocalTask) => Promis
   });
 }
 
-export async function measureLayout(l: Layout, ps: Profile[], t: Timing, rep: number, log: (s: string) => void): Promise<Run[]> {
+/** One start of the layout; every applicable profile `reps` times in a row (the server stays warm between them). */
+export async function measureLayout(l: Layout, ps: Profile[], t: Timing, reps: number, log: (s: string) => void): Promise<Run[]> {
   const runs: Run[] = [];
   await withLayout(l, async () => {
     for (const p of ps.filter((x) => x.applies(l))) {
-      const r = await runProfile(l.port, p, t, rep * 1000 + runs.length);
-      runs.push({ layout: l.id, profile: p.id, rep, ...r });
-      log(`  ${l.id} ${p.id}: ${r.rps.toFixed(0)} req/s p99 ${r.p99Ms.toFixed(0)} ms failed ${r.failed}${r.held !== undefined ? ` held ${r.held}` : ''}`);
+      for (let rep = 0; rep < reps; rep++) {
+        const r = await runProfile(l.port, p, t, rep * 1000 + runs.length);
+        runs.push({ layout: l.id, profile: p.id, rep, ...r });
+        log(`  ${l.id} ${p.id}#${rep + 1}: ${r.rps.toFixed(0)} req/s p99 ${r.p99Ms.toFixed(0)} ms failed ${r.failed}${r.held !== undefined ? ` held ${r.held}` : ''}`);
+      }
     }
   });
   return runs;
