@@ -5,9 +5,8 @@
  */
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
-import { pickedLayoutId } from '../benchmarks/lib/layouts';
 import { httpLoad, parseFrame, parseResponse, requestsForConnection, rng, Tally, weightedPicker } from '../benchmarks/lib/load';
-import { SELECTION_CASES } from '../benchmarks/lib/profiles';
+import { pickedLayoutId, SELECTION_CASES } from '../benchmarks/lib/profiles';
 import { chartSvg, figures, profileTable } from '../benchmarks/lib/report';
 import { overlaps, percentile, spread, throughputAtBound, verdict, workerSpread } from '../benchmarks/lib/stats';
 

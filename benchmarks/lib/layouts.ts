@@ -7,6 +7,7 @@
  */
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
+import { pickedLayoutId } from './profiles';
 import {
   DjangoDaphneService, DjangoGunicornService, DjangoUwsgiService, GunicornWorkerClass, Proxy, StaticFiles,
 } from '../../src';
@@ -171,19 +172,6 @@ export function recyclingLayouts(maxRequests: number): Layout[] {
       server: 'gunicorn', frontend: 'none', workerClass: GunicornWorkerClass.GTHREAD, maxRequests, maxRequestsJitter: jitter, extraArgs: ['--max-requests-jitter=0'],
     }),
   ];
-}
-
-/** What DjangoApp picks for the requirements, as a measured layout id (behind its default proxy, Nginx). */
-export function pickedLayoutId(req: DjangoRequirements, websocketPart = false): { id: string; reason: string } {
-  const d = selectServer(req);
-  const server = websocketPart && d.websocketServer ? d.websocketServer : d.httpServer;
-  if (server === 'gunicorn') {
-    const wc = d.gunicornWorkerClass ?? GunicornWorkerClass.GTHREAD;
-    const threads = d.gunicornThreads;
-    return { id: threads !== undefined ? `gunicorn-${wc} x${threads} threads/nginx` : `gunicorn-${wc}/nginx`, reason: d.reason };
-  }
-  if (server === 'uwsgi' && (req.expectedConcurrency ?? 0) > 0) return { id: 'uwsgi cheaper/nginx', reason: d.reason };
-  return { id: `${server}/nginx`, reason: d.reason };
 }
 
 /**

@@ -2,8 +2,9 @@
  * The request profiles, the layouts each applies to, and which requirement row of the selection table
  * each one judges.
  */
-import { Layout } from './layouts';
-import { DjangoRequirements } from '../../src/app/selection';
+import type { Layout } from './layouts';
+import { DjangoRequirements, selectServer } from '../../src/app/selection';
+import { GunicornWorkerClass } from '../../src/servers/gunicorn';
 
 export interface Profile {
   readonly id: string;
@@ -86,3 +87,16 @@ export const SELECTION_CASES: SelectionCase[] = [
   { row: '`websockets` (the WebSocket paths)', requirements: { websockets: true }, profile: 'ws', websocketPart: true },
   { row: '`websockets` with `asgi`', requirements: { websockets: true, asgi: true }, profile: 'ws' },
 ];
+
+/** What DjangoApp picks for the requirements, as a measured layout id (behind its default proxy, Nginx). */
+export function pickedLayoutId(req: DjangoRequirements, websocketPart = false): { id: string; reason: string } {
+  const d = selectServer(req);
+  const server = websocketPart && d.websocketServer ? d.websocketServer : d.httpServer;
+  if (server === 'gunicorn') {
+    const wc = d.gunicornWorkerClass ?? GunicornWorkerClass.GTHREAD;
+    const threads = d.gunicornThreads;
+    return { id: threads !== undefined ? `gunicorn-${wc} x${threads} threads/nginx` : `gunicorn-${wc}/nginx`, reason: d.reason };
+  }
+  if (server === 'uwsgi' && (req.expectedConcurrency ?? 0) > 0) return { id: 'uwsgi cheaper/nginx', reason: d.reason };
+  return { id: `${server}/nginx`, reason: d.reason };
+}

@@ -2,8 +2,8 @@
  * Figures to tables and a chart: per profile, every layout's throughput at the profile's p99 bound as
  * median (min-max) and as a ratio to the reference layout; the selection verdict; the SVG chart.
  */
-import { Run } from './measure';
-import { Profile } from './profiles';
+import type { Run } from './measure';
+import type { Profile } from './profiles';
 import { overlaps, spread, Spread, throughputAtBound } from './stats';
 
 export interface Figure {
