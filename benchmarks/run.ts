@@ -15,7 +15,7 @@ import { httpLoad } from './lib/load';
 import { generatorCeiling, gracefulStop, measureLayout, Run, SERVER_CPUS, Timing, withLayout } from './lib/measure';
 import { pickedLayoutId, profiles, SELECTION_CASES } from './lib/profiles';
 import { chartSvg, Figure, figures, fmt, profileTable } from './lib/report';
-import { spread, verdict, workerSpread } from './lib/stats';
+import { selectionVerdict, spread, workerSpread } from './lib/stats';
 import { PYTHON, PYTHON_BIN_DIR } from '../test/integration/lib/python';
 
 const REPO = resolve(__dirname, '..');
@@ -162,7 +162,7 @@ async function main(): Promise<void> {
       verdictRows.push(`| ${c.row} | ${c.profile} | \`${pick.id}\` not measured in this run | | | |`);
       continue;
     }
-    const v = verdict(pick.id, cands);
+    const v = selectionVerdict(pick.id, cands);
     const p = ps.find((x) => x.id === c.profile)!;
     const pf = fs.find((f) => f.profile === c.profile && f.layout === pick.id)!;
     const bf = fs.find((f) => f.profile === c.profile && f.layout === v.best)!;

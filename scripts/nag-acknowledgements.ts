@@ -107,11 +107,33 @@ SHAPES['app-full'] = (s) => new lib.DjangoApp(s, 'Site', {
   staticSite: { media: true },
   alarms: { createTopic: true },
 });
+SHAPES['app-execute-command'] = (s) => new lib.DjangoApp(s, 'Site', { image: ecrImage(s), database: {}, enableExecuteCommand: true });
 SHAPES['app-uwsgi-instance-db'] = (s) => new lib.DjangoApp(s, 'Site', {
   image: ecrImage(s),
   server: lib.DjangoServerChoice.UWSGI,
   database: { engine: lib.DatabaseEngineKind.RDS_INSTANCE, proxy: true },
   staticSite: {},
+});
+SHAPES['app-workers'] = (s) => new lib.DjangoApp(s, 'Site', {
+  image: ecrImage(s),
+  database: {},
+  workers: [{ id: 'Celery', command: lib.WorkerCommand.celeryWorker(), spot: true }, { id: 'Beat', command: lib.WorkerCommand.celeryBeat() }],
+});
+SHAPES['app-workers-sqs'] = (s) => new lib.DjangoApp(s, 'Site', {
+  image: ecrImage(s),
+  taskQueue: {},
+  workers: [{ id: 'Celery', command: lib.WorkerCommand.celeryWorker() }],
+  alarms: { enabled: false },
+});
+
+SHAPES['app-canary-https-smoke-test'] = (s) => new lib.DjangoApp(s, 'Site', {
+  image: ecrImage(s),
+  domainNames: ['app.example.com'],
+  certificate: certificate(s),
+  deployment: { strategy: ecs.DeploymentStrategy.CANARY, smokeTest: {} },
+});
+SHAPES['gunicorn-blue-green-http-smoke-test'] = (s) => new lib.DjangoGunicornService(s, 'Web', {
+  image: ecrImage(s), domainNames: ['app.example.com'], deployment: { strategy: ecs.DeploymentStrategy.BLUE_GREEN, smokeTest: {} },
 });
 
 function vpc(s: Stack): ec2.IVpc {

@@ -8,7 +8,7 @@ import { AddressInfo } from 'node:net';
 import { httpLoad, parseFrame, parseResponse, requestsForConnection, rng, Tally, weightedPicker } from '../benchmarks/lib/load';
 import { pickedLayoutId, SELECTION_CASES } from '../benchmarks/lib/profiles';
 import { chartSvg, figures, profileTable } from '../benchmarks/lib/report';
-import { overlaps, percentile, spread, throughputAtBound, verdict, workerSpread } from '../benchmarks/lib/stats';
+import { overlaps, percentile, selectionVerdict, spread, throughputAtBound, workerSpread } from '../benchmarks/lib/stats';
 
 describe('statistics', () => {
   test('nearest-rank percentiles', () => {
@@ -22,9 +22,9 @@ describe('statistics', () => {
   });
 
   test('median with min-max, odd and even counts', () => {
-    expect(spread([3, 1, 2])).toEqual({ median: 2, min: 1, max: 3, runs: 3 });
-    expect(spread([4, 1, 2, 3])).toEqual({ median: 2.5, min: 1, max: 4, runs: 4 });
-    expect(() => spread([])).toThrow(/no runs/);
+    expect(spread([3, 1, 2])).toEqual({ median: 2, min: 1, max: 3, n: 3 });
+    expect(spread([4, 1, 2, 3])).toEqual({ median: 2.5, min: 1, max: 4, n: 4 });
+    expect(() => spread([])).toThrow(/no values/);
   });
 
   test('overlapping ranges are not safely different; disjoint ones are', () => {
@@ -46,25 +46,25 @@ describe('the selection verdict', () => {
   const c = (layout: string, runs: number[]) => ({ layout, figure: spread(runs) });
 
   test('a pick within 10 % of the best passes', () => {
-    const v = verdict('pick', [c('pick', [92, 95, 96]), c('other', [100, 104, 105])]);
+    const v = selectionVerdict('pick', [c('pick', [92, 95, 96]), c('other', [100, 104, 105])]);
     expect(v.best).toBe('other');
     expect(v.ratio).toBeCloseTo(95 / 104);
     expect(v.pass).toBe(true);
   });
 
   test('a pick more than 10 % below the best fails, and disjoint ranges make the comparison safe', () => {
-    const v = verdict('pick', [c('pick', [60, 62, 65]), c('other', [100, 101, 103])]);
+    const v = selectionVerdict('pick', [c('pick', [60, 62, 65]), c('other', [100, 101, 103])]);
     expect(v.pass).toBe(false);
     expect(v.unsafe).toBe(false);
   });
 
   test('overlapping ranges are flagged unsafe', () => {
-    expect(verdict('pick', [c('pick', [80, 85, 101]), c('other', [95, 100, 110])]).unsafe).toBe(true);
+    expect(selectionVerdict('pick', [c('pick', [80, 85, 101]), c('other', [95, 100, 110])]).unsafe).toBe(true);
   });
 
   test('the best pick has ratio 1; a pick that was not measured is an error', () => {
-    expect(verdict('pick', [c('pick', [100]), c('other', [50])])).toMatchObject({ ratio: 1, pass: true, best: 'pick', unsafe: false });
-    expect(() => verdict('missing', [c('pick', [1])])).toThrow(/not measured/);
+    expect(selectionVerdict('pick', [c('pick', [100]), c('other', [50])])).toMatchObject({ ratio: 1, pass: true, best: 'pick', unsafe: false });
+    expect(() => selectionVerdict('missing', [c('pick', [1])])).toThrow(/not measured/);
   });
 
   test('every selection row maps to a layout id the harness builds', () => {

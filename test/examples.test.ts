@@ -3,12 +3,15 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { deployGraphProblems } from './helpers/lifecycle-checks';
+import { monthlyCost, PriceTable, unpricedTypes } from '../benchmarks/lib/cost-model';
 import { commercialRegionCodes } from '../src/regions';
+import { migrationsTaskProblems, runTaskOutputProblems } from './helpers/one-off-checks';
 import { physicalNameProblems, regionMapGaps, regionalFeatureGaps, vendedLogProblems } from './helpers/region-checks';
 import { unpinnedSharedSecrets } from './helpers/template-checks';
 import { gettingStarted, readmeSteps } from './integration/lib/readme-steps';
 
 const root = join(__dirname, '..');
+const PRICES: PriceTable = JSON.parse(readFileSync(join(root, 'benchmarks', 'prices.json'), 'utf8'));
 const examples = readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.ts')).map((f) => basename(f, '.ts')).sort();
 
 /** Runs an example app the way `cdk synth` does (CDK_OUTDIR) and returns its templates by stack name. */
@@ -49,6 +52,11 @@ function resourcesOf(template: any, type: string): any[] {
   return Object.values<any>(template.Resources).filter((r) => r.Type === type).map((r) => r.Properties);
 }
 
+/** The task definitions the ECS services run (not the one-off task's). */
+function serviceTaskDefinitions(template: any): any[] {
+  return resourcesOf(template, 'AWS::ECS::Service').map((s) => template.Resources[s.TaskDefinition.Ref].Properties);
+}
+
 /** What each example must show, beyond its snapshot. */
 const EXPECT: Record<string, (t: any) => void> = {
   'gunicorn-quickstart': (t) => {
@@ -80,8 +88,11 @@ const EXPECT: Record<string, (t: any) => void> = {
   },
   'django-app-quickstart': (t) => {
     // no requirements: one Gunicorn service behind Nginx, no cache, the app module found in the project
-    const apps = resourcesOf(t, 'AWS::ECS::TaskDefinition').map((td) => td.ContainerDefinitions.find((c: any) => c.Name === 'app'));
+    const apps = serviceTaskDefinitions(t).map((td) => td.ContainerDefinitions.find((c: any) => c.Name === 'app'));
     expect(apps).toHaveLength(1);
+    // the one-off command every DjangoApp offers, with no prop
+    expect(runTaskOutputProblems({ name: 'quickstart', template: t })).toEqual([]);
+    expect(Object.keys(t.Outputs).filter((id) => /RunTaskCommand/.test(id))).toHaveLength(1);
     expect(apps[0].Command[0]).toBe('gunicorn');
     expect(apps[0].Command).toContain('config.wsgi:application'); // examples/mysite/config/wsgi.py
     expect(apps[0].Environment).toContainEqual({ Name: 'DJANGO_DEBUG', Value: 'false' });
@@ -91,7 +102,7 @@ const EXPECT: Record<string, (t: any) => void> = {
   },
   'django-app-websockets': (t) => {
     // the WebSocket requirement makes a mixed app: Gunicorn and Daphne services behind one ALB, and a cache
-    const commands = resourcesOf(t, 'AWS::ECS::TaskDefinition')
+    const commands = serviceTaskDefinitions(t)
       .map((td) => td.ContainerDefinitions.find((c: any) => c.Name === 'app').Command[0]).sort();
     expect(commands).toEqual(['daphne', 'gunicorn']);
     expect(resourcesOf(t, 'AWS::ElasticLoadBalancingV2::ListenerRule')[0].Conditions)
@@ -100,8 +111,9 @@ const EXPECT: Record<string, (t: any) => void> = {
   },
   'django-app-channels': (t) => {
     // mixed: Gunicorn + Daphne, HTTPS, database, cache, CDN, migrations + collectstatic, alarms to a topic
-    const apps = resourcesOf(t, 'AWS::ECS::TaskDefinition').map((td) => td.ContainerDefinitions.find((c: any) => c.Name === 'app'));
+    const apps = serviceTaskDefinitions(t).map((td) => td.ContainerDefinitions.find((c: any) => c.Name === 'app'));
     expect(apps.map((c: any) => c.Command[0]).sort()).toEqual(['daphne', 'gunicorn']);
+    expect(migrationsTaskProblems({ name: 'channels', template: t })).toEqual([]);
     expect(resourcesOf(t, 'AWS::RDS::DBCluster')[0]).toMatchObject({ StorageEncrypted: true, Port: 5433 });
     // deletion protection is switched on once created, for the database and the load balancer
     expect(resourcesOf(t, 'Custom::DjangoDeletionProtection').map((p) => `${p.Kind} ${p.Enabled}`).sort()).toEqual(['DBCluster true', 'LoadBalancer true']);
@@ -111,6 +123,18 @@ const EXPECT: Record<string, (t: any) => void> = {
     expect(resourcesOf(t, 'Custom::DjangoMigrations')[0].Command).toEqual(['sh', '-c', 'python manage.py migrate --noinput && python manage.py collectstatic --noinput']);
     for (const a of resourcesOf(t, 'AWS::CloudWatch::Alarm')) expect(a.AlarmActions).toHaveLength(1);
     expect(resourcesOf(t, 'AWS::ElasticLoadBalancingV2::Listener').map((l) => l.Protocol).sort()).toEqual(['HTTP', 'HTTPS']);
+  },
+  'django-app-low-cost': (t) => {
+    expect(resourcesOf(t, 'AWS::EC2::NatGateway')).toHaveLength(1);
+    for (const td of resourcesOf(t, 'AWS::ECS::TaskDefinition')) {
+      expect(td.RuntimePlatform).toEqual({ CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' });
+    }
+    const [web] = resourcesOf(t, 'AWS::ECS::Service');
+    expect(web.CapacityProviderStrategy).toEqual([
+      { CapacityProvider: 'FARGATE', Base: 1, Weight: 0 },
+      { CapacityProvider: 'FARGATE_SPOT', Weight: 1 },
+    ]);
+    expect(resourcesOf(t, 'AWS::ECS::ClusterCapacityProviderAssociations')[0].CapacityProviders).toEqual(['FARGATE', 'FARGATE_SPOT']);
   },
   'django-app-existing-vpc': (t) => {
     // no VPC of its own: the services and the database go into the given subnets
@@ -124,6 +148,49 @@ const EXPECT: Record<string, (t: any) => void> = {
     expect(JSON.stringify(app.Environment)).toContain('cache2 = name=default');
     expect(resourcesOf(t, 'AWS::RDS::DBInstance')[0]).toMatchObject({ MultiAZ: true, StorageEncrypted: true });
     expect(resourcesOf(t, 'Custom::DjangoDeletionProtection').map((p) => p.Kind)).toContain('DBInstance');
+  },
+  'django-app-one-off': (t) => {
+    // the migrations run the one-off task; its run-task line, the data fix's and the shell's name the template's own resources
+    expect(migrationsTaskProblems({ name: 'one-off', template: t })).toEqual([]);
+    expect(runTaskOutputProblems({ name: 'one-off', template: t })).toEqual([]);
+    const fix = t.Outputs.ClearSessions.Value['Fn::Join'][1];
+    expect(fix.slice(-1)[0]).toContain('"command":["python","manage.py","clearsessions"]');
+    expect(fix.filter((p: any) => typeof p !== 'string')).toEqual(
+      Object.entries<any>(t.Outputs).find(([id]) => /RunTaskCommand/.test(id))![1].Value['Fn::Join'][1].filter((p: any) => typeof p !== 'string'));
+    expect(Object.keys(t.Outputs).filter((id) => /ShellCommand/.test(id))).toHaveLength(1);
+    expect(resourcesOf(t, 'AWS::ECS::Cluster')[0].Configuration.ExecuteCommandConfiguration).toMatchObject({ Logging: 'OVERRIDE' });
+  },
+  'django-app-canary': (t) => {
+    // a canary of 5 % for 10 minutes, then 10 minutes of bake, rolled back on the 5xx alarm (2 %) or a failed smoke test
+    const service = resourcesOf(t, 'AWS::ECS::Service')[0];
+    expect(service.DeploymentConfiguration).toMatchObject({
+      Strategy: 'CANARY',
+      BakeTimeInMinutes: 10,
+      CanaryConfiguration: { CanaryPercent: 5, CanaryBakeTimeInMinutes: 10 },
+      Alarms: { Enable: true, Rollback: true },
+      LifecycleHooks: [{ LifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'] }],
+    });
+    expect(resourcesOf(t, 'AWS::ElasticLoadBalancingV2::TargetGroup')).toHaveLength(2);
+    expect(resourcesOf(t, 'AWS::ElasticLoadBalancingV2::Listener').map((l) => `${l.Protocol}:${l.Port}`).sort()).toEqual(['HTTP:80', 'HTTPS:443', 'HTTPS:9000']);
+    expect(resourcesOf(t, 'AWS::CloudWatch::Alarm').find((a) => /5XX/.test(JSON.stringify(a.Metrics ?? []))).Threshold).toBe(2);
+    // the office range reaches the test port, nobody else but the smoke test
+    const ingress = resourcesOf(t, 'AWS::EC2::SecurityGroup').flatMap((g) => g.SecurityGroupIngress ?? []).filter((r: any) => r.FromPort === 9000);
+    expect(ingress.map((r: any) => r.CidrIp)).toEqual(['203.0.113.0/24']);
+  },
+  'django-app-workers': (t) => {
+    // a Celery worker (Spot) and beat beside the web service: no load balancer, the cache as broker, beat once
+    const tds = resourcesOf(t, 'AWS::ECS::TaskDefinition').map((td) => td.ContainerDefinitions[0]);
+    const worker = tds.find((c: any) => c.Name === 'worker' && c.Command[2] === 'worker');
+    const beat = tds.find((c: any) => c.Name === 'worker' && c.Command[2] === 'beat');
+    expect(worker.Command).toEqual(expect.arrayContaining(['celery', '--app=config', '--soft-time-limit=60', '--without-gossip', '--without-mingle']));
+    expect(worker.StopTimeout).toBe(100);
+    expect(beat.Command).toContain('--schedule=/tmp/celerybeat-schedule');
+    const services = resourcesOf(t, 'AWS::ECS::Service');
+    expect(services.filter((s) => s.LoadBalancers)).toHaveLength(1);
+    expect(services.filter((s) => s.DesiredCount === 1 && s.DeploymentConfiguration.MaximumPercent === 100)).toHaveLength(1);
+    expect(services.filter((s) => s.CapacityProviderStrategy?.[0]?.CapacityProvider === 'FARGATE_SPOT')).toHaveLength(1);
+    expect(resourcesOf(t, 'AWS::ElastiCache::ReplicationGroup')).toHaveLength(1);
+    expect(JSON.stringify(worker.Image)).toContain('cdk-hnb659fds-container-assets');
   },
   'gunicorn-alb-direct': (t) => {
     expect(resourcesOf(t, 'AWS::ECS::Service')[0].LoadBalancers[0]).toMatchObject({ ContainerName: 'app', ContainerPort: 8000 });
@@ -166,6 +233,13 @@ describe.each(examples)('examples/%s.ts', (name) => {
 
   test('pins each secret read by a resource and by the tasks to one version on every side', () => {
     expect(Object.values(result.templates).flatMap((t) => unpinnedSharedSecrets(t))).toEqual([]);
+  });
+
+  test('prices every resource with a fixed cost (benchmarks/prices.json; the rest are listed as free)', () => {
+    for (const t of Object.values(result.templates)) {
+      expect(unpricedTypes(t)).toEqual([]);
+      expect(monthlyCost(t, PRICES).total).toBeGreaterThan(0);
+    }
   });
 
   test('matches its snapshot', () => {

@@ -16,6 +16,7 @@ import { Finding, formatFindings, nagFindings } from './helpers/compliance';
 import { lifecycleProblems } from './helpers/region-checks';
 import { IMAGE, newStack } from './helpers/template';
 import { createVpc } from '../src/services/network';
+import { DEFAULT_ENDPOINTS } from '../src/services/placement';
 
 /** Runs per property in `npx projen test` (fixed seed, so CI is repeatable); the `fuzz` task runs more with a random seed. */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 25);
@@ -41,6 +42,13 @@ const baseProps = fc.record({
   waf: fc.option(fc.boolean(), { nil: undefined }),
   webAclArn: fc.option(fc.constantFrom('arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/site/abc', 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/site/abc'), { nil: undefined }),
   loadBalancerDeletionProtection: fc.option(fc.boolean(), { nil: undefined }),
+  cpuArchitecture: fc.option(fc.constantFrom(ecs.CpuArchitecture.ARM64, ecs.CpuArchitecture.X86_64), { nil: undefined }),
+  spot: fc.option(fc.boolean(), { nil: undefined }),
+  vpcOptions: fc.option(fc.record({
+    natGateways: fc.option(fc.constantFrom(0, 1, 2, 3), { nil: undefined }),
+    interfaceEndpoints: fc.option(fc.constantFrom(() => [ec2.InterfaceVpcEndpointAwsService.ECR], () => [...DEFAULT_ENDPOINTS])
+      .map((f) => f()), { nil: undefined }),
+  }, { requiredKeys: [] }), { nil: undefined }),
 }, { requiredKeys: [] });
 
 /**
@@ -181,7 +189,8 @@ const BOOL = [[true, false]] as const;
 const APP_PROPS = ['image', 'requirements', 'server', 'wsgiModule', 'asgiModule', 'vpc', 'domainNames', 'certificate', 'proxy',
   'staticFiles', 'settingsModule', 'secretKey', 'environment', 'secrets', 'cpu', 'memoryLimitMiB', 'minCapacity', 'maxCapacity',
   'healthCheckPath', 'logRetention', 'websocketRulePriority', 'channelLayer', 'database', 'existingDatabase', 'cache', 'existingCache',
-  'staticSite', 'migrations', 'alarms'];
+  'staticSite', 'migrations', 'alarms', 'cpuArchitecture', 'spot', 'vpcOptions', 'vpcSubnets', 'cluster', 'loadBalancer', 'listener',
+  'listenerRulePriority', 'enableExecuteCommand'];
 const DATABASE_PROPS = ['vpc', 'vpcSubnets', 'engine', 'engineVersion', 'databaseName', 'port', 'minCapacity', 'maxCapacity', 'instanceType',
   'allocatedStorage', 'maxAllocatedStorage', 'multiAz', 'backupRetention', 'backupPlan', 'deletionProtection', 'removalPolicy',
   'encryptionKey', 'iamAuthentication', 'rotation', 'rotationInterval', 'logRetention', 'monitoringInterval', 'performanceInsights',
@@ -232,6 +241,11 @@ describe('fuzzed props of the app and data tier: nag-clean or a ValidationError 
       staticSite: nested({ media: BOOL, enabled: BOOL }),
       migrations: nested({ enabled: BOOL, command: MIGRATIONS_COMMAND, timeout: MIGRATIONS_TIMEOUT }),
       alarms: nested({ enabled: BOOL, http5xxRatePercent: PERCENT, p99Latency: LATENCY, cpuPercent: PERCENT }),
+      spot: BOOL,
+      cpuArchitecture: [[ecs.CpuArchitecture.ARM64, ecs.CpuArchitecture.X86_64]],
+      // 0 needs images from the account's ECR (the fuzzed image is not): refused, with the prop named.
+      vpcOptions: nested({ natGateways: [[1, 2], [0, 3, -1, 1.5]] }),
+      enableExecuteCommand: BOOL,
     }, 2), (props) => {
       const stack = newStack();
       let app: DjangoApp | undefined;

@@ -10,10 +10,11 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { DatabaseEngineKind, DjangoApp, DjangoAppProps, DjangoDatabase } from '../src';
+import { DatabaseEngineKind, DjangoApp, DjangoAppProps, DjangoDatabase, WorkerCommand } from '../src';
 import { createSchedule, dependencyClosure, directDependencies } from './helpers/graph';
 import {
-  alarmDeliveryProblems, cycleProblems, databaseReadiness, deployGraphProblems, migrationsWaitProblems, servicesWaitProblems,
+  alarmDeliveryProblems, cycleProblems, databaseReadiness, deployGraphProblems, migrationsPolicyWaitProblems, migrationsWaitProblems,
+  servicesWaitProblems, singletonProblems, tokenRetireProblems,
 } from './helpers/lifecycle-checks';
 import { CfnTemplate, Shape, resourcesOfType } from './helpers/template-checks';
 
@@ -45,6 +46,9 @@ const SHAPES: Shape[] = [
   synth('user-topic', (stack) => ({ database: {}, alarms: { topic: new sns.Topic(stack, 'OnCall') } })),
   // a topic policy of the user's (TLS only) replaced the default policy: the alarms add CloudWatch to it
   synth('user-topic-tls', (stack) => ({ database: {}, alarms: { topic: new sns.Topic(stack, 'OnCall', { enforceSSL: true }) } })),
+  // Celery worker and beat on the cache (Redis broker), and on SQS
+  synth('aurora-workers', { database: {}, workers: [{ id: 'Celery', command: WorkerCommand.celeryWorker() }, { id: 'Beat', command: WorkerCommand.celeryBeat() }] }),
+  synth('aurora-sqs-workers', { database: {}, taskQueue: {}, workers: [{ id: 'Celery', command: WorkerCommand.celeryWorker() }, { id: 'Beat', command: WorkerCommand.celeryBeat() }] }),
 ];
 const byName = (name: string) => SHAPES.find((s) => s.name === name)!;
 
@@ -91,14 +95,22 @@ describe('first create: what waits for what', () => {
       .toEqual([
         ['aurora', 2, 1], ['aurora-proxy', 3, 1], ['aurora-single-az', 1, 1], ['rds', 1, 1], ['rds-proxy', 2, 1],
         ['aurora-no-migrations', 2, 0], ['aurora-websockets', 2, 1], ['existing-database', 0, 1], ['user-topic', 2, 1],
-        ['user-topic-tls', 2, 1],
+        ['user-topic-tls', 2, 1], ['aurora-workers', 2, 1], ['aurora-sqs-workers', 2, 1],
       ]);
+    // the worker shapes hold a Celery worker and beat, each using the database, and the cache token's retire step
+    for (const name of ['aurora-workers', 'aurora-sqs-workers']) {
+      const t = byName(name).template;
+      expect(resourcesOfType(t, 'AWS::ECS::Service').map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort())
+        .toEqual(['SiteWebService', 'SiteWorkersBeatService', 'SiteWorkersCeleryService']);
+    }
+    expect(resourcesOfType(byName('aurora-workers').template, 'Custom::DjangoCacheRetireAuthToken')).toHaveLength(1);
     expect(resourcesOfType(byName('user-topic').template, 'AWS::SNS::TopicPolicy')).toEqual([]);
     expect(resourcesOfType(byName('user-topic-tls').template, 'AWS::SNS::TopicPolicy')).toHaveLength(1);
   });
 
   test.each(SHAPES.map((s) => [s.name, s]))('%s: migrations wait for the database, services for the migrations, alarms reach the topic', (_n, shape) => {
     expect(deployGraphProblems(shape)).toEqual([]);
+    expect(migrationsPolicyWaitProblems(shape)).toEqual([]);
   });
 
   test('in the create schedule the migrations start only after the writer (and reader) completed', () => {
@@ -159,9 +171,39 @@ describe('each check fails on a deliberately broken template', () => {
     expect(problems).toContainEqual(expect.stringMatching(/SiteWebSocketsService\w+: uses the database but starts before AWS::RDS::DBInstance/));
   });
 
+  test('a worker that uses the database without its DependsOn on the migrations', () => {
+    const shape = broken('aurora-workers', (t) => dropDependsOn(t, idOf(t, 'AWS::ECS::Service', /WorkersCelery/), /Migrations|DatabaseCluster/));
+    expect(servicesWaitProblems(shape)).toContainEqual(expect.stringMatching(/SiteWorkersCeleryService\w+: uses the database but does not wait for the migrations/));
+  });
+
+  test('beat with a second desired task, a deploy that starts the new one first, or an autoscaling target', () => {
+    const beat = (t: any) => t.Resources[idOf(t, 'AWS::ECS::Service', /WorkersBeat/)];
+    expect(singletonProblems(broken('aurora-workers', (t) => { beat(t).Properties.DesiredCount = 2; })))
+      .toEqual([expect.stringMatching(/SiteWorkersBeatService\w+: runs Celery beat with DesiredCount 2/)]);
+    expect(singletonProblems(broken('aurora-workers', (t) => { beat(t).Properties.DeploymentConfiguration.MaximumPercent = 200; })))
+      .toEqual([expect.stringMatching(/deployment maximum of 200 %: a deploy starts the new beat before it stops the old one/)]);
+    expect(singletonProblems(broken('aurora-workers', (t) => {
+      const id = idOf(t, 'AWS::ECS::Service', /WorkersBeat/);
+      t.Resources.BeatScaling = { Type: 'AWS::ApplicationAutoScaling::ScalableTarget', Properties: { ResourceId: { 'Fn::Join': ['', ['service/', { Ref: 'SiteCluster' }, '/', { 'Fn::GetAtt': [id, 'Name'] }]] } } };
+    }))).toEqual([expect.stringMatching(/under an autoscaling target/)]);
+  });
+
+  test('a worker holding the cache token that the retire step does not wait for', () => {
+    const shape = broken('aurora-workers', (t) => {
+      const retire = idOf(t, 'Custom::DjangoCacheRetireAuthToken');
+      t.Resources[retire].DependsOn = t.Resources[retire].DependsOn.filter((d: string) => !/WorkersCelery/.test(d));
+    });
+    expect(tokenRetireProblems(shape)).toEqual([expect.stringMatching(/SiteWorkersCeleryService\w+: holds the cache token/)]);
+  });
+
   test('migrations off: a service without its DependsOn on the instances', () => {
     const shape = broken('aurora-no-migrations', (t) => dropDependsOn(t, idOf(t, 'AWS::ECS::Service'), /DatabaseCluster(Writer|Reader)/));
     expect(servicesWaitProblems(shape)).toHaveLength(2);
+  });
+
+  test('migrations of the one-off task without their DependsOn on the execution role\'s policy (shared with the service)', () => {
+    const shape = broken('aurora', (t) => dropDependsOn(t, idOf(t, 'Custom::DjangoMigrations'), /TaskExecutionRole/));
+    expect(migrationsPolicyWaitProblems(shape)).toEqual([expect.stringMatching(/SiteMigrations\w+: starts before the policy SiteWebTaskExecutionRoleDefaultPolicy\w+ of its task's roles exists/)]);
   });
 
   test('a topic policy with only the TLS-only deny (the default policy replaced)', () => {

@@ -382,9 +382,12 @@ describe('3. Security Hub ECS controls and least privilege', () => {
     // (uWSGI, for one, writes its ini to /tmp). Shrink this list when they get a scratch volume; the
     // test fails when the set of offenders changes either way.
     expect(offenders).toEqual([
+      'app-full/SiteWebOneOffTask0B4C1B6A/app',
       'app-full/SiteWebSocketsTask5653C24D/app',
       'app-full/SiteWebTask3CF0D8B3/app',
+      'app-simple/SiteWebOneOffTask0B4C1B6A/app',
       'app-simple/SiteWebTask3CF0D8B3/app',
+      'app-websockets/SiteWebOneOffTask0B4C1B6A/app',
       'app-websockets/SiteWebSocketsTask5653C24D/app',
       'app-websockets/SiteWebTask3CF0D8B3/app',
       'daphne-apache/WebTask30236CB9/app',
@@ -858,7 +861,8 @@ describe('6. secrets read by a resource and by the tasks are pinned to one versi
     const websockets = APP_SHAPES.find((s) => s.name === 'app-websockets')!.template;
     expect(shared(websockets)).toEqual([expect.stringMatching(/^SiteCacheAuthToken/)]);
     const reads = secretReads(websockets).filter((r) => r.secret === shared(websockets)[0]);
-    expect(reads.map((r) => r.reader.split(' ')[0]).sort()).toEqual(['AWS::ElastiCache::ReplicationGroup', 'task', 'task']);
+    // the cache, and the app containers of both services and of the one-off task
+    expect(reads.map((r) => r.reader.split(' ')[0]).sort()).toEqual(['AWS::ElastiCache::ReplicationGroup', 'task', 'task', 'task']);
     expect(new Set(reads.map((r) => r.version))).toEqual(new Set([expect.stringMatching(/^:<GetAtt=SiteCacheTokenVersion[0-9A-F]+\.VersionId>$/)]));
   });
 
@@ -879,9 +883,9 @@ describe('6. secrets read by a resource and by the tasks are pinned to one versi
     return t;
   }
 
-  test('fails on the versionless token (as the cache had it): the cache and both services are named', () => {
+  test('fails on the versionless token (as the cache had it): the cache, both services and the one-off task are named', () => {
     const offenders = unpinnedSharedSecrets(versionless({ resource: true, tasks: true }));
-    expect(offenders.filter((o) => o.includes('names no version'))).toHaveLength(3);
+    expect(offenders.filter((o) => o.includes('names no version'))).toHaveLength(4);
     expect(offenders.join('\n')).toMatch(/AWS::ElastiCache::ReplicationGroup .* names no version/);
   });
 

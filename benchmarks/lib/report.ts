@@ -37,7 +37,7 @@ export function figures(runs: readonly Run[], ps: readonly Profile[]): Figure[] 
   return out;
 }
 
-export const fmt = (s: Spread, digits = 0) => (s.runs > 1 && s.min !== s.max
+export const fmt = (s: Spread, digits = 0) => (s.n > 1 && s.min !== s.max
   ? `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`
   : s.median.toFixed(digits));
 

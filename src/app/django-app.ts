@@ -3,8 +3,11 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 import { informUser, markLibraryConstruct } from '../annotations';
+import { DjangoVpcEndpoints } from '../endpoints';
 import { Problem, throwIfProblems } from '../errors';
 import { claimImageWarning } from '../image-tags';
+import { compositionProblems, DjangoAppCompositionProps, websocketRuleOnListener } from './composition';
+import { appWorkersProblems, createAppWorkers, DjangoAppWorkerOptions, workersUseCelery } from './app-workers';
 import { DjangoRequirements, DjangoServerChoice, selectionProblems, selectServer, ServerDecision } from './selection';
 import { cacheOptionsProblems, DjangoCache, DjangoCacheOptions, IDjangoCache } from '../data/cache';
 import { databaseOptionsProblems, DjangoDatabase, DjangoDatabaseOptions, IDjangoDatabase } from '../data/database';
@@ -13,17 +16,22 @@ import { DjangoMigrations, migrationsCommandProblems } from '../migrations/migra
 import { alarmsOptionsProblems, DjangoAlarms, DjangoAlarmsOptions } from '../observability/alarms';
 import { ChannelLayerOptions } from '../services/channel-layer';
 import { DjangoDaphneService } from '../services/daphne-service';
+import { createCluster } from '../services/execute-command';
 import { DjangoGunicornService } from '../services/gunicorn-service';
 import { createVpc } from '../services/network';
+import { placementProblems, serviceSubnetsOf } from '../services/placement';
+import { DjangoOneOffTask } from '../services/one-off-task';
 import { DjangoServiceBase } from '../services/service-base';
 import { DjangoServiceBaseProps, DjangoSiteProps } from '../services/service-props';
 import { defaultUwsgiProcesses, DjangoUwsgiService } from '../services/uwsgi-service';
 import { fargateSizeProblems } from '../services/validation';
 import { csrfTrustedOrigins, SettingsEnv } from '../settings';
 import { StaticFiles } from '../static-files';
+import { DjangoTaskQueue, DjangoTaskQueueProps } from '../workers/task-queue';
+import { DjangoWorkerService } from '../workers/worker-service';
 
 /** Props of DjangoApp: the site (image, host names, settings, service size) and what the project needs. */
-export interface DjangoAppProps extends DjangoSiteProps {
+export interface DjangoAppProps extends DjangoSiteProps, DjangoAppCompositionProps {
   /**
    * What the project needs; DjangoApp picks the app server(s) from it (see `decision`).
    * @default - no special needs: Gunicorn (gthread) behind Nginx
@@ -96,6 +104,19 @@ export interface DjangoAppProps extends DjangoSiteProps {
    * @default - on, with the DjangoAlarms defaults and a new encrypted topic (`alarms.topic`) to subscribe to
    */
   readonly alarms?: DjangoAppAlarmsOptions;
+  /**
+   * Long-running commands beside the web service (Celery worker and beat, or any command), each an ECS
+   * service with no load balancer that shares the app's image, settings, secrets, database and cache, and
+   * starts only after the migrations. Celery's broker is the cache (created for it) unless `taskQueue` is given.
+   * @default - no workers
+   */
+  readonly workers?: DjangoAppWorkerOptions[];
+  /**
+   * SQS queues as the Celery broker instead of the cache (DjangoTaskQueue): `CELERY_SQS_*` settings in every
+   * app container, the web containers may enqueue, the workers consume and scale on queue depth.
+   * @default - the cache is the broker of Celery workers
+   */
+  readonly taskQueue?: DjangoTaskQueueProps;
 }
 
 /** Migrations as a deploy step (DjangoMigrations). */
@@ -175,16 +196,24 @@ export class DjangoApp extends Construct {
   public readonly vpc: ec2.IVpc;
   /** The ECS cluster of every service. */
   public readonly cluster: ecs.ICluster;
+  /** The VPC endpoints of the VPC created here (with `vpcOptions` that ask for them). @default - none */
+  public readonly vpcEndpoints?: DjangoVpcEndpoints;
   /** The database (new or existing). @default - no database */
   public readonly database?: IDjangoDatabase;
   /** The cache (new or existing). @default - no cache */
   public readonly cache?: IDjangoCache;
   /** The S3 + CloudFront static site. @default - no static site */
   public readonly staticSite?: DjangoStaticFiles;
+  /** The task definition for one-off commands (the HTTP service's `oneOffTask`); the migrations run it. */
+  public readonly oneOffTask: DjangoOneOffTask;
   /** The migrations run. @default - migrations off */
   public readonly migrations?: DjangoMigrations;
   /** The alarms and dashboard. @default - alarms off */
   public readonly alarms?: DjangoAlarms;
+  /** The worker services, in the order of `workers`. */
+  public readonly workers: DjangoWorkerService[];
+  /** The SQS broker. @default - no taskQueue */
+  public readonly taskQueue?: DjangoTaskQueue;
 
   constructor(scope: Construct, id: string, props: DjangoAppProps) {
     super(scope, id);
@@ -192,11 +221,13 @@ export class DjangoApp extends Construct {
     claimImageWarning(this);
     markLibraryConstruct(this);
     const requirements = props.requirements ?? {};
-    throwIfProblems(this, [...selectionProblems(requirements, props.server), ...appProblems(props)]);
+    throwIfProblems(this, [...selectionProblems(requirements, props.server), ...appProblems(props), ...placementProblems(props)]);
     this.decision = selectServer(requirements, props.server);
+    throwIfProblems(this, compositionProblems(props, this.decision.websocketServer !== undefined));
 
-    this.vpc = props.vpc ?? createVpc(this);
-    const cluster = new ecs.Cluster(this, 'Cluster', { vpc: this.vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
+    this.vpc = props.vpc ?? props.cluster?.vpc ?? props.loadBalancer?.vpc ?? createVpc(this, props.vpcOptions);
+    this.vpcEndpoints = DjangoVpcEndpoints.of(this.vpc);
+    const cluster = props.cluster ?? createCluster(this, this.vpc, props.enableExecuteCommand ?? false, props.logRetention, props.spot);
     this.cluster = cluster;
     // ---- data tier: created before the services, whose settings come from it ----
     const d = this.decision;
@@ -208,7 +239,7 @@ export class DjangoApp extends Construct {
     }
     if (props.existingCache) {
       this.cache = props.existingCache;
-    } else if (props.cache?.enabled ?? daphneServes) {
+    } else if (props.cache?.enabled ?? (daphneServes || (workersUseCelery(props.workers) && !props.taskQueue))) {
       const { enabled: _e, ...cacheOptions } = props.cache ?? {};
       this.cache = new DjangoCache(this, 'Cache', { ...cacheOptions, vpc: this.vpc });
     }
@@ -240,6 +271,14 @@ export class DjangoApp extends Construct {
       loadBalancerDeletionProtection: props.loadBalancerDeletionProtection,
       waf: props.waf,
       webAclArn: props.webAclArn,
+      loadBalancer: props.loadBalancer,
+      listener: props.listener,
+      listenerRulePriority: props.listenerRulePriority,
+      cpuArchitecture: props.cpuArchitecture,
+      spot: props.spot,
+      vpcSubnets: props.vpcSubnets,
+      enableExecuteCommand: props.enableExecuteCommand,
+      deployment: props.deployment,
     };
 
     const mixed = d.websocketServer !== undefined;
@@ -253,9 +292,14 @@ export class DjangoApp extends Construct {
         certificate: undefined,
         waf: undefined,
         webAclArn: undefined,
+        loadBalancer: undefined,
         listener: http.listener,
-        listenerRulePriority: props.websocketRulePriority ?? DEFAULT_WEBSOCKET_RULE_PRIORITY,
+        listenerRulePriority: props.listener && props.listenerRulePriority !== undefined
+          ? websocketRuleOnListener(props.listenerRulePriority, props.websocketRulePriority)
+          : props.websocketRulePriority ?? DEFAULT_WEBSOCKET_RULE_PRIORITY,
         listenerPathPatterns: d.websocketPaths.map((p) => `${p.replace(/\/$/, '')}/*`),
+        // A rule on the HTTP service's listener shifts no traffic of its own: rolling, with the same alarm rollback.
+        deployment: { rollbackOnAlarm: props.deployment?.rollbackOnAlarm, alarms: props.deployment?.alarms },
         domainNames: http.allowedHosts,
         secretKey: http.secretKey,
         asgiModule: props.asgiModule,
@@ -284,21 +328,24 @@ export class DjangoApp extends Construct {
       this.cache?.allowFrom(svc.service);
       this.staticSite?.mediaBucket && this.staticSite.grantReadWriteMedia(svc.taskDefinition.taskRole);
     }
-    // collectstatic runs in the HTTP service's task (the migrations run).
+    // collectstatic runs with the migrations, in the one-off task, which has the HTTP service's task role.
     this.staticSite?.grantWrite(this.httpService.taskDefinition.taskRole);
 
+    // One-off commands (and the migrations) run the HTTP service's app container alone, with its settings and roles.
+    this.oneOffTask = this.httpService.addOneOffTask();
     const database = this.database;
     const runMigrations: boolean = props.migrations?.enabled ?? (database !== undefined || this.staticSite !== undefined);
     if (runMigrations) {
       const http = this.httpService;
       this.migrations = new DjangoMigrations(this, 'Migrations', {
         cluster,
-        taskDefinition: http.taskDefinition,
-        containerName: http.appContainer.containerName,
+        taskDefinition: this.oneOffTask.taskDefinition,
+        containerName: this.oneOffTask.container.containerName,
         command: props.migrations?.command ?? defaultDeployCommand(this.staticSite !== undefined),
         timeout: props.migrations?.timeout,
         // The HTTP service's security groups: whatever the app may reach (the database), the run may.
         securityGroups: http.service.connections.securityGroups,
+        vpcSubnets: serviceSubnetsOf(this.vpc, props.vpcSubnets),
         logRetention: props.logRetention,
         // Not before the writer (and every instance, and the proxy's target group) is up: migrate must connect.
         database,
@@ -333,20 +380,61 @@ export class DjangoApp extends Construct {
         services: this.services,
         migrationsFunction: this.migrations?.isCompleteFunction,
       });
+      // A deploy that raises a service's 5xx rate over the threshold rolls back (unless deployment.rollbackOnAlarm is false).
+      this.alarms.serviceAlarms.forEach((a) => a.service.rollBackOnAlarms(a.http5xxRate));
+    }
+
+    // ---- workers: after the alarms (their topic), waiting for what the web services wait for ----
+    if (props.taskQueue) {
+      this.taskQueue = new DjangoTaskQueue(this, 'TaskQueue', { ...props.taskQueue, alarms: this.alarms !== undefined, alarmTopic: this.alarms?.topic });
+      // The web code enqueues (and the migrations run shares its task definition).
+      for (const svc of this.services) {
+        for (const [k, v] of Object.entries(this.taskQueue.environment)) svc.appContainer.addEnvironment(k, v);
+        this.taskQueue.grantSend(svc.taskDefinition.taskRole);
+      }
+    }
+    this.workers = createAppWorkers(this, props.workers ?? [], {
+      image: props.image,
+      cluster,
+      httpService: this.httpService,
+      settingsModule: props.settingsModule,
+      environment: { ...this.staticSiteEnvironment(), ...props.environment },
+      secrets: props.secrets,
+      database,
+      cache: this.cache,
+      taskQueue: this.taskQueue,
+      staticSite: this.staticSite,
+      staticFiles: common.staticFiles,
+      logRetention: props.logRetention,
+      alarms: this.alarms !== undefined,
+      alarmTopic: this.alarms?.topic,
+    });
+    const workerServices = this.workers.map((w) => w.service);
+    for (const s of workerServices) {
+      const cfn = s.node.defaultChild!;
+      if (this.migrations) cfn.node.addDependency(this.migrations.customResource);
+      if (this.database instanceof DjangoDatabase) cfn.node.addDependency(this.database.appUser);
+    }
+    if (workerServices.length > 0) {
+      if (this.database instanceof DjangoDatabase) this.database.redeployOnRotation(...workerServices);
+      if (this.cache instanceof DjangoCache) this.cache.retirePreviousTokenAfter(...workerServices);
     }
 
     this.node.addMetadata('cdk-django:decision', { server: d.server, reason: d.reason });
     informUser(this, `cdk-django: ${d.server} — ${d.reason}`);
   }
 
+  /** The static site's settings but DJANGO_STATIC_URL, which comes through staticFiles (StaticFiles.fromUrl), like every other mode. */
+  private staticSiteEnvironment(): { [k: string]: string } {
+    return Object.fromEntries(Object.entries(this.staticSite?.environment ?? {}).filter(([k]) => k !== SettingsEnv.STATIC_URL));
+  }
+
   /** Settings every app container gets from the data tier; a user `environment`/`secrets` entry may not shadow one. */
   private dataSettings(props: DjangoAppProps): { environment: { [k: string]: string }; secrets: { [k: string]: ecs.Secret } } {
-    const environment: { [k: string]: string } = { ...this.database?.environment, ...this.cache?.environment };
+    const environment: { [k: string]: string } = {
+      ...this.database?.environment, ...this.cache?.environment, ...this.staticSiteEnvironment(),
+    };
     const secrets: { [k: string]: ecs.Secret } = { ...this.database?.secrets, ...this.cache?.secrets };
-    for (const [k, v] of Object.entries(this.staticSite?.environment ?? {})) {
-      // DJANGO_STATIC_URL comes through staticFiles (StaticFiles.fromUrl), like every other mode.
-      if (k !== SettingsEnv.STATIC_URL) environment[k] = v;
-    }
     const problems: Problem[] = [];
     for (const k of Object.keys(props.environment ?? {})) {
       if (k in environment || k in secrets) problems.push({ prop: 'environment', message: `${k} is set from the data tier (database, cache, staticSite); remove it from environment` });
@@ -431,6 +519,7 @@ function appProblems(props: DjangoAppProps): Problem[] {
     problems.push(...nested('migrations', migrationsCommandProblems(props.migrations.command, props.migrations.timeout)));
   }
   if (props.alarms && (props.alarms.enabled ?? true)) problems.push(...nested('alarms', alarmsOptionsProblems(props.alarms)));
+  problems.push(...appWorkersProblems(props.workers, props.taskQueue, props.cache?.enabled === false && !props.existingCache, props.environment));
   return problems;
 }
 

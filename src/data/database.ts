@@ -11,6 +11,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, DependencyGroup, IConstruct, IDependable } from 'constructs';
 import { warnUser } from '../annotations';
 import { acknowledgeInPacks, stackKey } from '../compliance';
+import { vpcEndpointsOf } from '../endpoints';
 import { Problem, throwIfProblems } from '../errors';
 import { acknowledgeFinding } from '../nag';
 import { admitOnDefaultPort } from './access';
@@ -952,9 +953,14 @@ export class DjangoDatabase extends Construct implements IDjangoDatabase {
     // The functions call AWS APIs (Secrets Manager, ECS, and the custom resource response to S3): run
     // them where there is a route out, falling back to the database subnets (which then need endpoints).
     const withEgress = vpc.privateSubnets.length > 0;
-    if (!withEgress) {
+    // A VPC this library created without NAT has endpoints: add what these functions call.
+    const endpoints = withEgress ? undefined : vpcEndpointsOf(vpc);
+    if (endpoints) {
+      endpoints.addInterfaceEndpoint(ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER);
+      if (rotation) endpoints.addInterfaceEndpoint(ec2.InterfaceVpcEndpointAwsService.ECS);
+    } else if (!withEgress) {
       warnUser(this, 'database-rotation-endpoint',
-        'The VPC has no subnets with egress: the database setup and rotation functions need Secrets Manager and ECS interface endpoints and an S3 gateway endpoint in the database subnets.');
+        `The VPC has no subnets with egress: the database setup${rotation ? ' and rotation functions run in the database subnets and need' : ' function runs in the database subnets and needs'} a Secrets Manager interface endpoint${rotation ? ' and an ECS one (the redeploy after a rotation)' : ''} with private DNS, and an S3 gateway endpoint on their route tables (CloudFormation takes the setup's answer at a presigned S3 URL).`);
     }
     const subnets = withEgress ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : dbSubnets;
     const securityGroup = new ec2.SecurityGroup(this, 'CredentialsSecurityGroup', {

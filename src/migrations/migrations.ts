@@ -35,7 +35,7 @@ export interface DjangoMigrationsProps {
   readonly cluster: ecs.ICluster;
 
   /**
-   * The app's task definition (usually the service's). It must be Fargate-compatible and already
+   * The app's task definition (a service's `oneOffTask.taskDefinition`, or the service's own). It must be Fargate-compatible and already
    * hold the container named `containerName`: create `DjangoMigrations` after adding containers.
    */
   readonly taskDefinition: ecs.TaskDefinition;
@@ -212,6 +212,10 @@ export class DjangoMigrations extends Construct {
     // Run only once the task definition, its roles and their policies (secrets access) exist, and the
     // database accepts connections (its instances, not just the cluster the task's secret names).
     this.customResource.node.addDependency(taskDefinition);
+    // A task definition may run with roles made elsewhere (a one-off task with the service's): their policies too.
+    for (const role of [taskDefinition.taskRole, taskDefinition.executionRole]) {
+      if (role instanceof iam.Role) this.customResource.node.addDependency(role);
+    }
     if (props.database) this.customResource.node.addDependency(props.database.ready);
 
     acknowledgeFinding(onEvent.role!, 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task-definition/'

@@ -314,7 +314,9 @@ function createServiceAlarms(scope: Construct, service: DjangoServiceBase, t: Th
       + '502/504 from the load balancer: workers crashed, were OOM-killed or timed out (check stopped tasks in ECS); 503: no healthy targets.',
   });
 
-  const p99Latency = tg.targetResponseTime({ statistic: cloudwatch.Stats.p(99), period: FIVE_MINUTES }).createAlarm(scope, 'P99Latency', {
+  const alternate = service.alternateTargetGroup?.metrics;
+  const p99Latency = ofBothGroups(alternate, (g) => g.targetResponseTime({ statistic: cloudwatch.Stats.p(99), period: FIVE_MINUTES }),
+    tg, 'p99').createAlarm(scope, 'P99Latency', {
     threshold: t.p99LatencySeconds,
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
     evaluationPeriods: 3,
@@ -326,7 +328,8 @@ function createServiceAlarms(scope: Construct, service: DjangoServiceBase, t: Th
 
   // Maximum, not the default Average: one target unhealthy for 3 minutes in a row is the signal,
   // however many healthy ones there are. A target in its first health checks is not counted.
-  const unhealthyHosts = tg.unhealthyHostCount({ statistic: cloudwatch.Stats.MAXIMUM, period: ONE_MINUTE }).createAlarm(scope, 'UnhealthyHosts', {
+  const unhealthyHosts = ofBothGroups(alternate, (g) => g.unhealthyHostCount({ statistic: cloudwatch.Stats.MAXIMUM, period: ONE_MINUTE }),
+    tg, 'unhealthy hosts').createAlarm(scope, 'UnhealthyHosts', {
     threshold: 1,
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     evaluationPeriods: 3,
@@ -358,6 +361,26 @@ function createServiceAlarms(scope: Construct, service: DjangoServiceBase, t: Th
 }
 
 /**
+ * A target group metric, or for a traffic-shifting service the larger of its two groups' (the one not
+ * serving has no data, read as 0): production moves from one group to the other with each deploy.
+ */
+function ofBothGroups(
+  alternate: elbv2.IApplicationTargetGroupMetrics | undefined,
+  metric: (g: elbv2.IApplicationTargetGroupMetrics) => cloudwatch.Metric,
+  primary: elbv2.IApplicationTargetGroupMetrics,
+  label: string,
+): cloudwatch.Metric | cloudwatch.MathExpression {
+  const first = metric(primary);
+  if (!alternate) return first;
+  return new cloudwatch.MathExpression({
+    expression: 'MAX([FILL(primary, 0), FILL(alternate, 0)])',
+    usingMetrics: { primary: first, alternate: metric(alternate) },
+    period: first.period,
+    label,
+  });
+}
+
+/**
  * 100 x 5xx / requests over 5 minutes. Count metrics have no data points at all while nothing
  * happens, so each is FILLed with 0, and the IF keeps a window without errors at 0 instead of
  * dividing by zero. The denominator is at least the error count: the load balancer's 503s (no
@@ -369,6 +392,12 @@ function http5xxRateMetric(service: DjangoServiceBase): cloudwatch.MathExpressio
     targetErrors: tg.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period: FIVE_MINUTES }),
   };
   let errorsExpression = 'FILL(targetErrors, 0)';
+  // A traffic-shifting service serves from either target group (and from both during a deploy): count both.
+  const alternate = service.alternateTargetGroup?.metrics;
+  if (alternate) {
+    usingMetrics.alternateErrors = alternate.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period: FIVE_MINUTES });
+    errorsExpression += ' + FILL(alternateErrors, 0)';
+  }
   // Without a known load balancer (existing listener) it is probably shared with other apps,
   // whose load-balancer 5xx would be counted against this one; count the app's own 5xx only.
   if (service.loadBalancer) {
@@ -377,8 +406,11 @@ function http5xxRateMetric(service: DjangoServiceBase): cloudwatch.MathExpressio
   }
   const errors = new cloudwatch.MathExpression({ expression: errorsExpression, usingMetrics, period: FIVE_MINUTES, label: '5xx' });
   const requests = new cloudwatch.MathExpression({
-    expression: 'FILL(requestCount, 0)',
-    usingMetrics: { requestCount: tg.requestCount({ period: FIVE_MINUTES }) },
+    expression: alternate ? 'FILL(requestCount, 0) + FILL(alternateRequestCount, 0)' : 'FILL(requestCount, 0)',
+    usingMetrics: {
+      requestCount: tg.requestCount({ period: FIVE_MINUTES }),
+      ...(alternate ? { alternateRequestCount: alternate.requestCount({ period: FIVE_MINUTES }) } : {}),
+    },
     period: FIVE_MINUTES,
     label: 'requests',
   });

@@ -10,21 +10,34 @@ import { Construct } from 'constructs';
 import { acknowledgeInPacks, stackKey } from '../compliance';
 import { regionCondition } from '../conditions';
 import { protectAfterCreate } from '../deletion-protection';
+import { DjangoVpcEndpoints } from '../endpoints';
 import { acknowledgeFinding } from '../nag';
 import { ELB_LOG_DELIVERY_PRINCIPAL, elbAccounts, regionFacts } from '../regions';
 import { contentLengthAboveRegex } from './body-limit';
+import { DEFAULT_NAT_GATEWAYS, interfaceEndpointsOf } from './placement';
+import { DjangoVpcOptions } from './placement-props';
 
-/** A VPC over 2 AZs, one NAT gateway per AZ, no public IPs on launch, flow logs to CloudWatch. */
-export function createVpc(scope: Construct): ec2.Vpc {
+/**
+ * A VPC over 2 AZs, one NAT gateway per AZ unless `options` say fewer, no public IPs on launch, flow
+ * logs to CloudWatch. Without NAT the private subnets are isolated and reach AWS through VPC endpoints.
+ */
+export function createVpc(scope: Construct, options?: DjangoVpcOptions): ec2.Vpc {
+  const natGateways = options?.natGateways ?? DEFAULT_NAT_GATEWAYS;
+  // The same subnet name either way: its logical ids stay, only the route out changes.
   const vpc = new ec2.Vpc(scope, 'Vpc', {
     maxAzs: 2,
-    natGateways: 2,
+    natGateways,
     restrictDefaultSecurityGroup: true,
     subnetConfiguration: [
       { name: 'public', subnetType: ec2.SubnetType.PUBLIC, mapPublicIpOnLaunch: false },
-      { name: 'app', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      { name: 'app', subnetType: natGateways === 0 ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS },
     ],
   });
+  const endpoints = interfaceEndpointsOf(options);
+  if (endpoints.length > 0) {
+    const created = new DjangoVpcEndpoints(scope, 'VpcEndpoints', { vpc, subnets: { subnetGroupName: 'app' } });
+    for (const service of endpoints) created.addInterfaceEndpoint(service);
+  }
   const flowLog = vpc.addFlowLog('FlowLogs', {
     destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(scope, 'FlowLogsGroup', {
       retention: logs.RetentionDays.ONE_YEAR,

@@ -127,7 +127,7 @@ function listenerProblems(props: DjangoServiceBaseProps): Problem[] {
   return problems;
 }
 
-function settingsProblems(props: DjangoServiceBaseProps): Problem[] {
+export function settingsProblems(props: Pick<DjangoServiceBaseProps, 'domainNames' | 'environment' | 'secrets'>): Problem[] {
   const problems: Problem[] = [];
   for (const d of props.domainNames ?? []) {
     if (!Token.isUnresolved(d) && !VALID_ALLOWED_HOST.test(d)) {

@@ -1,4 +1,5 @@
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -11,17 +12,28 @@ import { Construct } from 'constructs';
 import { markLibraryConstruct, warnUser } from '../annotations';
 import { acknowledgeInPacks, stackKey } from '../compliance';
 import { Defaults } from '../defaults';
+import { DjangoVpcEndpoints, vpcEndpointsOf } from '../endpoints';
+import { addRollbackAlarms } from '../deploy/alarm-rollback';
+import { deploymentProblems, resolveDeployment, ResolvedDeployment } from '../deploy/strategy';
+import { DjangoTrafficShift, serviceDeploymentProps } from '../deploy/traffic-shift';
 import { throwIfProblems } from '../errors';
 import { imageWarningTarget, movingImageMessage, movingImageReason } from '../image-tags';
 import { acknowledgeFinding } from '../nag';
+import { acknowledgeExecuteCommand, addShellOutput, createCluster, executeCommandProblems } from './execute-command';
+import { appSettings } from './app-settings';
 import { createLoadBalancer, createVpc } from './network';
+import {
+  architectureProblems, capacityProviderStrategiesOf, isolatedImageProblems, placementProblems, runtimePlatformOf,
+  serviceSubnetsOf, warnAboutArchitecture, warnAboutSpotCluster,
+} from './placement';
+import { DjangoOneOffTask, DjangoOneOffTaskOptions } from './one-off-task';
 import { appStopTimeoutSeconds, ResolvedService, resolveService, serverContextOf, serviceProblems } from './resolve';
 import { AppServerSpec, DjangoServiceBaseProps, LeafDefaults, ServerContext } from './service-props';
 import { appModuleProblems, settingsModuleOf, settingsWarnings } from '../project/checks';
 import { ProjectLayout } from '../project/layout';
 import { projectLayoutOf } from '../project/project';
 import { addProxySidecar, bodyLimitKiB } from '../proxy/sidecar';
-import { csrfTrustedOrigins, renderHealthProbe, SettingsEnv } from '../settings';
+import { renderHealthProbe } from '../settings';
 import { StaticFilesMode } from '../static-files';
 
 /**
@@ -34,6 +46,8 @@ export abstract class DjangoServiceBase extends Construct {
   public readonly vpc: ec2.IVpc;
   /** The ECS cluster. */
   public readonly cluster: ecs.ICluster;
+  /** The VPC endpoints of the VPC created here (with `vpcOptions` that ask for them). @default - none */
+  public readonly vpcEndpoints?: DjangoVpcEndpoints;
   /** The load balancer (undefined when an existing `listener` was given). */
   public readonly loadBalancer?: elbv2.IApplicationLoadBalancer;
   /** The listener the service's traffic arrives on (HTTPS when a certificate was given). */
@@ -62,12 +76,25 @@ export abstract class DjangoServiceBase extends Construct {
   public readonly webAcl?: wafv2.CfnWebACL;
   /** The log group of the web ACL created with `waf: true`. @default - none */
   public readonly webAclLogGroup?: logs.ILogGroup;
+  /** The native traffic shift (two target groups, rules, test listener) of BLUE_GREEN, LINEAR and CANARY. @default - ROLLING: none */
+  public readonly trafficShift?: DjangoTrafficShift;
+  /** The second target group of a traffic-shifting deployment. @default - ROLLING: none */
+  public readonly alternateTargetGroup?: elbv2.ApplicationTargetGroup;
   /** The app server command line, as rendered for the container. */
   public readonly command: string[];
   /** Host names Django accepts (`DJANGO_ALLOWED_HOSTS`). */
   public readonly allowedHosts: string[];
+  /** Output: the `aws ecs execute-command` line that opens `manage.py shell` in a running task. @default - only with `enableExecuteCommand` */
+  public readonly shellOutput?: CfnOutput;
   /** @internal */
   protected readonly _serverContext: ServerContext;
+  /** The app container's image, environment and secrets, as the one-off task gets them. */
+  private appSettings!: { image: ecs.ContainerImage; environment: { [k: string]: string }; secrets: { [k: string]: ecs.Secret } };
+  private readonly executeCommand: boolean;
+  /** Where the service's tasks run, and its one-off tasks with them. */
+  private readonly serviceSubnets: ec2.SubnetSelection;
+  private _oneOffTask?: DjangoOneOffTask;
+  private readonly deploymentPlan: ResolvedDeployment;
 
   protected constructor(scope: Construct, id: string, props: DjangoServiceBaseProps) {
     super(scope, id);
@@ -78,16 +105,30 @@ export abstract class DjangoServiceBase extends Construct {
     const project = projectLayoutOf(props.image);
     this._serverContext = serverContextOf(r, project);
     const server = this._renderServer(props, this._serverContext);
-    throwIfProblems(this, [...serviceProblems(props, r, server), ...appModuleProblems(server.appModule, project)]);
+    const deployContext = {
+      existingListener: props.listener !== undefined,
+      hasCertificate: props.certificate !== undefined,
+      domainNames: props.domainNames,
+      healthCheckPath: r.healthCheckPath,
+    };
+    throwIfProblems(this, [
+      ...serviceProblems(props, r, server), ...appModuleProblems(server.appModule, project),
+      ...placementProblems(props), ...architectureProblems(props.image, props.cpuArchitecture),
+      ...executeCommandProblems(props.cluster, props.enableExecuteCommand),
+      ...deploymentProblems(props.deployment, deployContext),
+    ]);
+    this.executeCommand = props.enableExecuteCommand ?? false;
+    this.deploymentPlan = resolveDeployment(props.deployment, deployContext);
     this.command = server.command;
     this.warnAboutSettings(props, server, project);
 
     // ---- network, cluster, load balancer ----
-    this.vpc = props.vpc ?? props.cluster?.vpc ?? props.loadBalancer?.vpc ?? createVpc(this);
-    this.cluster = props.cluster ?? new ecs.Cluster(this, 'Cluster', {
-      vpc: this.vpc,
-      containerInsightsV2: ecs.ContainerInsights.ENABLED,
-    });
+    this.vpc = props.vpc ?? props.cluster?.vpc ?? props.loadBalancer?.vpc ?? createVpc(this, props.vpcOptions);
+    this.vpcEndpoints = DjangoVpcEndpoints.of(this.vpc);
+    this.serviceSubnets = serviceSubnetsOf(this.vpc, props.vpcSubnets);
+    this.cluster = props.cluster ?? createCluster(this, this.vpc, this.executeCommand, props.logRetention, props.spot);
+    warnAboutArchitecture(this, props.image, props.cpuArchitecture);
+    warnAboutSpotCluster(this, props.spot, props.cluster);
     if (props.loadBalancer) {
       this.loadBalancer = props.loadBalancer;
     } else if (!props.listener) {
@@ -114,7 +155,9 @@ export abstract class DjangoServiceBase extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
       encryptionKey: stackKey(this),
     });
-    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', { cpu: r.cpu, memoryLimitMiB: r.memoryLimitMiB });
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
+      cpu: r.cpu, memoryLimitMiB: r.memoryLimitMiB, runtimePlatform: runtimePlatformOf(props.cpuArchitecture),
+    });
     acknowledgeFinding(this.taskDefinition, 'AwsSolutions-ECS2',
       'Environment holds only non-secret settings (host names, rendered proxy config); SECRET_KEY and user secrets come from Secrets Manager through the secrets field.');
     this.secretKey = props.secretKey ?? this.createSecretKey();
@@ -144,6 +187,10 @@ export abstract class DjangoServiceBase extends Construct {
       targetPort = sidecar.port;
     }
     this.targetContainer = this.proxyContainer ?? this.appContainer;
+    if (vpcEndpointsOf(this.vpc) && this.vpc.privateSubnets.length === 0) {
+      throwIfProblems(this, isolatedImageProblems([this.appContainer, this.proxyContainer]
+        .filter((c): c is ecs.ContainerDefinition => c !== undefined).map((c) => [c.containerName, c.imageName])));
+    }
     this.acknowledgeImagePull();
 
     // ---- service with deploy safety ----
@@ -153,18 +200,22 @@ export abstract class DjangoServiceBase extends Construct {
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
       circuitBreaker: { enable: true, rollback: true },
+      ...serviceDeploymentProps(this.deploymentPlan),
       healthCheckGracePeriod: Duration.seconds(r.gracePeriodSeconds),
       assignPublicIp: false,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      enableExecuteCommand: false,
+      vpcSubnets: this.serviceSubnets,
+      capacityProviderStrategies: capacityProviderStrategiesOf(props.spot),
+      enableExecuteCommand: this.executeCommand,
       propagateTags: ecs.PropagatedTagSource.SERVICE,
       enableECSManagedTags: true,
     });
     // Autoscaling owns the task count: a DesiredCount in the template would reset a scaled-out
     // service on every deploy. The scalable target's minimum applies from the first deploy.
     (this.service.node.defaultChild as ecs.CfnService).addPropertyDeletionOverride('DesiredCount');
+    // FARGATE_SPOT must be associated with the cluster before the service names it.
+    if (props.spot && this.cluster instanceof ecs.Cluster) this.service.node.defaultChild!.node.addDependency(this.cluster);
 
-    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
+    const targetGroupProps: elbv2.ApplicationTargetGroupProps = {
       vpc: this.vpc,
       port: targetPort,
       protocol: elbv2.ApplicationProtocol.HTTP,
@@ -178,16 +229,41 @@ export abstract class DjangoServiceBase extends Construct {
         unhealthyThresholdCount: 3,
         healthyHttpCodes: '200',
       },
-    });
+    };
+    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', targetGroupProps);
+    this.listener = this.attachToListener(props, this.targetGroup);
+    if (this.deploymentPlan.shiftsTraffic) {
+      this.trafficShift = new DjangoTrafficShift(this, 'Deployment', {
+        deployment: props.deployment!,
+        vpc: this.vpc,
+        loadBalancer: this.loadBalancer!,
+        listener: this.listener,
+        targetGroup: this.targetGroup,
+        targetGroupProps,
+        certificate: props.certificate,
+        domainNames: props.domainNames,
+        healthCheckPath: r.healthCheckPath,
+        defaultHost: this.allowedHosts[0],
+        logRetention: props.logRetention,
+      });
+      this.alternateTargetGroup = this.trafficShift.alternateTargetGroup;
+    }
     // Target the proxy container explicitly: targeting the default (first) container would skip the sidecar.
     this.targetGroup.addTarget(this.service.loadBalancerTarget({
       containerName: this.targetContainer.containerName,
       containerPort: targetPort,
+      alternateTarget: this.trafficShift?.alternateTarget,
     }));
-    this.listener = this.attachToListener(props, this.targetGroup);
+    this.trafficShift?.bindTo(this.service);
+    this.rollBackOnAlarms(...props.deployment?.alarms ?? []);
 
     acknowledgeInPacks(this.taskDefinition, 'IAMNoInlinePolicy',
       'The task and execution role policies are the ones CDK generates from grants to these roles (least privilege, one role each); a managed policy could be attached to other principals.');
+
+    if (this.executeCommand) {
+      acknowledgeExecuteCommand(this.taskDefinition.taskRole, this.cluster);
+      this.shellOutput = addShellOutput(this, this.cluster, this.service, this.appContainer.containerName);
+    }
 
     this.scaling = this.service.autoScaleTaskCount({ minCapacity: r.minCapacity, maxCapacity: r.maxCapacity });
     this.scaling.scaleOnCpuUtilization('Cpu', {
@@ -195,6 +271,47 @@ export abstract class DjangoServiceBase extends Construct {
       scaleOutCooldown: Duration.seconds(60),
       scaleInCooldown: Duration.seconds(180),
     });
+  }
+
+  /**
+   * Adds the task definition for one-off commands (`createsuperuser`, a data fix, the migrations): the app
+   * container alone, with this service's image, settings, secrets, task and execution roles, size and CPU
+   * architecture, logging to this service's log group under its own stream prefix; and CfnOutputs with the
+   * `aws ecs run-task` command (this service's cluster, subnets and security groups) and the logs command.
+   * Environment and secrets are those the service was created with: a variable added later with
+   * `appContainer.addEnvironment` must be added to `oneOffTask.container` too. Once per service.
+   */
+  public addOneOffTask(options: DjangoOneOffTaskOptions = {}): DjangoOneOffTask {
+    throwIfProblems(this, this._oneOffTask ? [{ prop: 'addOneOffTask', message: 'was called before on this service; use its oneOffTask' }] : []);
+    const task = new DjangoOneOffTask(this, 'OneOff', {
+      ...options,
+      cluster: this.cluster,
+      image: this.appSettings.image,
+      environment: this.appSettings.environment,
+      secrets: this.appSettings.secrets,
+      logGroup: this.logGroup,
+      securityGroups: this.service.connections.securityGroups,
+      vpcSubnets: this.serviceSubnets,
+      taskRole: this.taskDefinition.taskRole,
+      executionRole: this.taskDefinition.obtainExecutionRole(),
+      enableExecuteCommand: this.executeCommand,
+    });
+    task._followSizeOf(this.taskDefinition);
+    this._oneOffTask = task;
+    return task;
+  }
+
+  /** The one-off task definition, once `addOneOffTask` made it (DjangoApp does for its HTTP service). */
+  public get oneOffTask(): DjangoOneOffTask | undefined {
+    return this._oneOffTask;
+  }
+
+  /**
+   * Rolls a deployment back when one of these alarms fires during it (or its bake time), unless
+   * `deployment.rollbackOnAlarm` is false. DjangoApp adds each service's 5xx-rate alarm.
+   */
+  public rollBackOnAlarms(...alarms: cloudwatch.IAlarm[]): void {
+    if (this.deploymentPlan.rollbackOnAlarm) addRollbackAlarms(this.service, alarms);
   }
 
   /**
@@ -239,22 +356,24 @@ export abstract class DjangoServiceBase extends Construct {
   }
 
   private addAppContainer(props: DjangoServiceBaseProps, r: ResolvedService, server: AppServerSpec): ecs.ContainerDefinition {
-    const environment: { [k: string]: string } = {
-      // Production, always: the settings block reads it (its local fallback is DEBUG on).
-      [SettingsEnv.DEBUG]: 'false',
-      [SettingsEnv.ALLOWED_HOSTS]: this.allowedHosts.join(','),
-      [SettingsEnv.CSRF_TRUSTED_ORIGINS]: csrfTrustedOrigins(this.allowedHosts, props.certificate !== undefined).join(','),
-    };
-    if (props.settingsModule) environment[SettingsEnv.SETTINGS_MODULE] = props.settingsModule;
-    if (r.staticFiles.mode !== StaticFilesMode.APP_SERVED) environment[SettingsEnv.STATIC_URL] = r.staticFiles.urlPath!;
-    Object.assign(environment, server.environment ?? {}, props.environment ?? {});
+    const settings = appSettings({
+      allowedHosts: this.allowedHosts,
+      https: props.certificate !== undefined,
+      settingsModule: props.settingsModule,
+      staticUrl: r.staticFiles.mode !== StaticFilesMode.APP_SERVED ? r.staticFiles.urlPath! : undefined,
+      serverEnvironment: server.environment,
+      environment: props.environment,
+      secretKey: this.secretKey,
+      secrets: props.secrets,
+    });
+    this.appSettings = { image: props.image, environment: { ...settings.environment }, secrets: settings.secrets };
 
     return this.taskDefinition.addContainer('app', {
       image: props.image,
       command: server.command,
       essential: true,
-      environment,
-      secrets: { [SettingsEnv.SECRET_KEY]: ecs.Secret.fromSecretsManager(this.secretKey), ...props.secrets },
+      environment: settings.environment,
+      secrets: settings.secrets,
       portMappings: [{ containerPort: r.appPort, name: 'app' }],
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'app' }),
       healthCheck: {
@@ -312,7 +431,8 @@ export abstract class DjangoServiceBase extends Construct {
 
   private attachToListener(props: DjangoServiceBaseProps, targetGroup: elbv2.ApplicationTargetGroup): elbv2.IApplicationListener {
     if (props.listener) {
-      props.listener.addTargetGroups('Django', {
+      // One rule per service on a shared listener: the first keeps the id it always had.
+      props.listener.addTargetGroups(props.listener.node.tryFindChild('DjangoRule') ? `Django${Names.uniqueId(this)}` : 'Django', {
         targetGroups: [targetGroup],
         priority: props.listenerRulePriority,
         conditions: [

@@ -5,21 +5,23 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { DjangoDeploymentOptions } from '../deploy/strategy';
 import { Problem } from '../errors';
 import { AppModuleUse } from '../project/checks';
 import { Proxy, ProxyKind } from '../proxy/proxy';
 import { StaticFiles } from '../static-files';
+import { DjangoPlacementProps } from './placement-props';
 
 /**
  * Props every construct that runs the Django app shares (DjangoApp and each service): the image, where
  * it runs, its host names and settings, and the size of each service.
  */
-export interface DjangoSiteProps {
+export interface DjangoSiteProps extends DjangoPlacementProps {
   /** The Django app image (your Dockerfile, e.g. `ContainerImage.fromAsset('./mysite')`). */
   readonly image: ecs.ContainerImage;
   /**
    * The VPC to run in.
-   * @default - a new VPC over 2 AZs with one NAT gateway per AZ and flow logs
+   * @default - a new VPC over 2 AZs with flow logs, and one NAT gateway per AZ unless `vpcOptions` says otherwise
    */
   readonly vpc?: ec2.IVpc;
   /**
@@ -110,10 +112,24 @@ export interface DjangoSiteProps {
    */
   readonly healthCheckPath?: string;
   /**
+   * ECS Exec (`aws ecs execute-command`) into the app tasks, e.g. for `python manage.py shell`: the
+   * service enables it, the task role gets the Session Manager channel actions, and a cluster created here
+   * encrypts each session with a KMS key of its own and logs it to an encrypted log group. A given
+   * `cluster` must already be configured so (it cannot be changed from here).
+   * @default false
+   */
+  readonly enableExecuteCommand?: boolean;
+  /**
    * Retention of the container log group.
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * How a deploy replaces the tasks: the strategy (ROLLING, BLUE_GREEN, LINEAR, CANARY), bake times,
+   * alarm rollback, the test listener and a smoke test (README: "Deploy strategies").
+   * @default - ROLLING with the circuit breaker; DjangoApp adds rollback on each service's 5xx-rate alarm
+   */
+  readonly deployment?: DjangoDeploymentOptions;
 }
 
 /** Props every Django service shares. */

@@ -13,10 +13,11 @@ function build(props: Partial<DjangoAppProps> = {}): { stack: Stack; app: Django
   return { stack, app, template: Template.fromStack(stack) };
 }
 
-/** Container definitions of every task definition, by container name (first wins). */
+/** The app container of each service's task definition (not the one-off task's), services in template order. */
 function appContainers(template: Template): any[] {
-  return Object.values(template.findResources('AWS::ECS::TaskDefinition'))
-    .map((td: any) => td.Properties.ContainerDefinitions.find((c: any) => c.Name === 'app'));
+  const tds = template.findResources('AWS::ECS::TaskDefinition');
+  return Object.values(template.findResources('AWS::ECS::Service'))
+    .map((svc: any) => tds[svc.Properties.TaskDefinition.Ref].Properties.ContainerDefinitions.find((c: any) => c.Name === 'app'));
 }
 
 // GIVEN the README one-liner with WebSockets (built once: each template costs seconds)
@@ -105,7 +106,7 @@ describe('migrations and alarms', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
   });
 
-  test('migrations run in the HTTP task before every service rolls out, and a failure alarms', () => {
+  test('migrations run in the HTTP service\'s one-off task before every service rolls out, and a failure alarms', () => {
     const { app, template, stack } = build({
       requirements: { websockets: true },
       migrations: { enabled: true, command: ['python', 'manage.py', 'migrate', '--noinput'] },

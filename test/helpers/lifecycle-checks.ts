@@ -25,6 +25,25 @@ export function migrationsWaitProblems(shape: Shape): string[] {
   });
 }
 
+/**
+ * Every migrations run waits for each IAM policy of the roles its task definition runs with (the execution
+ * role's reads the secrets, the task role's grants what the command does): a one-off task shares the
+ * service's roles, whose policies are no part of it.
+ */
+export function migrationsPolicyWaitProblems(shape: Shape): string[] {
+  const t = shape.template;
+  const graph = dependencyGraph(t);
+  return resourcesOfType(t, 'Custom::DjangoMigrations').flatMap(([id, m]) => {
+    const td = t.Resources[refId(m.Properties.TaskDefinitionArn) ?? '']?.Properties ?? {};
+    const roles = new Set([refId(td.TaskRoleArn), refId(td.ExecutionRoleArn)].filter((r): r is string => r !== undefined));
+    const policies = resourcesOfType(t, 'AWS::IAM::Policy')
+      .filter(([, p]) => (p.Properties.Roles ?? []).some((r: any) => roles.has(refId(r) ?? '')))
+      .map(([pid]) => pid);
+    const closure = dependencyClosure(t, id, graph);
+    return policies.filter((p) => !closure.has(p)).map((p) => `${shape.name}/${id}: starts before the policy ${p} of its task's roles exists (the task cannot read its secrets)`);
+  });
+}
+
 /** Whether a service's task gets database settings (it connects to the database). */
 function usesDatabase(t: CfnTemplate, service: any): boolean {
   const td = t.Resources[refId(service.Properties.TaskDefinition)!];
@@ -105,7 +124,57 @@ export function cycleProblems(shape: Shape): string[] {
   }
 }
 
+/** The containers of a service's task definition. */
+function containersOf(t: CfnTemplate, service: any): any[] {
+  return t.Resources[refId(service.Properties.TaskDefinition)!]?.Properties.ContainerDefinitions ?? [];
+}
+
+/** Whether a service runs Celery beat (`celery ... beat`), which must never run twice. */
+function runsBeat(t: CfnTemplate, service: any): boolean {
+  return containersOf(t, service).some((c: any) => Array.isArray(c.Command) && c.Command[0] === 'celery' && c.Command.includes('beat'));
+}
+
+/**
+ * Celery beat runs exactly once, also during a deploy: one desired task, a deployment that stops the old
+ * task before it starts the new one (maximum 100 %), and no autoscaling target that could add a second.
+ */
+export function singletonProblems(shape: Shape): string[] {
+  const t = shape.template;
+  const scaled = new Set(resourcesOfType(t, 'AWS::ApplicationAutoScaling::ScalableTarget')
+    .flatMap(([, st]) => JSON.stringify(st.Properties.ResourceId).match(/"(?:Ref|Fn::GetAtt)":\s*\[?"(\w+)"/g) ?? [])
+    .map((m) => m.replace(/.*"(\w+)"$/, '$1')));
+  return resourcesOfType(t, 'AWS::ECS::Service').filter(([, s]) => runsBeat(t, s)).flatMap(([id, s]) => {
+    const p = s.Properties;
+    const problems: string[] = [];
+    if (p.DesiredCount !== 1) problems.push(`${shape.name}/${id}: runs Celery beat with DesiredCount ${p.DesiredCount}, not 1 (every periodic task would be sent more than once)`);
+    if (p.DeploymentConfiguration?.MaximumPercent !== 100) {
+      problems.push(`${shape.name}/${id}: runs Celery beat with a deployment maximum of ${p.DeploymentConfiguration?.MaximumPercent ?? 200} %: a deploy starts the new beat before it stops the old one`);
+    }
+    if (scaled.has(id)) problems.push(`${shape.name}/${id}: runs Celery beat under an autoscaling target, which could start a second one`);
+    return problems;
+  });
+}
+
+/**
+ * A cache token generation retires the previous token only after every service holding the token rolled
+ * out: each ECS service with a REDIS_PASSWORD secret (web and workers alike) is a dependency of the retire step.
+ */
+export function tokenRetireProblems(shape: Shape): string[] {
+  const t = shape.template;
+  const graph = dependencyGraph(t);
+  return resourcesOfType(t, 'Custom::DjangoCacheRetireAuthToken').flatMap(([retire]) => {
+    const closure = dependencyClosure(t, retire, graph);
+    return resourcesOfType(t, 'AWS::ECS::Service')
+      .filter(([, s]) => containersOf(t, s).some((c: any) => (c.Secrets ?? []).some((x: any) => x.Name === 'REDIS_PASSWORD')))
+      .filter(([id]) => !closure.has(id))
+      .map(([id]) => `${shape.name}/${id}: holds the cache token, but ${retire} may retire the previous token before this service rolled out`);
+  });
+}
+
 /** Every first-create graph check of one template. */
 export function deployGraphProblems(shape: Shape): string[] {
-  return [...cycleProblems(shape), ...migrationsWaitProblems(shape), ...servicesWaitProblems(shape), ...alarmDeliveryProblems(shape)];
+  return [
+    ...cycleProblems(shape), ...migrationsWaitProblems(shape), ...servicesWaitProblems(shape), ...alarmDeliveryProblems(shape),
+    ...singletonProblems(shape), ...tokenRetireProblems(shape),
+  ];
 }

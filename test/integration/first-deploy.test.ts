@@ -2,8 +2,9 @@
  * A first deploy rehearsed with real servers: the template DjangoApp synthesizes with a database is
  * walked in CloudFormation's create order (lib/rehearsal.ts). PostgreSQL starts only when the writer
  * DBInstance completes, as the database becomes reachable on AWS only then; when the migrations resource
- * starts, the exact container command of the task definition revision it names runs in the sample project
- * with that container's environment; when each ECS service starts, its task runs (lib/task.ts) and must
+ * starts, the exact command it names runs in the sample project, as the handler's RunTask runs it: the
+ * container of the task definition revision it names (the one-off task: the app container alone), with
+ * that container's entry point, environment and secrets; when each ECS service starts, its task runs (lib/task.ts) and must
  * answer, on a migrated schema. A template whose migrations do not wait for the writer must fail: migrate
  * cannot connect.
  */
@@ -84,6 +85,8 @@ interface Rehearsal extends RehearsalResult {
   readonly schedule: Record<string, ScheduledResource>;
   readonly postgresStartedAt?: number;
   readonly migrationsOutput: string;
+  /** The task definition and container the migrations ran: [logical id, container names, container]. */
+  readonly migrationsTask?: [string, string[], any];
   readonly answered: string[];
 }
 
@@ -95,6 +98,7 @@ async function rehearse(t: CfnTemplate): Promise<Rehearsal> {
   let postgres: RunningPostgres | undefined;
   let postgresStartedAt: number | undefined;
   let migrationsOutput = '';
+  let migrationsTask: [string, string[], any] | undefined;
   const appEnv = (c: any) => ({ ...Object.fromEntries(localContainer(c).Environment!.map((e) => [e.Name, e.Value])), ...secretsOf(c) });
   try {
     const result = await rehearseFirstCreate(t, {
@@ -113,6 +117,7 @@ async function rehearse(t: CfnTemplate): Promise<Rehearsal> {
           const p = t.Resources[r.id].Properties;
           const td = t.Resources[refId(p.TaskDefinitionArn)!];
           const c = td.Properties.ContainerDefinitions.find((x: any) => x.Name === p.ContainerName);
+          migrationsTask = [refId(p.TaskDefinitionArn)!, td.Properties.ContainerDefinitions.map((x: any) => x.Name), c];
           const argv: string[] = [...(c.EntryPoint ?? []), ...p.Command];
           const res = spawnSync(argv[0], argv.slice(1), {
             cwd: DJANGO_DIR,
@@ -149,7 +154,7 @@ async function rehearse(t: CfnTemplate): Promise<Rehearsal> {
         }
       },
     });
-    return { ...result, schedule, postgresStartedAt, migrationsOutput, answered };
+    return { ...result, schedule, postgresStartedAt, migrationsOutput, migrationsTask, answered };
   } finally {
     postgres?.stop();
     rmSync(bin, { recursive: true, force: true });
@@ -169,6 +174,13 @@ test('the fixed template: PostgreSQL comes up with the writer, migrate runs afte
   expect(r.postgresStartedAt).toBe(writer.end);
   expect(migrations.start).toBeGreaterThanOrEqual(writer.end);
   expect(r.migrationsOutput).toContain('Applying auth.0001_initial... OK');
+  // ... in the one-off task definition, no service's: the app container alone, with the web app's settings
+  const [tdId, names, c] = r.migrationsTask!;
+  expect(tdId).toMatch(/^SiteWebOneOffTask/);
+  expect(names).toEqual(['app']);
+  const webTd = FIXED.Resources[refId(FIXED.Resources[services[0]].Properties.TaskDefinition)!].Properties;
+  const webApp = webTd.ContainerDefinitions.find((x: any) => x.Name === 'app');
+  expect([c.Image, c.Environment, c.Secrets]).toEqual([webApp.Image, webApp.Environment, webApp.Secrets]);
   expect(r.answered).toEqual(services);
   for (const s of services) expect(r.schedule[s].start).toBeGreaterThanOrEqual(migrations.end);
 }, 240_000);

@@ -75,6 +75,19 @@ if os.environ.get("REDIS_URL"):  # DjangoCache: the Django cache and the Channel
     REDIS = os.environ["REDIS_URL"].replace("://", "://:%s@" % quote(os.environ.get("REDIS_PASSWORD", ""), safe=""), 1)
     CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS]}}}
+    # Celery on the cache: rediss:// needs ssl_cert_reqs (ElastiCache's certificate chains to a public CA).
+    CELERY_BROKER_URL = CELERY_RESULT_BACKEND = REDIS + ("?ssl_cert_reqs=required" if REDIS.startswith("rediss:") else "")
+if os.environ.get("CELERY_SQS_QUEUES"):  # DjangoTaskQueue: Celery on SQS (pip install "celery[sqs]"), the task role's credentials
+    import json
+    CELERY_BROKER_URL = "sqs://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "region": os.environ["CELERY_SQS_REGION"],
+        "visibility_timeout": int(os.environ["CELERY_VISIBILITY_TIMEOUT"]),
+        "predefined_queues": {name: {"url": url} for name, url in json.loads(os.environ["CELERY_SQS_QUEUES"]).items()},
+    }
+# A task goes back to the queue if its worker dies mid-run (tasks must be idempotent), not if it raised.
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # --- end cdk-django: data tier ---
 
 # The sample's own: the suite checks the redirect without a certificate, collects into a temp dir,
@@ -84,4 +97,5 @@ STATIC_ROOT = os.environ.get("SAMPLE_STATIC_ROOT", STATIC_ROOT)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
 USE_TZ = True
-LOGGING = {"version": 1, "handlers": {"console": {"class": "logging.StreamHandler"}}, "root": {"handlers": ["console"], "level": "WARNING"}}
+LOGGING = {"version": 1, "disable_existing_loggers": False, "handlers": {"console": {"class": "logging.StreamHandler"}},
+           "root": {"handlers": ["console"], "level": "WARNING"}, "loggers": {"celery": {"level": "INFO"}}}

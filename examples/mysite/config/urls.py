@@ -11,4 +11,6 @@ urlpatterns = [
     path("upload", views.upload),
     path("whoami", views.whoami),
     path("dbcheck", views.dbcheck),
+    path("tasks/enqueue", views.enqueue),
+    path("tasks/<str:task_id>", views.task_result),
 ]

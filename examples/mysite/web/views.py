@@ -64,3 +64,21 @@ def dbcheck(request):
         "db_user": session_user, "db_role": current_user, "db_backend": backend,
         "cache": cache.get("dbcheck"), "pid": os.getpid(),
     }))
+
+
+def enqueue(request):
+    """Enqueues a task from the web code (what a real view does) and returns its id."""
+    from web import tasks
+
+    if request.GET.get("task") == "slow":
+        result = tasks.slow_mark.delay(request.GET["s"], request.GET["path"])
+    else:
+        result = tasks.add.delay(int(request.GET.get("x", "2")), int(request.GET.get("y", "3")))
+    return _response(json.dumps({"id": result.id}))
+
+
+def task_result(request, task_id):
+    from celery.result import AsyncResult
+
+    result = AsyncResult(task_id)
+    return _response(json.dumps({"state": result.state, "result": result.result if result.successful() else None}))
