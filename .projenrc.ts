@@ -37,7 +37,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
 
-  gitignore: ['/node_modules', '/cdk.out/', '/.venv/', '/.venv-floor/', '/.venv-tools/', '/test/integration/.run/', '__pycache__/', '*.pyc', '/benchmarks/results/*.tmp', '/.venv-cdk/', '/.venv-checkov/'],
+  gitignore: ['/node_modules', '/cdk.out/', '/.venv/', '/.venv-floor/', '/.venv-tools/', '/test/integration/.run/', '__pycache__/', '*.pyc', '/benchmarks/results/*.tmp', '/benchmarks/results/quick/', '/.venv-cdk/', '/.venv-checkov/'],
   npmignoreEnabled: true,
 });
 
@@ -87,6 +87,14 @@ project.addTask('test:servers:floor', {
   receiveArgs: true,
 });
 
+// The server benchmarks: this process is the load generator, pinned to core 1; it pins the servers to core 0.
+project.addTask('bench', {
+  description: 'Benchmark every server layout with real servers on loopback: benchmarks/RESULTS.md and results.svg (--quick: a short run into benchmarks/results/quick/)',
+  env: { JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20' },
+  exec: 'taskset -c 1 tsx benchmarks/run.ts',
+  receiveArgs: true,
+});
+
 // The real wheel (and sdist) in dist/python, built by jsii-pacmak with the versions of python/requirements-cdk.txt.
 project.tasks.tryFind('package:python')?.reset('scripts/package-python');
 
@@ -103,6 +111,16 @@ new JsonFile(project, 'tsconfig.typecheck.json', {
       paths: { 'cdk-django': ['./src/index.ts'] },
     },
     include: ['src/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', 'scripts/**/*.ts', 'benchmarks/**/*.ts'],
+    exclude: ['node_modules'],
+  },
+});
+
+// The benchmarks' own tsconfig, so eslint's project service finds their files (as test/tsconfig.json does for test/).
+new JsonFile(project, 'benchmarks/tsconfig.json', {
+  obj: {
+    extends: '../tsconfig.json',
+    compilerOptions: { noEmit: true, rootDir: '..', isolatedModules: true },
+    include: ['**/*.ts'],
     exclude: ['node_modules'],
   },
 });

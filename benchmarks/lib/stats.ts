@@ -1,6 +1,7 @@
 /**
  * Plain statistics for the benchmark fragments: medians with their range, a least-squares line, and the
- * growth verdict of a measure against a count (linear, or not, or too noisy to say). No I/O.
+ * growth verdict of a measure against a count (linear, or not, or too noisy to say); for the server
+ * benchmark, percentiles, throughput at a p99 bound, the selection verdict and the spread over workers. No I/O.
  */
 
 /** A median and the range it came from. */
@@ -101,4 +102,89 @@ export function growth(byCount: ReadonlyMap<number, readonly number[]>): Growth 
   const points: Array<[number, number]> = [];
   for (const c of counts) for (const y of byCount.get(c)!) points.push([c, y]);
   return { fit: linearFit(points), small, large, ratio: s2.median / s1.median, marginalRatio: range, verdict };
+}
+
+// --- The server benchmark: percentiles, throughput at a p99 bound, the selection verdict, spread over workers ---
+
+/** Nearest-rank percentile (p in 0..100) of unsorted values; NaN for none. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN;
+  if (p < 0 || p > 100) throw new Error(`percentile must be in 0..100, got ${p}`);
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[rank - 1];
+}
+
+/** Whether two figures' min-max ranges overlap: then which is larger is not safe to say. */
+export function overlaps(a: Spread, b: Spread): boolean {
+  return a.min <= b.max && b.min <= a.max;
+}
+
+/** One run's outcome, as the throughput-at-bound rule needs it. */
+export interface RunFigure {
+  readonly rps: number;
+  readonly p99Ms: number;
+  readonly requests: number;
+  readonly failed: number;
+}
+
+/**
+ * Throughput at a p99 bound: the run's requests per second when its p99 stays within the bound and at
+ * most `maxFailedShare` of its requests failed, else 0 (the layout did not serve that load acceptably).
+ */
+export function throughputAtBound(run: RunFigure, p99BoundMs: number, maxFailedShare = 0.01): number {
+  if (run.requests === 0) return 0;
+  if (!(run.p99Ms <= p99BoundMs)) return 0;
+  if (run.failed / (run.requests + run.failed) > maxFailedShare) return 0;
+  return run.rps;
+}
+
+/** How one layout's figure compares with the pick's. */
+export interface Candidate {
+  readonly layout: string;
+  readonly figure: Spread;
+}
+
+export interface Verdict {
+  readonly pick: string;
+  readonly best: string;
+  /** The pick's median over the best median (1 when the pick is the best). */
+  readonly ratio: number;
+  /** The pick comes within the tolerance of the best. */
+  readonly pass: boolean;
+  /** The pick's and the best's ranges overlap: the ranking between them is within the noise. */
+  readonly unsafe: boolean;
+}
+
+/**
+ * The selection verdict for one profile: the pick must reach (1 - tolerance) of the best median
+ * among the candidates (the pick included).
+ */
+export function selectionVerdict(pick: string, candidates: readonly Candidate[], tolerance = 0.10): Verdict {
+  const picked = candidates.find((c) => c.layout === pick);
+  if (!picked) throw new Error(`the pick ${pick} was not measured`);
+  const best = candidates.reduce((a, b) => (b.figure.median > a.figure.median ? b : a));
+  const ratio = best.figure.median === 0 ? (picked.figure.median === 0 ? 1 : Infinity) : picked.figure.median / best.figure.median;
+  return {
+    pick,
+    best: best.layout,
+    ratio,
+    pass: ratio >= 1 - tolerance,
+    unsafe: best.layout !== pick && overlaps(picked.figure, best.figure),
+  };
+}
+
+/**
+ * How evenly requests spread over worker processes: the busiest worker's share over the fair share
+ * (1 is even; 2 means one worker did twice its share), and the idlest's.
+ */
+export function workerSpread(
+  counts: Readonly<Record<string, number>>, expectedWorkers: number,
+): { busiest: number; idlest: number; workersSeen: number } {
+  const values = Object.values(counts);
+  const total = values.reduce((a, b) => a + b, 0);
+  if (total === 0 || expectedWorkers < 1) return { busiest: NaN, idlest: NaN, workersSeen: 0 };
+  const fair = total / expectedWorkers;
+  const padded = [...values, ...Array(Math.max(0, expectedWorkers - values.length)).fill(0)];
+  return { busiest: Math.max(...padded) / fair, idlest: Math.min(...padded) / fair, workersSeen: values.length };
 }

@@ -91,6 +91,17 @@ describe.each(SMOKE ? SMOKE_MATRIX : matrix)('%s behind %s', (server, frontend) 
     expect(r.headers['x-served-by']).toBe('django');
   });
 
+  test('the benchmark views answer: CPU-bound JSON naming its worker process, and an async view', async () => {
+    const cpu = await request(port, { path: '/cpu?n=3' });
+    expect(cpu.status).toBe(200);
+    expect(JSON.parse(cpu.body)).toMatchObject({ count: 3, rows: [{ id: 0 }, { id: 1 }, { id: 2 }] });
+    expect(cpu.headers['x-worker-pid']).toMatch(/^\d+$/);
+    // Django runs an async view under WSGI too (in an event loop per request), so every server answers it.
+    const slow = await request(port, { path: '/async-slow?s=0.01' });
+    expect(slow.status).toBe(200);
+    expect(slow.body).toBe('slept');
+  });
+
   test('answers the health path with an ALB-like Host (the task IP) and no X-Forwarded-Proto', async () => {
     const r = await request(port, { path: '/healthz', host: `${TASK_IP}:${port}`, headers: { 'X-Forwarded-Proto': '', 'X-Forwarded-For': '' } });
     expect(r.status).toBe(200);

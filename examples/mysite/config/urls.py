@@ -6,6 +6,8 @@ urlpatterns = [
     path("", views.index),
     path("healthz", views.healthz),
     path("slow", views.slow),
+    path("cpu", views.cpu),
+    path("async-slow", views.async_slow),
     path("upload", views.upload),
     path("whoami", views.whoami),
     path("dbcheck", views.dbcheck),

@@ -1,4 +1,6 @@
+import asyncio
 import json
+import os
 import time
 
 from django.http import HttpResponse
@@ -8,6 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 def _response(body, content_type="application/json"):
     response = HttpResponse(body, content_type=content_type)
     response["X-Served-By"] = "django"  # tells the tests a request reached a Django view
+    response["X-Worker-Pid"] = str(os.getpid())  # which worker process answered (the benchmark's spread)
     return response
 
 
@@ -26,6 +29,19 @@ def slow(request):
     return _response("slept", "text/plain")
 
 
+def cpu(request):
+    """CPU-bound JSON: builds and serializes n rows (about a millisecond of one core for the default 200)."""
+    n = min(int(request.GET.get("n", "200")), 5000)
+    rows = [{"id": i, "name": "item-%d" % i, "score": (i * 7919) % 1000 / 10, "tags": ["a", "b", str(i % 7)]} for i in range(n)]
+    return _response(json.dumps({"count": n, "total": sum(r["score"] for r in rows), "rows": rows}))
+
+
+async def async_slow(request):
+    """An async view waiting on I/O without holding a thread (ASGI): asyncio.sleep(s), 50 ms by default."""
+    await asyncio.sleep(float(request.GET.get("s", "0.05")))
+    return _response("slept", "text/plain")
+
+
 @csrf_exempt
 def upload(request):
     return _response(json.dumps({"bytes": len(request.body)}))
@@ -37,8 +53,6 @@ def whoami(request):
 
 def dbcheck(request):
     """One query and one cache round trip: fails (500) when the credentials the process holds are refused."""
-    import os
-
     from django.core.cache import cache
     from django.db import connection
 

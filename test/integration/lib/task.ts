@@ -100,8 +100,14 @@ export class LocalTask {
 
   /**
    * @param projectDir the Django project the app image holds (its WORKDIR): the sample project unless given
+   * @param cpuList CPUs every container is pinned to (`taskset -c`, e.g. '0'), the task's CPU budget: unpinned unless given
    */
-  constructor(readonly containers: ContainerDef[], readonly extraAppEnv: Record<string, string> = {}, readonly projectDir: string = DJANGO_DIR) {
+  constructor(
+    readonly containers: ContainerDef[],
+    readonly extraAppEnv: Record<string, string> = {},
+    readonly projectDir: string = DJANGO_DIR,
+    readonly cpuList?: string,
+  ) {
     for (const p of BIND_PATHS) {
       mkdirSync(join(this.dir, 'mnt', p), { recursive: true });
       chmodSync(join(this.dir, 'mnt', p), 0o777);
@@ -120,7 +126,8 @@ export class LocalTask {
     const logFile = join(this.dir, `${c.Name}-${this.running.length}.log`);
     const log = openSync(logFile, 'w');
     const binds = BIND_PATHS.map((p) => `mount --bind ${join(this.dir, 'mnt', p)} ${p}`).join(' && ');
-    const child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `${binds} && exec "$@"`, 'task', ...argv], {
+    const pin = this.cpuList === undefined ? [] : ['taskset', '-c', this.cpuList];
+    const child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `${binds} && exec "$@"`, 'task', ...pin, ...argv], {
       cwd,
       env: { PATH: containerPath(this.bin), HOME: this.dir, LANG: 'C.UTF-8', ...env },
       // A file, like the pipe ECS gives containers: nginx opens /dev/stderr, which fails on a socket.
