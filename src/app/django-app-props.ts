@@ -1,5 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { ChannelLayerOptions } from '../channel-layer';
+import { DjangoAppWorkerOptions } from './app-workers';
+import { DjangoAppCompositionProps } from './composition';
 import { DjangoRequirements, DjangoServerChoice } from './selection';
 import { DjangoCacheOptions, IDjangoCache } from '../data/cache';
 import { DjangoDatabaseOptions, IDjangoDatabase } from '../data/database';
@@ -7,8 +9,6 @@ import { DjangoStaticFilesProps } from '../data/static-site';
 import { DjangoAlarmsOptions } from '../observability/alarms';
 import { DjangoSiteProps } from '../services/service-props';
 import { DjangoTaskQueueProps } from '../workers/task-queue';
-import { DjangoAppWorkerOptions } from './app-workers';
-import { DjangoAppCompositionProps } from './composition';
 
 /** Props of DjangoApp: the site (image, host names, settings, service size) and what the project needs. */
 export interface DjangoAppProps extends DjangoSiteProps, DjangoAppCompositionProps {

@@ -2,8 +2,9 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 import { informUser, markLibraryConstruct } from '../annotations';
-import { DjangoVpcEndpoints } from '../endpoints';
 import { ChannelLayerOptions } from '../channel-layer';
+import { DjangoVpcEndpoints } from '../endpoints';
+import { appProblems } from './app-problems';
 import { createAppWorkers, workersUseCelery } from './app-workers';
 import { compositionProblems, websocketRuleOnListener } from './composition';
 import { DjangoServerChoice, selectionProblems, selectServer, ServerDecision } from './selection';
@@ -15,6 +16,7 @@ import { claimImageWarning } from '../image-tags';
 import { DjangoMigrations } from '../migrations/migrations';
 import { DjangoAlarms } from '../observability/alarms';
 import { Problem } from '../problems';
+import { DjangoAppProps } from './django-app-props';
 import { GunicornWorkerClass } from '../servers/gunicorn';
 import { DjangoDaphneService } from '../services/daphne-service';
 import { createCluster, executeCommandProblems } from '../services/execute-command';
@@ -30,8 +32,6 @@ import { StaticFiles } from '../static-files';
 import { DjangoTaskQueue } from '../workers/task-queue';
 import { DjangoWorkerService } from '../workers/worker-service';
 
-import { appProblems } from './app-problems';
-import { DjangoAppProps } from './django-app-props';
 
 const DEFAULT_WEBSOCKET_RULE_PRIORITY = 40000;
 

@@ -6,8 +6,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { stackKey } from '../compliance';
-import { Problem } from '../problems';
 import { acknowledgeFinding } from '../nag';
+import { Problem } from '../problems';
 import { renderExecuteCommand } from './run-task-command';
 
 /**

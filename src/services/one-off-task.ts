@@ -6,9 +6,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { markLibraryConstruct } from '../annotations';
 import { acknowledgeInPacks } from '../compliance';
-import { Problem } from '../problems';
 import { throwIfProblems } from '../errors';
 import { acknowledgeFinding } from '../nag';
+import { Problem } from '../problems';
 import { executeCommandProblems } from './execute-command';
 import { commandQuotingProblem, renderLogsTailCommand, renderRunTaskCommand, RunTaskCommandParts } from './run-task-command';
 

@@ -7,8 +7,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeInPacks, stackKey } from '../compliance';
-import { Problem } from '../problems';
 import { throwIfProblems } from '../errors';
+import { Problem } from '../problems';
 import { CELERY_DEFAULT_QUEUE } from './celery';
 import { secondsOf } from '../durations';
 

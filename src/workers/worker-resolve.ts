@@ -3,10 +3,10 @@ import { Defaults } from '../defaults';
 import { Problem } from '../problems';
 import { RenderedWorkerCommand, WorkerCommandKind } from './worker-command';
 import type { DjangoWorkerServiceProps } from './worker-service';
-import { settingsProblems } from '../services/resolve';
-import { fargateSizeProblems } from '../services/task-size';
 import { secondsOf } from '../durations';
 import { wholeSecondsProblem } from '../numbers';
+import { settingsProblems } from '../services/resolve';
+import { fargateSizeProblems } from '../services/task-size';
 
 /** The worker props with every default applied, in plain numbers. */
 export interface ResolvedWorker {

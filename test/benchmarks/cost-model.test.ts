@@ -152,7 +152,8 @@ describe('monthlyCost refuses what it cannot price honestly', () => {
     const t = tinyTemplate();
     delete t.Resources.Service.Properties.LaunchType;
     t.Resources.Service.Properties.CapacityProviderStrategy = [
-      { CapacityProvider: 'FARGATE', Base: 1, Weight: 0 }, { CapacityProvider: 'FARGATE_SPOT', Weight: 1 }];
+      { CapacityProvider: 'FARGATE', Base: 1, Weight: 0 }, { CapacityProvider: 'FARGATE_SPOT', Weight: 1 },
+    ];
     const spot = monthlyCost(t, PRICES);
     expect(spot.total).toBeCloseTo(onDemand.total, 6);
     const tasks = spot.items.filter((i) => i.part === 'Tasks (minimum)').map((i) => i.what);

@@ -13,13 +13,13 @@ import { DjangoCacheProps } from './options';
 import { admit, IDjangoCache, layerOf, redisUrl } from './settings';
 import { TOKEN_SOURCE } from './token-source';
 import { cacheProblems } from './validation';
+import { ChannelLayerOptions } from '../../channel-layer';
 import { acknowledgeInPacks } from '../../compliance';
 import { throwIfProblems } from '../../errors';
 import { inlineFunction, InlineFunction } from '../../inline-function';
 import { allowLogsToUseKey } from '../../logs-key';
 import { acknowledgeFinding } from '../../nag';
 import { perCreateName } from '../../names';
-import { ChannelLayerOptions } from '../../channel-layer';
 
 /**
  * An ElastiCache (Valkey or Redis OSS) replication group for Django's cache and the Channels layer:

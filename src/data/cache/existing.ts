@@ -4,9 +4,9 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { admit, IDjangoCache, layerOf, redisUrl } from './settings';
 import { checkPort } from './validation';
-import { Problem } from '../../problems';
-import { throwIfProblems } from '../../errors';
 import { ChannelLayerOptions } from '../../channel-layer';
+import { throwIfProblems } from '../../errors';
+import { Problem } from '../../problems';
 
 /** How to reach a Redis cache that already exists. */
 export interface DjangoCacheAttributes {

@@ -1,7 +1,7 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { ChannelLayerOptions } from '../../channel-layer';
 import { admitOnDefaultPort } from '../../access';
+import { ChannelLayerOptions } from '../../channel-layer';
 
 /** The settings surface of a Redis cache, new or existing, as the Django containers consume it. */
 export interface IDjangoCache extends ec2.IConnectable {

@@ -15,6 +15,7 @@ import { DatabaseEngineKind, DEFAULT_ENGINE_VERSION, DEFAULT_PORT, DjangoDatabas
 import { createRdsProxy, pinIndirectPorts } from './rds-proxy';
 import { djangoSettings, IDjangoDatabase } from './settings';
 import { databaseProblems } from './validation';
+import { admitOnDefaultPort } from '../../access';
 import { warnUser } from '../../annotations';
 import { acknowledgeInPacks } from '../../compliance';
 import { protectAfterCreate } from '../../deletion-protection';
@@ -22,7 +23,6 @@ import { throwIfProblems } from '../../errors';
 import { allowLogsToUseKey } from '../../logs-key';
 import { acknowledgeFinding } from '../../nag';
 import { stackUuidBlock, uniqueName } from '../../names';
-import { admitOnDefaultPort } from '../../access';
 
 /**
  * The resources a client needs before it can connect. Not the L2 constructs themselves: those also hold the

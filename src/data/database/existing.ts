@@ -3,10 +3,10 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, DependencyGroup, IDependable } from 'constructs';
-import { throwIfProblems } from '../../errors';
-import { admitOnDefaultPort } from '../../access';
 import { djangoSettings, IDjangoDatabase } from './settings';
 import { commonProblems } from './validation';
+import { admitOnDefaultPort } from '../../access';
+import { throwIfProblems } from '../../errors';
 
 /** An existing PostgreSQL database for `DjangoDatabase.fromExisting`. */
 export interface ExistingDjangoDatabaseAttributes {

@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import { AUTO_PAUSE_MIN_MINOR, DatabaseEngineKind, DEFAULT_ENGINE_VERSION, DjangoDatabaseOptions, DjangoDatabaseProps } from './options';
-import { Problem } from '../../problems';
 import { secondsOf } from '../../durations';
+import { Problem } from '../../problems';
 
 /** Seconds of a duration as given, fractional or NaN included: validation must not call `toSeconds()`, which throws on those. */
 const seconds = (d: Duration) => secondsOf(d, NaN);
