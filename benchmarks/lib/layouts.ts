@@ -9,7 +9,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 import { pickedLayoutId } from './profiles';
 import {
-  DjangoDaphneService, DjangoGunicornService, DjangoUwsgiService, GunicornWorkerClass, Proxy, StaticFiles,
+  DjangoDaphneService, DjangoGunicornService, DjangoUwsgiService, GunicornWorkerClass, ReverseProxy, StaticFiles,
 } from '../../src';
 import { selectServer, DjangoRequirements } from '../../src/app/selection';
 import { defaultUwsgiProcesses } from '../../src/services/uwsgi-service';
@@ -54,8 +54,8 @@ interface Spec {
 function common(frontend: Frontend) {
   return {
     image: IMAGE,
-    proxy: frontend === 'nginx' ? Proxy.nginx() : Proxy.none(),
-    domainNames: [HOST],
+    reverseProxy: frontend === 'nginx' ? ReverseProxy.nginx() : ReverseProxy.none(),
+    allowedHosts: [HOST],
     cpu: TASK_CPU,
     memoryLimitMiB: TASK_MEMORY,
     staticFiles: frontend === 'none' ? undefined : StaticFiles.fromImage('/app/staticfiles'),
