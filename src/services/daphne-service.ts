@@ -4,11 +4,12 @@ import { Construct } from 'constructs';
 import { admit } from '../access';
 import { ChannelLayerOptions } from '../channel-layer';
 import { Defaults } from '../defaults';
+import { secondsOf } from '../durations';
 import { Problem } from '../problems';
+import { foreignPropProblems } from './foreign-props';
+import { ReverseProxyKind } from './reverse-proxy';
 import { DjangoServiceBase } from './service-base';
 import { AppServerSpec, DjangoServiceBaseProps, LeafDefaults, ServerContext } from './service-props';
-import { secondsOf } from '../durations';
-import { ReverseProxyKind } from './reverse-proxy';
 import { DaphneConfig, daphneProblems, renderDaphneArgv } from '../servers/daphne';
 
 /** Daphne (Twisted) closes an idle HTTP keep-alive connection after this many seconds; no flag changes it. */
@@ -162,9 +163,7 @@ export class DjangoDaphneService extends DjangoServiceBase {
     if (layer?.password && props.secrets?.REDIS_PASSWORD !== undefined && props.secrets.REDIS_PASSWORD !== layer.password) {
       problems.push({ prop: 'secrets', message: 'REDIS_PASSWORD differs from channelLayer.password; remove it from secrets (channelLayer sets it)' });
     }
-    if ((props as any).cache !== undefined) {
-      problems.push({ prop: 'cache', message: 'the uWSGI cache exists only under uWSGI; use DjangoUwsgiService, or Redis for the Django cache' });
-    }
+    problems.push(...foreignPropProblems(props, { cache: 'the uWSGI cache exists only under uWSGI; use DjangoUwsgiService, or Redis for the Django cache' }));
     return {
       command: problems.length === 0 ? renderDaphneArgv(config) : [],
       appModule: { kind: 'asgi', module: config.asgiModule, given: props.asgiModule !== undefined },

@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { Defaults } from '../defaults';
+import { foreignPropProblems } from './foreign-props';
 import { DjangoServiceBase } from './service-base';
 import { AppServerSpec, DjangoServiceBaseProps, ServerContext } from './service-props';
 import { secondsOf } from '../durations';
@@ -134,9 +135,7 @@ export class DjangoGunicornService extends DjangoServiceBase {
     if (props.websocketPaths !== undefined && !isAsgiWorker(config.workerClass)) {
       problems.push({ prop: 'websocketPaths', message: 'a WSGI worker cannot serve WebSockets; set workerClass to UVICORN or ASGI, or use DjangoDaphneService' });
     }
-    if ((props as any).cache !== undefined) {
-      problems.push({ prop: 'cache', message: 'the uWSGI cache exists only under uWSGI; use DjangoUwsgiService, or Redis for the Django cache' });
-    }
+    problems.push(...foreignPropProblems(props, { cache: 'the uWSGI cache exists only under uWSGI; use DjangoUwsgiService, or Redis for the Django cache' }));
     if (props.wsgiModule !== undefined && isAsgiWorker(config.workerClass)) {
       problems.push({ prop: 'wsgiModule', message: `the ${config.workerClass.toUpperCase()} worker class runs an ASGI app; use asgiModule instead` });
     }

@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { Defaults } from '../defaults';
 import { Problem } from '../problems';
+import { foreignPropProblems } from './foreign-props';
 import { DjangoServiceBase } from './service-base';
 import { AppServerSpec, DjangoServiceBaseProps, ServerContext } from './service-props';
 import { secondsOf } from '../durations';
@@ -178,10 +179,9 @@ export class DjangoUwsgiService extends DjangoServiceBase {
     const props = baseProps as DjangoUwsgiServiceProps;
     const config = uwsgiConfigOf(props, ctx);
     const problems: Problem[] = uwsgiProblems(config);
-    const untyped = props as any;
-    if (untyped.websocketPaths !== undefined) {
-      problems.push({ prop: 'websocketPaths', message: 'uWSGI serves WSGI only; use DjangoDaphneService (or Gunicorn with the UVICORN worker) for WebSockets' });
-    }
+    problems.push(...foreignPropProblems(props, {
+      websocketPaths: 'uWSGI serves WSGI only; use DjangoDaphneService (or Gunicorn with the UVICORN worker) for WebSockets',
+    }));
     const ok = problems.length === 0;
     return {
       command: ok ? ['sh', '-c', uwsgiStartScript(UWSGI_INI_ENV, UWSGI_INI_PATH)] : [],
