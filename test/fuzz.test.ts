@@ -190,7 +190,7 @@ const APP_PROPS = ['image', 'requirements', 'server', 'wsgiModule', 'asgiModule'
   'staticFiles', 'settingsModule', 'secretKey', 'environment', 'secrets', 'cpu', 'memoryLimitMiB', 'minTasks', 'maxTasks',
   'healthCheckPath', 'logRetention', 'websocketRulePriority', 'channelLayer', 'databaseOptions', 'database', 'cacheOptions', 'cache',
   'staticSite', 'migrations', 'alarms', 'cpuArchitecture', 'spot', 'vpcOptions', 'vpcSubnets', 'cluster', 'loadBalancer', 'listener',
-  'listenerRulePriority', 'enableExecuteCommand'];
+  'listenerRulePriority', 'enableExecuteCommand', 'targetCpuUtilization', 'targetMemoryUtilization'];
 const DATABASE_PROPS = ['vpc', 'vpcSubnets', 'engine', 'engineVersion', 'databaseName', 'port', 'serverlessV2MinCapacity', 'serverlessV2MaxCapacity',
   'instanceType',
   'allocatedStorage', 'maxAllocatedStorage', 'multiAz', 'backupRetention', 'backupPlan', 'deletionProtection', 'removalPolicy',

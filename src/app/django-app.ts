@@ -136,6 +136,8 @@ export class DjangoApp extends Construct {
       memoryLimitMiB: props.memoryLimitMiB,
       minTasks: props.minTasks,
       maxTasks: props.maxTasks,
+      targetCpuUtilization: props.targetCpuUtilization,
+      targetMemoryUtilization: props.targetMemoryUtilization,
       healthCheckPath: props.healthCheckPath,
       logRetention: props.logRetention,
       loadBalancerDeletionProtection: props.loadBalancerDeletionProtection,

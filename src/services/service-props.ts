@@ -107,6 +107,16 @@ export interface DjangoSiteProps extends DjangoPlacementProps {
    */
   readonly maxTasks?: number;
   /**
+   * Average CPU utilization (percent, 10-90) that autoscaling keeps tasks at.
+   * @default 60
+   */
+  readonly targetCpuUtilization?: number;
+  /**
+   * Average memory utilization (percent, 10-90) that autoscaling keeps tasks at, beside the CPU target.
+   * @default - 70 for Daphne (each WebSocket holds memory while CPU stays low), off for Gunicorn and uWSGI
+   */
+  readonly targetMemoryUtilization?: number;
+  /**
    * Path of a view that answers 200 when Django is up (no database round trip needed).
    * @default '/healthz'
    */
@@ -172,16 +182,6 @@ export interface DjangoServiceBaseProps extends DjangoSiteProps {
    * @default Duration.seconds(60) - 50 s for Daphne without a proxy (Daphne closes idle connections at 60 s)
    */
   readonly idleTimeout?: Duration;
-  /**
-   * Average CPU utilization (percent, 10-90) that autoscaling keeps tasks at.
-   * @default 60
-   */
-  readonly targetCpuUtilization?: number;
-  /**
-   * Average memory utilization (percent, 10-90) that autoscaling keeps tasks at, beside the CPU target.
-   * @default - 70 for Daphne (each WebSocket holds memory while CPU stays low), off for Gunicorn and uWSGI
-   */
-  readonly targetMemoryUtilization?: number;
   /**
    * Interval of the load balancer and container health checks.
    * @default Duration.seconds(15)

@@ -274,3 +274,22 @@ test('Daphne refuses a REDIS_URL in environment that differs from its channel la
     environment: { REDIS_URL: 'rediss://b.example:6380/0' },
   }))).toMatch(/environment: REDIS_URL differs from channelLayer.redisUrl/);
 });
+
+describe('autoscaling targets reach every service', () => {
+  const policies = (t: Template) => Object.values(t.findResources('AWS::ApplicationAutoScaling::ScalingPolicy')).map((p: any) => p.Properties.TargetTrackingScalingPolicyConfiguration)
+    .map((c: any) => `${c.PredefinedMetricSpecification.PredefinedMetricType}:${c.TargetValue}`).sort();
+
+  test('the defaults: CPU 60 on both services, memory 70 on Daphne only', () => {
+    expect(policies(mixed.template)).toEqual(['ECSServiceAverageCPUUtilization:60', 'ECSServiceAverageCPUUtilization:60', 'ECSServiceAverageMemoryUtilization:70']);
+  });
+
+  test('targetCpuUtilization and targetMemoryUtilization of the app apply to each service', () => {
+    const { template } = build({ requirements: { websockets: true }, targetCpuUtilization: 50, targetMemoryUtilization: 80 });
+    expect(policies(template)).toEqual(['ECSServiceAverageCPUUtilization:50', 'ECSServiceAverageCPUUtilization:50',
+      'ECSServiceAverageMemoryUtilization:80', 'ECSServiceAverageMemoryUtilization:80']);
+  });
+
+  test('a bad target names the prop', () => {
+    expect(validationMessage((s) => new DjangoApp(s, 'Site', { image: IMAGE, targetMemoryUtilization: 95 }))).toMatch(/targetMemoryUtilization: must be 10-90 percent/);
+  });
+});
