@@ -27,4 +27,5 @@ export { DjangoAppWorkerOptions } from './app/app-workers';
 export { CeleryPool } from './workers/celery';
 export { DjangoTaskQueue, DjangoTaskQueueProps } from './workers/task-queue';
 export { WorkerCommand, WorkerCommandKind, CeleryWorkerOptions, CeleryBeatOptions, WorkerCommandOptions } from './workers/worker-command';
-export { DjangoWorkerService, DjangoWorkerServiceProps } from './workers/worker-service';
+export { DjangoWorkerService } from './workers/worker-service';
+export { DjangoWorkerCapacityOptions, DjangoWorkerServiceProps } from './workers/worker-props';

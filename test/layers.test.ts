@@ -10,9 +10,10 @@ const BELOW_SERVICES = ['servers', 'proxy', 'project', 'data', 'migrations', 'ob
 const MAY_IMPORT: Record<string, readonly string[]> = {
   index: ['app', 'services', 'workers', 'deploy', ...BELOW_SERVICES],
   app: ['services', 'workers', 'deploy', ...BELOW_SERVICES],
-  services: BELOW_SERVICES,
-  workers: ['services', ...BELOW_SERVICES],
-  deploy: ['services', ...BELOW_SERVICES],
+  services: ['deploy', ...BELOW_SERVICES],
+  workers: ['services', 'deploy', ...BELOW_SERVICES],
+  // The deploy strategies are parts a service is built from (target groups, rules, the smoke test): below it.
+  deploy: BELOW_SERVICES,
   migrations: ['data', 'ground'],
   servers: ['ground'],
   proxy: ['ground'],

@@ -1,4 +1,3 @@
-import { Duration } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -12,60 +11,16 @@ import { DjangoServiceBase } from '../services/service-base';
 import { StaticFiles } from '../static-files';
 import { taskQueueProblems, DjangoTaskQueue, DjangoTaskQueueProps, TaskQueueEnv } from '../workers/task-queue';
 import { WorkerCommand, WorkerCommandKind } from '../workers/worker-command';
+import { DjangoWorkerCapacityOptions, DjangoWorkerServiceProps } from '../workers/worker-props';
 import { resolveWorker, workerProblems } from '../workers/worker-resolve';
-import { DjangoWorkerService, DjangoWorkerServiceProps } from '../workers/worker-service';
+import { DjangoWorkerService } from '../workers/worker-service';
 
 /** A worker service of a DjangoApp (DjangoWorkerService): its image, settings, secrets and data tier are the app's. */
-export interface DjangoAppWorkerOptions {
+export interface DjangoAppWorkerOptions extends DjangoWorkerCapacityOptions {
   /** The construct id of the service, unique among the app's workers (e.g. 'Celery', 'Beat'). */
   readonly id: string;
   /** What it runs: `WorkerCommand.celeryWorker()`, `WorkerCommand.celeryBeat()` or `WorkerCommand.of([...])`. */
   readonly command: WorkerCommand;
-  /**
-   * Task CPU units.
-   * @default 512
-   */
-  readonly cpu?: number;
-  /**
-   * Task memory in MiB, valid for `cpu`.
-   * @default 1024
-   */
-  readonly memoryLimitMiB?: number;
-  /**
-   * The CPU architecture of the task; the image must be built for it.
-   * @default ecs.CpuArchitecture.X86_64
-   */
-  readonly cpuArchitecture?: ecs.CpuArchitecture;
-  /**
-   * Run on Fargate Spot (the app's cluster gets the Fargate capacity providers).
-   * @default false
-   */
-  readonly spot?: boolean;
-  /**
-   * Fewest tasks (not for beat).
-   * @default 1
-   */
-  readonly minTasks?: number;
-  /**
-   * Most tasks (not for beat).
-   * @default - 4 x minTasks
-   */
-  readonly maxTasks?: number;
-  /**
-   * With `taskQueue` (SQS): the waiting messages at which a task is added.
-   * @default 10
-   */
-  readonly scaleOutQueueDepth?: number;
-  /**
-   * With the Redis broker: the average CPU utilization autoscaling keeps the tasks at.
-   * @default 60
-   */
-  readonly targetCpuUtilization?: number;
-  /**
-   * How long ECS waits after SIGTERM before it kills the container (at most 120 s).
-   * @default - Celery worker: timeLimit + 10 s; beat: 30 s; other commands: gracefulStop + 10 s
-   */
-  readonly stopTimeout?: Duration;
   /**
    * Environment for this worker only, beside the app's.
    * @default - none

@@ -17,6 +17,7 @@ import { acknowledgeFinding } from '../nag';
 import { perCreateName } from '../names';
 import { Problem } from '../problems';
 import { MIGRATIONS_HANDLER_SOURCE } from './handler-source';
+import { selectedSubnetIds } from '../subnets';
 
 /** How often the provider asks whether the task has stopped. */
 const QUERY_INTERVAL_SECONDS = 15;
@@ -136,12 +137,7 @@ export class DjangoMigrations extends Construct {
 
     const container = props.taskDefinition.findContainer(this.containerName);
     const problems = migrationsProblems(props, this.containerName, this.command, timeoutSeconds, container);
-    let subnetIds: string[] = [];
-    try {
-      subnetIds = props.cluster.vpc.selectSubnets(props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds;
-    } catch (e: any) {
-      problems.push({ prop: 'vpcSubnets', message: `selects no usable subnets of the cluster's VPC (${e?.message}); give a selection that matches its private subnets` });
-    }
+    const subnetIds = selectedSubnetIds(props.cluster.vpc, props.vpcSubnets, problems);
     throwIfProblems(this, problems);
 
     const taskDefinition = props.taskDefinition;

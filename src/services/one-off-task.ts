@@ -11,6 +11,7 @@ import { acknowledgeFinding } from '../nag';
 import { Problem } from '../problems';
 import { executeCommandProblems } from './execute-command';
 import { commandQuotingProblem, renderLogsTailCommand, renderRunTaskCommand, RunTaskCommandParts } from './run-task-command';
+import { selectedSubnetIds } from '../subnets';
 
 /** What `aws ecs run-task` without `--overrides` runs: Django's deployment checks, which exit. */
 const DEFAULT_COMMAND = ['python', 'manage.py', 'check', '--deploy'];
@@ -126,12 +127,7 @@ export class DjangoOneOffTask extends Construct {
     const command = props.command ?? DEFAULT_COMMAND;
     const exampleCommand = props.exampleCommand ?? EXAMPLE_COMMAND;
     const problems = oneOffTaskProblems(props, command, exampleCommand, this.logStreamPrefix);
-    let subnetIds: string[] = [];
-    try {
-      subnetIds = props.cluster.vpc.selectSubnets(props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds;
-    } catch (e: any) {
-      problems.push({ prop: 'vpcSubnets', message: `selects no usable subnets of the cluster's VPC (${e?.message}); give a selection that matches its private subnets` });
-    }
+    const subnetIds = selectedSubnetIds(props.cluster.vpc, props.vpcSubnets, problems);
     throwIfProblems(this, problems);
 
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {

@@ -2,7 +2,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Defaults } from '../defaults';
 import { Problem } from '../problems';
 import { RenderedWorkerCommand, WorkerCommandKind } from './worker-command';
-import type { DjangoWorkerServiceProps } from './worker-service';
+import type { DjangoWorkerServiceProps } from './worker-props';
 import { secondsOf } from '../durations';
 import { wholeSecondsProblem } from '../numbers';
 import { settingsProblems } from '../services/resolve';

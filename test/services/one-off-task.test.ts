@@ -65,8 +65,10 @@ describe('the one-off task definition of a DjangoApp', () => {
     expect(refId(m.Properties.TaskDefinitionArn)).toBe(idOf(t, 'AWS::ECS::TaskDefinition', /OneOff/));
     expect(m.Properties).toMatchObject({ TaskDefinitionFamily: oneOff.Family, ContainerName: 'app', LogStreamPrefix: 'one-off' });
     expect(m.DependsOn).toEqual(expect.arrayContaining([idOf(t, 'AWS::IAM::Policy', /WebTaskExecutionRoleDefaultPolicy/)]));
-    const runTask = resourcesOfType(t, 'AWS::IAM::Policy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement)
-      .find((s: any) => s.Action === 'ecs:RunTask');
+    // The migrations handler's rights sit in its own managed policy (one builder for every inline function).
+    const runTask = [...resourcesOfType(t, 'AWS::IAM::Policy'), ...resourcesOfType(t, 'AWS::IAM::ManagedPolicy')]
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement)
+      .find((s: any) => [s.Action].flat().includes('ecs:RunTask'));
     expect(JSON.stringify(runTask.Resource)).toContain(`:task-definition/${oneOff.Family}:*`);
   });
 
