@@ -233,7 +233,7 @@ describe('fuzzed props of the app and data tier: nag-clean or a ValidationError 
       websocketRulePriority: [[1, 40000, 50000], [0, 50001, 1.5, -1, NaN]],
       cpu: [[256, 512, 1024, 2048], [300, 0, 512.5, NaN]],
       minTasks: [[1, 2, 5], [0, -1, 1.5, NaN]],
-      database: (validOnly) => fc.option(fc.oneof(fc.constant({}), recordOf({
+      databaseOptions: (validOnly) => fc.option(fc.oneof(fc.constant({}), recordOf({
         serverlessV2MinCapacity: ACUS,
         serverlessV2MaxCapacity: ACUS,
         engine: [Object.values(DatabaseEngineKind)],
@@ -532,6 +532,9 @@ describe('regressions found by fuzzing', () => {
 
   test.each<[string, Partial<DjangoAppProps>, RegExp]>([
     ['cacheOptions.numNodes', { cacheOptions: { numNodes: 0 } }, /^cacheOptions\.numNodes: /],
+    // options where an existing resource belongs (what `database: {}` meant before the rename): named, not a TypeError
+    ['database given options', { database: {} } as any, /^database: takes an existing database .* databaseOptions$/],
+    ['cache given options', { cache: { enabled: true } } as any, /^cache: takes an existing cache .* cacheOptions$/],
     ['staticSite.domainNames', { staticSite: { domainNames: [] } }, /^staticSite\.domainNames: is empty/],
     ['migrations.command', { databaseOptions: {}, migrations: { command: [] } }, /^migrations\.command: is empty/],
     ['alarms.p99Latency', { alarms: { p99Latency: Duration.seconds(0) } }, /^alarms\.p99Latency: must be longer than zero/],

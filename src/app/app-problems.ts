@@ -13,6 +13,13 @@ import { fargateSizeProblems } from '../services/task-size';
 /** Every problem with DjangoApp's own props and the options of the parts it creates, each naming its prop. */
 export function appProblems(props: DjangoAppProps): Problem[] {
   const problems: Problem[] = [];
+  // An options object where an existing resource belongs (what `database: {}` meant before the rename) would be a TypeError later.
+  if (props.database !== undefined && typeof (props.database as { allowFrom?: unknown }).allowFrom !== 'function') {
+    problems.push({ prop: 'database', message: 'takes an existing database (a DjangoDatabase, or DjangoDatabase.fromExisting); for a new one give its options as databaseOptions' });
+  }
+  if (props.cache !== undefined && typeof (props.cache as { channelLayer?: unknown }).channelLayer !== 'function') {
+    problems.push({ prop: 'cache', message: 'takes an existing cache (a DjangoCache, or DjangoCache.fromExisting); for a new one give its options as cacheOptions' });
+  }
   if (props.database && props.databaseOptions) {
     problems.push({ prop: 'databaseOptions', message: 'give either databaseOptions (a new database) or database (an existing one), not both' });
   }

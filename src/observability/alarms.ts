@@ -10,6 +10,7 @@ import { acknowledgeInPacks } from '../compliance';
 import { IDjangoService } from '../django-service';
 import { throwIfProblems } from '../errors';
 import { Problem } from '../problems';
+import { addAlarmActions } from './alarm-actions';
 import { addServiceWidgets } from './dashboard';
 import { createServiceAlarms, DjangoServiceAlarms, FIVE_MINUTES, Thresholds } from './service-alarms';
 
@@ -170,10 +171,7 @@ export class DjangoAlarms extends Construct {
    * Adds an action to every alarm, run both when it goes into ALARM and when it returns to OK.
    */
   public addAlarmAction(...actions: cloudwatch.IAlarmAction[]): void {
-    for (const alarm of this.alarms) {
-      alarm.addAlarmAction(...actions);
-      alarm.addOkAction(...actions);
-    }
+    addAlarmActions(this.alarms, actions);
   }
 
   private createTopic(): sns.ITopic {

@@ -1,16 +1,16 @@
 import { Aws, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { acknowledgeInPacks, stackKey } from '../compliance';
+import { stackKey } from '../compliance';
 import { throwIfProblems } from '../errors';
 import { Problem } from '../problems';
 import { CELERY_DEFAULT_QUEUE } from './celery';
 import { secondsOf } from '../durations';
+import { addAlarmActions, notifyTopic } from '../observability/alarm-actions';
 
 /** The settings the Celery SQS transport reads (the README's data-tier block turns them into Celery settings). */
 export const TaskQueueEnv = {
@@ -114,18 +114,12 @@ export class DjangoTaskQueue extends Construct {
       [TaskQueueEnv.VISIBILITY_TIMEOUT]: String(this.visibilityTimeoutSeconds),
     };
     this.alarms = props.alarms ?? true ? this.createAlarms(names, secondsOf(props.maxMessageAge, 600)) : [];
-    if (props.alarmTopic) {this.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));} else if (this.alarms.length > 0) {
-      acknowledgeInPacks(this, 'CloudWatchAlarmAction',
-        'No alarmTopic was given: the alarms change state for dashboards and for actions the caller adds with addAlarmAction (DjangoApp passes its topic).');
-    }
+    notifyTopic(this, this.alarms, props.alarmTopic);
   }
 
   /** Adds an action to every alarm, run both when it goes into ALARM and when it returns to OK. */
   public addAlarmAction(...actions: cloudwatch.IAlarmAction[]): void {
-    for (const alarm of this.alarms) {
-      alarm.addAlarmAction(...actions);
-      alarm.addOkAction(...actions);
-    }
+    addAlarmActions(this.alarms, actions);
   }
 
   private createAlarms(names: string[], maxAgeSeconds: number): cloudwatch.Alarm[] {

@@ -1,7 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -16,6 +15,7 @@ import { StaticFilesMode } from '../static-files';
 import { WorkerCommandKind } from './worker-command';
 import { DjangoWorkerServiceProps } from './worker-props';
 import { resolveWorker, ResolvedWorker, workerProblems } from './worker-resolve';
+import { addAlarmActions, notifyTopic } from '../observability/alarm-actions';
 
 /**
  * A long-running Django command (a Celery worker, Celery beat, or any command) as an ECS Fargate service
@@ -119,18 +119,12 @@ export class DjangoWorkerService extends Construct {
 
     if (!this.singleton) this.scaling = this.addScaling(props, r);
     this.alarms = props.alarms ?? true ? this.createAlarms(props, r) : [];
-    if (props.alarmTopic) {this.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));} else if (this.alarms.length > 0) {
-      acknowledgeInPacks(this, 'CloudWatchAlarmAction',
-        'No alarmTopic was given: the alarms change state for dashboards and for actions the caller adds with addAlarmAction (DjangoApp passes its topic).');
-    }
+    notifyTopic(this, this.alarms, props.alarmTopic);
   }
 
   /** Adds an action to every alarm of this service, run both when it goes into ALARM and when it returns to OK. */
   public addAlarmAction(...actions: cloudwatch.IAlarmAction[]): void {
-    for (const alarm of this.alarms) {
-      alarm.addAlarmAction(...actions);
-      alarm.addOkAction(...actions);
-    }
+    addAlarmActions(this.alarms, actions);
   }
 
   private addScaling(props: DjangoWorkerServiceProps, r: ResolvedWorker): ecs.ScalableTaskCount {
