@@ -115,8 +115,10 @@ function resolved(value: any): string {
 }
 
 function containersOf(template: any): ContainerDef[] {
-  const tds = Object.values<any>(template.Resources).filter((r) => r.Type === 'AWS::ECS::TaskDefinition');
-  expect(tds).toHaveLength(1); // the plain quickstart: one service
+  const all = Object.entries<any>(template.Resources).filter(([, r]) => r.Type === 'AWS::ECS::TaskDefinition');
+  // the plain quickstart: one service, and the one-off task (its app container alone) beside it
+  expect(all.map(([id]) => /OneOff/.test(id)).sort()).toEqual([false, true]);
+  const tds = all.filter(([id]) => !/OneOff/.test(id)).map(([, r]) => r);
   return tds[0].Properties.ContainerDefinitions.map((c: any) => ({
     ...c, Environment: (c.Environment ?? []).map((e: any) => ({ Name: e.Name, Value: resolved(e.Value) })),
   }));
