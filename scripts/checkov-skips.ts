@@ -100,6 +100,26 @@ export const SKIPS: CheckovSkip[] = [
     reason: 'Step Functions log delivery to the waiter\'s log group (logs:CreateLogDelivery, PutResourcePolicy, ...) supports no resource-level permissions; the same statement is acknowledged for cdk-nag (AwsSolutions-IAM5).',
   },
   {
+    check: 'CKV_AWS_115', title: 'Ensure that AWS Lambda function is configured for function-level concurrent execution limit',
+    type: 'AWS::Lambda::Function', path: `${ANY}Deployment/SmokeTest/Resource`,
+    reason: 'The smoke test is a deployment lifecycle hook: ECS calls it once per traffic-shifting deployment and waits for its answer; reserving concurrency for it would take it from the account\'s functions without limiting anything real.',
+  },
+  {
+    check: 'CKV_AWS_116', title: 'Ensure that AWS Lambda function is configured for a Dead Letter Queue(DLQ)',
+    type: 'AWS::Lambda::Function', path: `${ANY}Deployment/SmokeTest/Resource`,
+    reason: 'The smoke test is called synchronously by ECS during a deployment, and a failed or timed-out call fails (and rolls back) that deployment: there is no lost event a dead-letter queue could keep.',
+  },
+  {
+    check: 'CKV_AWS_173', title: 'Check encryption settings for Lambda environment variable',
+    type: 'AWS::Lambda::Function', path: `${ANY}Deployment/SmokeTest/Resource`,
+    reason: 'The smoke test\'s variables hold no secret (the load balancer name, the test port, protocol, host, path, expected status and timeouts, all in the template anyway); Lambda encrypts them at rest with its AWS managed key.',
+  },
+  {
+    check: 'CKV_AWS_111', title: 'Ensure IAM policies does not allow write access without constraints',
+    type: 'AWS::IAM::Policy', path: `${ANY}Deployment/SmokeTestRole/DefaultPolicy/Resource`,
+    reason: 'The smoke test runs in the VPC to reach the test listener on private addresses: Lambda needs ec2:CreateNetworkInterface, DeleteNetworkInterface and the address actions for its network interfaces, which support no resource-level constraint (the same set as the AWSLambdaVPCAccessExecutionRole managed policy); its log rights name its own log group.',
+  },
+  {
     check: 'CKV_AWS_68', title: 'CloudFront Distribution should have WAF enabled',
     type: 'AWS::CloudFront::Distribution', path: `${ANY}StaticSite/Distribution/Resource`,
     reason: 'The distribution serves only collected static and uploaded media files from a private bucket (read through origin access control); the dynamic site sits behind the load balancer, where `waf: true` attaches a web ACL.',
