@@ -26,7 +26,7 @@ const part = partArg >= 0 ? args[partArg + 1] : undefined;
 const outDir = quick ? join(REPO, 'benchmarks', 'results', 'quick') : join(REPO, 'benchmarks');
 const resultsDir = quick ? outDir : join(REPO, 'benchmarks', 'results');
 const REPS = quick ? 1 : 3;
-const TIMING: Timing = quick ? { warmupMs: 300, durationMs: 500 } : { warmupMs: 300, durationMs: 1200 };
+const TIMING: Timing = quick ? { warmupMs: 300, durationMs: 500 } : { warmupMs: 500, durationMs: 2500 };
 const started = Date.now();
 const log = (s: string) => process.stdout.write(`[bench ${((Date.now() - started) / 1000).toFixed(0)}s] ${s}\n`);
 

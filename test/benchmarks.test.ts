@@ -3,9 +3,11 @@
  * rule, the load generator's accounting and parsing, and the generator against a small in-process server
  * on an ephemeral loopback port (connections really closed and reopened, every request counted).
  */
+import { createHash } from 'node:crypto';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import { AddressInfo } from 'node:net';
-import { httpLoad, parseFrame, parseResponse, requestsForConnection, rng, Tally, weightedPicker } from '../benchmarks/lib/load';
+import { httpLoad, parseFrame, parseResponse, requestsForConnection, rng, Tally, webSocketLoad, weightedPicker } from '../benchmarks/lib/load';
 import { pickedLayoutId, SELECTION_CASES } from '../benchmarks/lib/profiles';
 import { chartSvg, figures, profileTable } from '../benchmarks/lib/report';
 import { overlaps, percentile, selectionVerdict, spread, throughputAtBound, workerSpread } from '../benchmarks/lib/stats';
@@ -134,6 +136,53 @@ describe('the load generator', () => {
   test('parses server WebSocket frames', () => {
     expect(parseFrame(Buffer.from([0x81, 3, 0x61, 0x62, 0x63]))).toMatchObject({ opcode: 1, length: 5 });
     expect(parseFrame(Buffer.from([0x81, 3, 0x61]))).toBeUndefined();
+  });
+
+  test('WebSocket echo: round trips count only once every connection is open (slow handshakes are not echo latency)', async () => {
+    // A tiny echo server that answers the i-th handshake after i x 40 ms, and records when each echo arrives.
+    let handshakes = 0;
+    let lastHandshakeAt = 0;
+    const echoedAt: number[] = [];
+    const server = net.createServer((sock) => {
+      let buf = Buffer.alloc(0);
+      let upgraded = false;
+      sock.on('data', (d) => {
+        buf = Buffer.concat([buf, d]);
+        if (!upgraded) {
+          const head = buf.indexOf('\r\n\r\n');
+          if (head < 0) return;
+          const key = /Sec-WebSocket-Key: (\S+)/i.exec(buf.subarray(0, head).toString())![1];
+          buf = buf.subarray(head + 4);
+          upgraded = true;
+          const accept = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+          setTimeout(() => {
+            lastHandshakeAt = performance.now();
+            sock.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+          }, handshakes++ * 40);
+        }
+        while (buf.length >= 6 && buf.length >= 6 + (buf[1] & 0x7f)) {
+          const len = buf[1] & 0x7f;
+          const payload = Buffer.from(buf.subarray(6, 6 + len).map((b, i) => b ^ buf[2 + (i % 4)]));
+          buf = buf.subarray(6 + len);
+          echoedAt.push(performance.now());
+          const text = Buffer.concat([Buffer.from('echo:'), payload]);
+          sock.write(Buffer.concat([Buffer.from([0x81, text.length]), text]));
+        }
+      });
+      sock.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const w = await webSocketLoad({ port, host: 'h', path: '/ws/', connections: 8, rampMs: 10, durationMs: 300, intervalMs: 20 });
+      expect(w).toMatchObject({ held: 8, failed: 0, attempted: 8 });
+      expect(w.messages).toBeGreaterThan(8);
+      // Every echo the tally counted came after the last handshake (8 x 40 ms in): none waited on one.
+      expect(Math.min(...echoedAt)).toBeGreaterThanOrEqual(lastHandshakeAt);
+      expect(w.p99Ms).toBeLessThan(100);
+    } finally {
+      server.close();
+    }
   });
 
   test('against a real server: reopens connections about every K requests, counts every request, sees both workers', async () => {

@@ -341,7 +341,7 @@ export interface WebSocketLoadOptions {
   readonly connections: number;
   /** Opened evenly over this time. */
   readonly rampMs: number;
-  /** After the ramp, how long every held connection keeps echoing. */
+  /** Once every connection is open, how long each keeps echoing. */
   readonly durationMs: number;
   /** Pause between one connection's echoes. */
   readonly intervalMs: number;
@@ -358,13 +358,23 @@ export interface WebSocketSummary {
   readonly p99Ms: number;
 }
 
-/** Opens and holds WebSocket connections, each echoing a message every interval; round trips after the ramp count. */
+/** Opens and holds WebSocket connections; once all are open, each echoes a message every interval for durationMs, and those round trips count. */
 export async function webSocketLoad(o: WebSocketLoadOptions): Promise<WebSocketSummary> {
   const timeoutMs = o.timeoutMs ?? 10_000;
   const t0 = performance.now();
   const now = () => performance.now() - t0;
-  const windowStart = o.rampMs;
-  const end = o.rampMs + o.durationMs;
+  // The echo window opens once every connection is open (or has failed): the held connections are measured, not the handshakes.
+  let windowStart = Infinity;
+  let end = Infinity;
+  let settled = 0;
+  let openAll!: () => void;
+  const allOpen = new Promise<void>((resolve) => { openAll = resolve; });
+  const settleOne = () => {
+    if (++settled < o.connections) return;
+    windowStart = now();
+    end = windowStart + o.durationMs;
+    openAll();
+  };
   const rtts: number[] = [];
   let held = 0;
   let failed = 0;
@@ -411,7 +421,9 @@ export async function webSocketLoad(o: WebSocketLoadOptions): Promise<WebSocketS
     const opened = wait();
     s.write(`GET ${o.path} HTTP/1.1\r\nHost: ${o.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\n`
       + 'Sec-WebSocket-Version: 13\r\nX-Forwarded-Proto: https\r\nX-Forwarded-For: 203.0.113.9\r\n\r\n');
-    if (!(await opened)) { failed++; s.destroy(); return; }
+    if (!(await opened)) { failed++; s.destroy(); settleOne(); return; }
+    settleOne();
+    await allOpen;
     let ok = true;
     while (now() < end) {
       const sentAt = now();

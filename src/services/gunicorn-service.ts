@@ -141,7 +141,7 @@ export class DjangoGunicornService extends DjangoServiceBase {
     }
     return {
       command: problems.length === 0 ? renderGunicornArgv(config) : [],
-      appModule: config.workerClass === GunicornWorkerClass.UVICORN
+      appModule: isAsgiWorker(config.workerClass)
         ? { kind: 'asgi', module: config.appModule, given: props.asgiModule !== undefined }
         : { kind: 'wsgi', module: config.appModule, given: props.wsgiModule !== undefined },
       upstreamProtocol: 'http',

@@ -151,6 +151,16 @@ describe.each(SMOKE ? SMOKE_MATRIX : matrix)('%s behind %s', (server, frontend) 
     expect(big.headers['x-served-by']).toBeUndefined();
   });
 
+  if (frontend === 'none') {
+    test('Django serves the static files itself (WhiteNoise), gzipped', async () => {
+      const r = await request(port, { path: '/static/web/app.css', headers: { 'Accept-Encoding': 'gzip' } });
+      expect(r.status).toBe(200);
+      expect(r.headers['x-served-by']).toBeUndefined(); // the middleware answered, not a view
+      expect(r.headers['content-encoding']).toBe('gzip');
+      expect(r.headers['cache-control']).toMatch(/max-age=\d+/);
+    });
+  }
+
   if (frontend !== 'none') {
     test('static files are served by the proxy, not Django, cached and gzipped', async () => {
       const r = await request(port, { path: '/static/web/app.css', headers: { 'Accept-Encoding': 'gzip' } });
@@ -162,6 +172,14 @@ describe.each(SMOKE ? SMOKE_MATRIX : matrix)('%s behind %s', (server, frontend) 
   }
 
   if (server === 'daphne') {
+    test('async views run concurrently: WhiteNoise\'s sync-only middleware does not serialize them (Django gives each request its own thread)', async () => {
+      const replies = await Promise.all(Array.from({ length: 6 }, () => request(port, { path: '/async-slow?s=0.5' })));
+      expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
+      const spans = replies.map((r) => String(r.headers['x-view-span']).split('-').map(Number));
+      // Every view started before any ended: all six were in flight at once (serialized, they would chain).
+      expect(Math.max(...spans.map(([start]) => start))).toBeLessThan(Math.min(...spans.map(([, end]) => end)));
+    });
+
     test('WebSocket echo works through the frontend, and an idle socket outlives the proxy read timeout thanks to pings', () => {
       // ws read timeout = 3 x ping interval (6 s); the proxy's HTTP read timeout is 11 s: idle 13 s.
       expect(websocketEcho(port, HOST, '/ws/echo/', 13)).toBe('echo:hello');

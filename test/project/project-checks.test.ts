@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Errors } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { DjangoApp, DjangoDaphneService, DjangoGunicornService } from '../../src';
+import { DjangoApp, DjangoDaphneService, DjangoGunicornService, GunicornWorkerClass } from '../../src';
 import { userFrames } from '../../src/annotations';
 import { appModuleProblems, defaultAppModule, lastTopLevelAssignment, settingsModuleOf, settingsWarnings } from '../../src/project/checks';
 import { readProjectLayout } from '../../src/project/layout';
@@ -160,6 +160,11 @@ describe('the constructs on a project built from a local directory', () => {
   test('Daphne checks asgiModule the same way', () => {
     expect(() => new DjangoDaphneService(newStack(), 'Chat', { image: ecs.ContainerImage.fromAsset(startproject()), asgiModule: 'chat.asgi:application' }))
       .toThrow(/did you mean asgiModule: 'mysite\.asgi:application'\?/);
+  });
+
+  test.each([GunicornWorkerClass.UVICORN, GunicornWorkerClass.ASGI])('Gunicorn\'s %s worker checks asgiModule, not wsgiModule', (workerClass) => {
+    expect(() => new DjangoGunicornService(newStack(), 'Web', { image: ecs.ContainerImage.fromAsset(startproject()), workerClass, asgiModule: 'chat.asgi:application' }))
+      .toThrow(/asgiModule: 'chat\.asgi:application' is not in the project .*did you mean asgiModule: 'mysite\.asgi:application'\?/);
   });
 
   test('startproject\'s settings warn on the user\'s construct, traced to the user\'s line, once for a mixed app', () => {

@@ -38,8 +38,12 @@ def cpu(request):
 
 async def async_slow(request):
     """An async view waiting on I/O without holding a thread (ASGI): asyncio.sleep(s), 50 ms by default."""
+    started = time.time()
     await asyncio.sleep(float(request.GET.get("s", "0.05")))
-    return _response("slept", "text/plain")
+    response = _response("slept", "text/plain")
+    # When the view ran (the suite checks that concurrent requests overlap under ASGI).
+    response["X-View-Span"] = "%.6f-%.6f" % (started, time.time())
+    return response
 
 
 @csrf_exempt

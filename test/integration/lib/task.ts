@@ -97,6 +97,8 @@ export class LocalTask {
   readonly dir = mkdtempSync(join(tmpdir(), 'cdk-django-task-'));
   readonly running: RunningContainer[] = [];
   private readonly bin = makeShims(this.dir);
+  /** What "the image" sets: the sample's STATIC_ROOT, where start() collected the static files. */
+  private imageEnv: Record<string, string> = {};
 
   /**
    * @param projectDir the Django project the app image holds (its WORKDIR): the sample project unless given
@@ -148,6 +150,7 @@ export class LocalTask {
       DJANGO_SECRET_KEY: 'integration-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz',
       PYTHONPATH: this.projectDir,
       PYTHONDONTWRITEBYTECODE: '1',
+      ...this.imageEnv,
       ...this.extraAppEnv,
     };
   }
@@ -169,13 +172,14 @@ export class LocalTask {
       // A leftover server on the port would answer instead of the one under test.
       if (await portOpen(port)) throw new Error(`port ${port} is already in use: stop whatever listens there first`);
     }
+    // "Build the image": collect the sample's static files into the image's STATIC_ROOT, as the Dockerfile does;
+    // the app then reads them from there (WhiteNoise/ServeStatic) and static-init copies them for the proxy.
+    const staticRoot = join(this.dir, 'mnt', IMAGE_STATIC_ROOT);
+    this.imageEnv = { SAMPLE_STATIC_ROOT: staticRoot };
+    const collect = spawnSync(PYTHON, ['manage.py', 'collectstatic', '--noinput'], { cwd: this.projectDir, env: this.appEnv(), timeout: 60_000 });
+    if (collect.status !== 0) throw new Error(`collectstatic failed: ${collect.stderr}`);
     const init = this.container('static-init');
     if (init) {
-      // "Build the image": collect the sample's static files into what the task sees as its STATIC_ROOT.
-      const collect = spawnSync(PYTHON, ['manage.py', 'collectstatic', '--noinput'], {
-        cwd: this.projectDir, env: { ...this.appEnv(), SAMPLE_STATIC_ROOT: join(this.dir, 'mnt', IMAGE_STATIC_ROOT) }, timeout: 60_000,
-      });
-      if (collect.status !== 0) throw new Error(`collectstatic failed: ${collect.stderr}`);
       const rc = this.launch(init, this.projectDir, {});
       await this.waitExit(rc, 30_000);
       if (rc.exitCode !== 0) throw new Error(`static-init exited ${rc.exitCode}: ${outputOf(rc)}`);
