@@ -88,6 +88,17 @@ project.addTask('test:servers:floor', {
 });
 
 // The server benchmarks: this process is the load generator, pinned to core 1; it pins the servers to core 0.
+project.addTask('bench:granian', {
+  description: 'Granian (not offered by the library) against the layouts it would replace, one run: benchmarks/results/granian.md',
+  env: { JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20' },
+  exec: 'taskset -c 1 tsx benchmarks/granian.ts',
+  receiveArgs: true,
+});
+project.addTask('bench:upstream-keepalive', {
+  description: 'Nginx reusing its connections to the app server against one connection per request, alternated in one run',
+  env: { JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20' },
+  exec: 'taskset -c 1 tsx benchmarks/upstream-keepalive.ts',
+});
 project.addTask('bench', {
   description: 'Benchmark every server layout with real servers on loopback: benchmarks/RESULTS.md and results.svg (--quick: a short run into benchmarks/results/quick/)',
   env: { JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20' },

@@ -153,8 +153,7 @@ export function naiveLayout(): Layout {
  * A small hand-tuning sweep of gthread workers x threads behind Nginx, the default proxy, so it competes
  * with the picks on equal terms (the default is 3 x 4 for 1 vCPU).
  */
-export function sweepLayouts(quick: boolean): Layout[] {
-  const grid: Array<[number, number]> = quick ? [[5, 16]] : [[2, 8], [3, 16], [5, 16]];
+export function sweepLayouts(quick: boolean, grid: Array<[number, number]> = quick ? [[5, 16]] : [[2, 4], [2, 8], [3, 16], [5, 16]]): Layout[] {
   return grid.map(([w, t]) => layout(`sweep: gthread ${w}x${t}/nginx`, 'sweep', {
     server: 'gunicorn', frontend: 'nginx', workerClass: GunicornWorkerClass.GTHREAD, workers: w, threads: t,
   }));

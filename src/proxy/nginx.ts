@@ -30,6 +30,12 @@ export interface NginxConfig {
   /** Host header sent with the health path so Django's ALLOWED_HOSTS accepts the ALB's health check. */
   readonly healthCheckHost: string;
   readonly healthCheckPath: string;
+  /**
+   * How long the app server keeps an idle connection from the proxy open (HTTP upstream only). Given,
+   * nginx keeps connections to it and reuses them for a second less (so it never reuses one the server
+   * has closed); absent, nginx opens a connection per request (a server that closes after each reply).
+   */
+  readonly upstreamKeepAliveSeconds?: number;
   /** Keep-alive towards the ALB: must be longer than the ALB idle timeout. */
   readonly keepAliveTimeoutSeconds: number;
   /** Read/send timeout towards the app: must be longer than the worker timeout, shorter than the ALB idle timeout. */
@@ -80,6 +86,9 @@ export function nginxProblems(c: NginxConfig): Problem[] {
       problems.push({ prop: 'websocketPaths', message: `must be URL paths starting with '/', like '/ws/', got '${path}'` });
     }
   }
+  if (c.upstreamKeepAliveSeconds !== undefined && (c.upstreamProtocol !== 'http' || !(c.upstreamKeepAliveSeconds >= 1))) {
+    problems.push({ prop: 'upstreamKeepAliveSeconds', message: `needs an HTTP upstream and at least 1 s, got ${c.upstreamKeepAliveSeconds} s over ${c.upstreamProtocol}` });
+  }
   if ((c.websocketPaths ?? []).length > 0 && c.upstreamProtocol !== 'http') {
     problems.push({ prop: 'websocketPaths', message: 'WebSockets need an HTTP upstream (Daphne, or Gunicorn with the uvicorn worker), not the uwsgi protocol' });
   }
@@ -97,7 +106,7 @@ export function nginxProblems(c: NginxConfig): Problem[] {
  * from the ALB (which terminates TLS): nginx's own $scheme is always http here, and Django behind
  * SECURE_PROXY_SSL_HEADER + SECURE_SSL_REDIRECT would loop on redirects.
  */
-function passToApp(protocol: UpstreamProtocol, host: string, forwardedProto: string, indent: string): string[] {
+function passToApp(protocol: UpstreamProtocol, host: string, forwardedProto: string, indent: string, keepAlive = false): string[] {
   const lines = protocol === 'uwsgi'
     ? [
       'uwsgi_pass django;',
@@ -115,6 +124,8 @@ function passToApp(protocol: UpstreamProtocol, host: string, forwardedProto: str
       `proxy_set_header X-Forwarded-Proto ${forwardedProto};`,
       'proxy_set_header X-Forwarded-Port $http_x_forwarded_port;',
       'proxy_redirect off;',
+      // HTTP/1.1 without "Connection: close", so the upstream keepalive pool can reuse the connection.
+      ...(keepAlive ? ['proxy_http_version 1.1;', 'proxy_set_header Connection "";'] : []),
     ];
   return lines.map((l) => indent + l);
 }
@@ -136,6 +147,7 @@ export function renderNginxConf(c: NginxConfig): string {
   const problems = nginxProblems(c);
   if (problems.length > 0) throw new RenderError(problems);
   const run = c.runDir.replace(/\/$/, '');
+  const keepAlive = c.upstreamKeepAliveSeconds !== undefined;
   const lines: string[] = [
     '# Rendered by cdk-django. Edit the construct props, not this file.',
     'worker_processes auto;',
@@ -207,6 +219,12 @@ export function renderNginxConf(c: NginxConfig): string {
     '',
     '    upstream django {',
     `        server ${c.upstreamAddress};`,
+    ...(keepAlive ? [
+      '        # Reuse connections to the app server: a new connection per request costs a Python server more than',
+      '        # a small request does. Idle ones close a second before the server would close them itself.',
+      '        keepalive 32;',
+      `        keepalive_timeout ${Math.max(500, c.upstreamKeepAliveSeconds! * 1000 - 1000)}ms;`,
+    ] : []),
     '    }',
     '',
     '    # Any Host Django does not serve: answer the health check, drop everything else (444)',
@@ -216,7 +234,7 @@ export function renderNginxConf(c: NginxConfig): string {
     '        server_name _;',
     `        location = ${c.healthCheckPath} {`,
     '            access_log off;',
-    ...passToApp(c.upstreamProtocol, q(c.healthCheckHost), 'https', '            '),
+    ...passToApp(c.upstreamProtocol, q(c.healthCheckHost), 'https', '            ', keepAlive),
     '        }',
     '        location / {',
     '            return 444;',
@@ -251,7 +269,7 @@ export function renderNginxConf(c: NginxConfig): string {
   }
   lines.push(
     '        location / {',
-    ...passToApp(c.upstreamProtocol, '$host', '$forwarded_proto', '            '),
+    ...passToApp(c.upstreamProtocol, '$host', '$forwarded_proto', '            ', keepAlive),
     '        }',
     '    }',
     '}',

@@ -170,6 +170,7 @@ export class DjangoDaphneService extends DjangoServiceBase {
       upstreamProtocol: 'http',
       websocketPaths,
       websocketReadTimeoutSeconds: wsRead,
+      proxyKeepAliveSeconds: DAPHNE_IDLE_CLOSE_SECONDS,
       problems,
       // Daphne exits within ~2 s of SIGTERM, dropping what is in flight (measured); behind a proxy
       // the proxy stops first and drains HTTP, so nothing is in flight by then.

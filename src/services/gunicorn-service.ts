@@ -149,6 +149,8 @@ export class DjangoGunicornService extends DjangoServiceBase {
       problems,
       gracefulStopSeconds: config.gracefulTimeoutSeconds,
       keepAliveSeconds: config.keepAliveSeconds,
+      // The sync worker closes every connection after its reply; the others keep it for keepAlive seconds.
+      proxyKeepAliveSeconds: config.workerClass === GunicornWorkerClass.SYNC ? undefined : config.keepAliveSeconds,
       keepAliveProp: 'keepAlive',
       warnings: ctx.facingLoadBalancer && config.workerClass === GunicornWorkerClass.SYNC
         ? [{ id: 'sync-worker-without-proxy', message: 'The sync worker serves one request per process and ignores keep-alive; facing the ALB directly, slow clients tie up workers. Prefer gthread, or keep the Nginx proxy.' }]

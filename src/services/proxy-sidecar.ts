@@ -82,6 +82,8 @@ export interface ProxySidecarProps {
   readonly logGroup: logs.ILogGroup;
   readonly appAddress: string;
   readonly upstreamProtocol: UpstreamProtocol;
+  /** How long the server keeps an idle connection from the proxy open; undefined: one connection per request. */
+  readonly upstreamKeepAliveSeconds?: number;
   readonly websocketPaths: readonly string[];
   readonly websocketReadTimeoutSeconds: number;
   readonly serverNames: string[];
@@ -126,7 +128,7 @@ function renderProxy(p: ProxySidecarProps, staticFiles: StaticFilesLocation | un
     image: DEFAULT_NGINX_IMAGE,
     envVar: NGINX_CONF_ENV,
     script: nginxStartScript(NGINX_CONF_ENV, PROXY_RUN_DIR),
-    config: renderNginxConf({ ...common, clientMaxBodySize: nginxSize(p.options.clientMaxBodySize), mimeTypesPath: '/etc/nginx/mime.types' }),
+    config: renderNginxConf({ ...common, upstreamKeepAliveSeconds: p.upstreamKeepAliveSeconds, clientMaxBodySize: nginxSize(p.options.clientMaxBodySize), mimeTypesPath: '/etc/nginx/mime.types' }),
   };
 }
 

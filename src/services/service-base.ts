@@ -177,6 +177,7 @@ export abstract class DjangoServiceBase extends Construct implements IDjangoServ
         logGroup: this.logGroup,
         appAddress: `127.0.0.1:${r.appPort}`,
         upstreamProtocol: server.upstreamProtocol,
+        upstreamKeepAliveSeconds: server.proxyKeepAliveSeconds,
         websocketPaths: server.websocketPaths ?? [],
         websocketReadTimeoutSeconds: server.websocketReadTimeoutSeconds ?? 60,
         serverNames: this.allowedHosts,

@@ -235,6 +235,11 @@ export interface AppServerSpec {
   readonly gracefulStopSeconds: number;
   /** Seconds the server keeps idle connections open (matters when it faces the ALB). */
   readonly keepAliveSeconds?: number;
+  /**
+   * Seconds the server keeps an idle connection from the proxy open, when it keeps connections at all
+   * (the proxy then reuses them for less). Undefined: the proxy opens one connection per request.
+   */
+  readonly proxyKeepAliveSeconds?: number;
   /** Name of the prop that sets keepAliveSeconds, for error messages. */
   readonly keepAliveProp?: string;
   /** Advice shown at synth (acknowledgeable by id). */

@@ -6,7 +6,7 @@
  * construct derives: proxy read 11 s, proxy keep-alive 17 s, Gunicorn keep-alive 27 s facing the ALB)
  * so the idle keep-alive check waits 13 s instead of 61 s. Daphne pings every 2 s for the same reason.
  */
-import { execSync } from 'node:child_process';
+import { execSync, spawnSync } from 'node:child_process';
 import * as http from 'node:http';
 import { Duration } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -158,6 +158,20 @@ describe.each(SMOKE ? SMOKE_MATRIX : matrix)('%s behind %s', (server, frontend) 
       expect(r.headers['x-served-by']).toBeUndefined(); // the middleware answered, not a view
       expect(r.headers['content-encoding']).toBe('gzip');
       expect(r.headers['cache-control']).toMatch(/max-age=\d+/);
+    });
+  }
+
+  if (frontend === 'nginx' && server !== 'uwsgi') {
+    test('nginx reuses its connections to the server, and a POST after the server\'s keep-alive passes', async () => {
+      for (let i = 0; i < 10; i++) expect((await request(port, { path: '/cpu?n=1' })).status).toBe(200);
+      // Ten requests later nginx still holds a connection to the app port (one per request would have closed each).
+      const held = spawnSync('ss', ['-Htn', 'state', 'established', '( dport = :8000 )'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+      expect(held.length).toBeGreaterThanOrEqual(1);
+      // Past the server's own keep-alive (Gunicorn 5 s) a non-idempotent request, which nginx never retries
+      // on a dead connection, still passes (nginx's pool closes idle connections a second before the server).
+      await new Promise((r) => setTimeout(r, (server === 'gunicorn' ? 5 : 1) * 1000 + 500));
+      const post = await request(port, { path: '/upload', body: Buffer.alloc(1024, 97) });
+      expect(post.status).toBe(200);
     });
   }
 

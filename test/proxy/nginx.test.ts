@@ -109,6 +109,23 @@ describe('renderNginxConf', () => {
     expect(serverBlock(ws, '_')).not.toContain('Upgrade');
   });
 
+  test('keeps connections to a server that keeps them, closing idle ones a second before the server does', () => {
+    const kept = renderNginxConf({ ...base, upstreamKeepAliveSeconds: 5, websocketPaths: ['/ws/'], websocketReadTimeoutSeconds: 60 });
+    expect(kept).toMatch(/upstream django \{\s*server 127\.0\.0\.1:8000;[^}]*keepalive 32;[^}]*keepalive_timeout 4000ms;\s*\}/);
+    for (const block of [serverBlock(kept, '_'), serverBlock(kept, 'example.com .example.org')]) {
+      // every HTTP location speaks HTTP/1.1 without "Connection: close"
+      expect(block.match(/location (=\s)?\/[^ ]* \{[^}]*proxy_pass[^}]*\}/g)!.filter((l) => !l.includes('/ws/')).every((l) => l.includes('proxy_http_version 1.1;') && l.includes('proxy_set_header Connection "";'))).toBe(true);
+    }
+    // the WebSocket location keeps its own Upgrade handling, each directive once (nginx refuses duplicates)
+    const ws = kept.match(/location \/ws\/ \{[^}]*\}/)![0];
+    expect(ws.match(/proxy_http_version/g)).toHaveLength(1);
+    expect(ws).not.toContain('Connection "";');
+    // a 1 s server keep-alive still leaves nginx half a second
+    expect(renderNginxConf({ ...base, upstreamKeepAliveSeconds: 1 })).toContain('keepalive_timeout 500ms;');
+    // without it (Gunicorn's sync worker, uWSGI): one connection per request, no HTTP/1.1 upstream
+    expect(conf).not.toMatch(/keepalive \d+;|proxy_http_version|Connection "";/);
+  });
+
   test('quotes names that would break the syntax', () => {
     expect(renderNginxConf({ ...base, healthCheckHost: '${Token[X]}' })).toContain('proxy_set_header Host "${Token[X]}";');
   });
@@ -127,6 +144,8 @@ describe('nginxProblems', () => {
     ['a body size nginx cannot parse', { clientMaxBodySize: '10 MB' }, 'clientMaxBodySize'],
     ['a fractional read timeout', { readTimeoutSeconds: 1.5 }, 'readTimeout'],
     ['a WebSocket path without a slash', { websocketPaths: ['ws/'] }, 'websocketPaths'],
+    ['upstream keep-alive over the uwsgi protocol', { upstreamProtocol: 'uwsgi', upstreamKeepAliveSeconds: 5 }, 'upstreamKeepAliveSeconds'],
+    ['an upstream keep-alive under a second', { upstreamKeepAliveSeconds: 0.5 }, 'upstreamKeepAliveSeconds'],
     ['WebSockets over the uwsgi protocol', { upstreamProtocol: 'uwsgi', websocketPaths: ['/ws/'] }, 'websocketPaths'],
     ['a static URL without a trailing slash', { staticFiles: { urlPath: '/static', root: '/srv/static', maxAgeSeconds: 1 } }, 'staticFiles.urlPath'],
   ])('%s is reported against %s', (_name, change, prop) => {
