@@ -99,6 +99,11 @@ project.addTask('bench:upstream-keepalive', {
   env: { JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20' },
   exec: 'taskset -c 1 tsx benchmarks/upstream-keepalive.ts',
 });
+project.addTask('bench:recycling-cost', {
+  description: 'What Gunicorn worker recycling costs at a high request rate: max-requests 1000, 10000 and off, uWSGI beside them',
+  env: { JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20' },
+  exec: 'taskset -c 1 tsx benchmarks/recycling-cost.ts',
+});
 project.addTask('bench', {
   description: 'Benchmark every server layout with real servers on loopback: benchmarks/RESULTS.md and results.svg (--quick: a short run into benchmarks/results/quick/)',
   env: { JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20' },

@@ -5,14 +5,14 @@
  * behind the same Nginx sidecar: Granian takes the app container's place on the port Gunicorn binds.
  * Writes benchmarks/results/granian.md (and prints it).
  */
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Layout, libraryLayouts, sweepLayouts } from './lib/layouts';
+import { Layout, libraryLayouts } from './lib/layouts';
 import { measureLayout, Run, Timing } from './lib/measure';
 import { profiles } from './lib/profiles';
 import { figures, profileTable } from './lib/report';
 import { PYTHON } from '../test/integration/lib/python';
-import { spawnSync } from 'node:child_process';
 
 const quick = process.argv.includes('--quick');
 const REPS = quick ? 1 : 3;
@@ -41,11 +41,13 @@ async function main(): Promise<void> {
   const gthread = byId('gunicorn-gthread/nginx');
   const uvicorn = byId('gunicorn-uvicorn/nginx');
   const layouts: Layout[] = [
-    gthread, byId('uwsgi/nginx'), byId('gunicorn-gevent/nginx'), ...sweepLayouts(true),
+    gthread, byId('uwsgi/nginx'), byId('gunicorn-gevent/nginx'),
     granian(gthread, 'wsgi', 1, 8), granian(gthread, 'wsgi', 2, 8), granian(gthread, 'wsgi', 3, 4),
     uvicorn, byId('daphne/nginx'), granian(uvicorn, 'asgi', 1), granian(uvicorn, 'asgi', 2),
   ];
-  const ps = profiles(quick).filter((p) => ['cpu', 'io', 'mix', 'async'].includes(p.id));
+  // The WSGI layouts on the default row's and ioBound's profiles; the ASGI ones on the async view.
+  const ps = profiles(quick).filter((p) => ['io', 'mix', 'async'].includes(p.id))
+    .map((p) => (p.id === 'async' ? p : { ...p, applies: (l: Layout) => !l.asgi }));
   const runs: Run[] = [];
   for (const l of layouts) runs.push(...await measureLayout(l, ps, TIMING, REPS, log));
   const fs = figures(runs, ps);
@@ -58,6 +60,7 @@ async function main(): Promise<void> {
     ...ps.map((p) => profileTable(p, fs)),
   ].join('\n');
   const out = join(__dirname, 'results', quick ? 'quick' : '', 'granian.md');
+  mkdirSync(join(out, '..'), { recursive: true });
   writeFileSync(out, md);
   process.stdout.write(md);
 }

@@ -145,7 +145,8 @@ async function main(): Promise<void> {
   for (const [column, bin] of quick ? columns.slice(0, 1) : columns) {
     if (!existsSync(join(bin, 'python3'))) { recycleRows.push(`| ${column} | (no ${relative(REPO, bin)}: run scripts/python-env) | | | |`); continue; }
     const rows = recyclingOn(bin);
-    if (!rows) { recycleRows.push(`| ${column} | the run failed | | | |`); continue; }
+    // A part that fails fails the bench (and CI's --quick run), so it cannot rot into a table row.
+    if (!rows) throw new Error(`the recycling part failed on the ${column} column (${relative(REPO, bin)}); its output is above`);
     for (const r of rows) recycleRows.push(`| ${column} | \`${r.layout}\` | ${fmt(spread(r.rps))} | ${fmt(spread(r.p99))} | ${r.failed.join(', ')} |`);
   }
 

@@ -138,6 +138,7 @@ describe('the load generator', () => {
     expect(parseFrame(Buffer.from([0x81, 3, 0x61]))).toBeUndefined();
   });
 
+  /* eslint-disable no-bitwise */ // WebSocket frames: length bits and the client's XOR mask
   test('WebSocket echo: round trips count only once every connection is open (slow handshakes are not echo latency)', async () => {
     // A tiny echo server that answers the i-th handshake after i x 40 ms, and records when each echo arrives.
     let handshakes = 0;
@@ -184,6 +185,7 @@ describe('the load generator', () => {
       server.close();
     }
   });
+  /* eslint-enable no-bitwise */
 
   test('against a real server: reopens connections about every K requests, counts every request, sees both workers', async () => {
     let connections = 0;

@@ -39,7 +39,7 @@ export interface Layout {
   readonly port: number;
 }
 
-interface Spec {
+export interface Spec {
   server: Layout['server'];
   frontend: Frontend;
   workerClass?: GunicornWorkerClass;
@@ -97,7 +97,7 @@ function synth(s: Spec): { containers: ContainerDef[]; workers: number } {
 }
 
 /** Synthesized on first use (a synth takes a second or two), so filtering layouts is cheap. */
-function layout(id: string, group: Layout['group'], s: Spec): Layout {
+export function layout(id: string, group: Layout['group'], s: Spec): Layout {
   let synthesized: ReturnType<typeof synth> | undefined;
   const get = () => (synthesized ??= synth(s));
   const asgi = s.server === 'daphne' || s.workerClass === GunicornWorkerClass.UVICORN || s.workerClass === GunicornWorkerClass.ASGI;
@@ -161,15 +161,13 @@ export function sweepLayouts(quick: boolean, grid: Array<[number, number]> = qui
 
 /**
  * Gunicorn gthread ALB-direct with a small max-requests, so workers recycle many times in a run: with
- * the rendered jitter, and with a fixed value (the jitter flag overridden to 0, which the construct refuses).
+ * the rendered jitter, and with a fixed value (`maxRequestsJitter: 0`).
  */
 export function recyclingLayouts(maxRequests: number): Layout[] {
   const jitter = Math.max(1, Math.floor(maxRequests / 4));
   return [
     layout(`recycle ${maxRequests}+jitter ${jitter}`, 'library', { server: 'gunicorn', frontend: 'none', workerClass: GunicornWorkerClass.GTHREAD, maxRequests, maxRequestsJitter: jitter }),
-    layout(`recycle ${maxRequests} fixed`, 'library', {
-      server: 'gunicorn', frontend: 'none', workerClass: GunicornWorkerClass.GTHREAD, maxRequests, maxRequestsJitter: jitter, extraArgs: ['--max-requests-jitter=0'],
-    }),
+    layout(`recycle ${maxRequests} fixed`, 'library', { server: 'gunicorn', frontend: 'none', workerClass: GunicornWorkerClass.GTHREAD, maxRequests, maxRequestsJitter: 0 }),
   ];
 }
 
