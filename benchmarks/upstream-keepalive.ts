@@ -6,12 +6,10 @@
  */
 import { HOST, Layout, libraryLayouts } from './lib/layouts';
 import { httpLoad } from './lib/load';
-import { SERVER_CPUS } from './lib/measure';
-import { withServerLock } from './lib/lock';
+import { withLayout } from './lib/measure';
 import { fmt } from './lib/report';
 import { spread } from './lib/stats';
 import { NGINX_CONF_ENV } from '../src/services/proxy-sidecar';
-import { LocalTask } from '../test/integration/lib/task';
 
 /** The layout with Nginx opening a connection per request: the upstream keepalive lines removed. */
 function perRequest(l: Layout): Layout {
@@ -28,15 +26,9 @@ function perRequest(l: Layout): Layout {
 }
 
 async function rate(l: Layout, path: Array<{ path: string; weight: number }>, seed: number): Promise<number> {
-  return withServerLock(async () => {
-    const task = new LocalTask(l.containers, {}, undefined, SERVER_CPUS);
-    try {
-      await task.start(l.port, 60_000);
-      const s = await httpLoad({ port: l.port, host: HOST, paths: path, connections: 64, requestsPerConnection: 50, rampMs: 500, warmupMs: 500, durationMs: 2500, seed }).done;
-      return s.failed > s.requests / 100 ? 0 : s.rps;
-    } finally {
-      await task.destroy();
-    }
+  return withLayout(l, async () => {
+    const s = await httpLoad({ port: l.port, host: HOST, paths: path, connections: 64, requestsPerConnection: 50, rampMs: 500, warmupMs: 500, durationMs: 2500, seed }).done;
+    return s.failed > s.requests / 100 ? 0 : s.rps;
   });
 }
 
