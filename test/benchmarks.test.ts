@@ -8,6 +8,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { AddressInfo } from 'node:net';
 import { httpLoad, parseFrame, parseResponse, requestsForConnection, rng, Tally, webSocketLoad, weightedPicker } from '../benchmarks/lib/load';
+import { naiveLayout, recyclingLayouts } from '../benchmarks/lib/layouts';
 import { pickedLayoutId, SELECTION_CASES } from '../benchmarks/lib/profiles';
 import { chartSvg, figures, profileTable } from '../benchmarks/lib/report';
 import { overlaps, percentile, selectionVerdict, spread, throughputAtBound, workerSpread } from '../benchmarks/lib/stats';
@@ -80,6 +81,25 @@ describe('the selection verdict', () => {
       'daphne/nginx',
       'daphne/nginx',
     ]);
+  });
+});
+
+describe('the layouts', () => {
+  const appCommand = (l: { containers: Array<{ Name: string; Command?: string[] }> }) => l.containers.find((c) => c.Name === 'app')!.Command!;
+
+  test('worker recycling: the rendered jitter, and a fixed value the constructs refuse, set on the rendered command', () => {
+    const [jittered, fixed] = recyclingLayouts(100);
+    expect(appCommand(jittered)).toEqual(expect.arrayContaining(['--max-requests=100', '--max-requests-jitter=25']));
+    const cmd = appCommand(fixed);
+    expect(cmd).toEqual(expect.arrayContaining(['--max-requests=100', '--max-requests-jitter=0']));
+    expect(cmd.filter((a) => a.startsWith('--max-requests-jitter'))).toHaveLength(1);
+    expect(fixed.workers).toBe(jittered.workers);
+  });
+
+  test('the tutorial baseline runs `gunicorn config.wsgi` in the ALB-direct task', () => {
+    const naive = naiveLayout();
+    expect(appCommand(naive)).toEqual(['gunicorn', 'config.wsgi', '--bind=0.0.0.0:8000']);
+    expect([naive.workers, naive.port]).toEqual([1, 8000]);
   });
 });
 

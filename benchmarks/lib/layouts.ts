@@ -136,16 +136,24 @@ export function libraryLayouts(): Layout[] {
  */
 export function naiveLayout(): Layout {
   const base = layout('naive: gunicorn config.wsgi', 'baseline', { server: 'gunicorn', frontend: 'none', workerClass: GunicornWorkerClass.SYNC });
+  return withAppCommand(base, base.id, () => ['gunicorn', 'config.wsgi', '--bind=0.0.0.0:8000'], 1);
+}
+
+/**
+ * A layout whose app container runs another command: for the baselines and the settings the constructs
+ * refuse (so they can be measured against what the constructs render).
+ */
+function withAppCommand(base: Layout, id: string, command: (rendered: string[]) => string[], workers?: number): Layout {
   return {
-    id: base.id,
+    id,
     server: base.server,
     frontend: base.frontend,
-    asgi: false,
-    websockets: false,
+    asgi: base.asgi,
+    websockets: base.websockets,
     group: base.group,
     port: base.port,
-    workers: 1,
-    get containers() { return base.containers.map((c) => (c.Name === 'app' ? { ...c, Command: ['gunicorn', 'config.wsgi', '--bind=0.0.0.0:8000'] } : c)); },
+    get workers() { return workers ?? base.workers; },
+    get containers() { return base.containers.map((c) => (c.Name === 'app' ? { ...c, Command: command(c.Command ?? []) } : c)); },
   };
 }
 
@@ -161,14 +169,27 @@ export function sweepLayouts(quick: boolean, grid: Array<[number, number]> = qui
 
 /**
  * Gunicorn gthread ALB-direct with a small max-requests, so workers recycle many times in a run: with
- * the rendered jitter, and with a fixed value (`maxRequestsJitter: 0`).
+ * the rendered jitter, and with a fixed value (jitter 0, which the constructs refuse).
  */
 export function recyclingLayouts(maxRequests: number): Layout[] {
   const jitter = Math.max(1, Math.floor(maxRequests / 4));
   return [
     layout(`recycle ${maxRequests}+jitter ${jitter}`, 'library', { server: 'gunicorn', frontend: 'none', workerClass: GunicornWorkerClass.GTHREAD, maxRequests, maxRequestsJitter: jitter }),
-    layout(`recycle ${maxRequests} fixed`, 'library', { server: 'gunicorn', frontend: 'none', workerClass: GunicornWorkerClass.GTHREAD, maxRequests, maxRequestsJitter: 0 }),
+    fixedRecycling(maxRequests),
   ];
+}
+
+/**
+ * The same layout with a fixed max-requests: the constructs refuse `maxRequestsJitter: 0`, so it is rendered
+ * with a jitter of 1 and the rendered flag is set to 0.
+ */
+function fixedRecycling(maxRequests: number): Layout {
+  const base = layout(`recycle ${maxRequests} fixed`, 'library', { server: 'gunicorn', frontend: 'none', workerClass: GunicornWorkerClass.GTHREAD, maxRequests, maxRequestsJitter: 1 });
+  return withAppCommand(base, base.id, (cmd) => {
+    const i = cmd.indexOf('--max-requests-jitter=1');
+    if (i < 0) throw new Error(`the rendered Gunicorn command has no --max-requests-jitter=1: ${cmd.join(' ')}`);
+    return cmd.map((a, j) => (j === i ? '--max-requests-jitter=0' : a));
+  });
 }
 
 /**
