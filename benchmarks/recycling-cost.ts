@@ -1,6 +1,6 @@
 /**
  * `npx projen bench:recycling-cost`: what Gunicorn's worker recycling costs at a high request rate. The
- * default gthread layout behind Nginx with `maxRequests` 1000 (the default, jitter 250), 10000 and 0 (off),
+ * gthread layout behind Nginx with `maxRequests` 1000 (the earlier default, jitter 250), 10000 (the default, jitter 2500) and 0 (off),
  * and uWSGI behind Nginx (no recycling by default) beside them, with the `npx projen bench` method: one
  * start per layout, then the mix profile 6 times in a row (as the full run measures a layout, so the
  * workers pass max-requests while they are measured), 1 vCPU. Prints a table.

@@ -30,8 +30,12 @@ export const Defaults = {
   proxyPort: 8080,
   /** Where the proxy sidecar finds collected static files. */
   staticMountPath: '/srv/static',
-  /** Recycle a worker after this many requests (with jitter), which bounds slow memory leaks. */
-  maxRequests: 1000,
+  /**
+   * Recycle a worker after this many requests (with jitter), which bounds slow memory leaks. Each restart
+   * re-imports the project on the task's CPU: at 1000, a busy 1-vCPU task restarted a worker every
+   * second or so and lost about a third of its throughput (benchmarks/RESULTS.md, bench:recycling-cost).
+   */
+  maxRequests: 10_000,
   /** Jitter as a fraction of maxRequests: workers restart spread out, not all at once. */
   maxRequestsJitterFraction: 0.25,
   /** Default request body limit at the proxy (nginx's own default of 1m surprises users with 413). */

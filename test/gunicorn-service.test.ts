@@ -69,7 +69,7 @@ describe('the one-liner (Nginx sidecar, HTTP)', () => {
     expect(s.appContainer.containerName).toBe('app');
     expect(s.workerClass).toBe(GunicornWorkerClass.GTHREAD);
     expect(s.workers).toBe(2);
-    expect(s.threads).toBe(4);
+    expect(s.threads).toBe(8);
   });
 
   test('targets the nginx container, not the app', () => {
@@ -116,12 +116,12 @@ describe('the one-liner (Nginx sidecar, HTTP)', () => {
     expect(flag(argv, 'bind')).toBe('127.0.0.1:8000');
     expect(flag(argv, 'worker-class')).toBe('gthread');
     expect(flag(argv, 'workers')).toBe('2');
-    expect(flag(argv, 'threads')).toBe('4');
+    expect(flag(argv, 'threads')).toBe('8');
     expect(flag(argv, 'timeout')).toBe('30');
     expect(flag(argv, 'graceful-timeout')).toBe('25');
     expect(flag(argv, 'worker-tmp-dir')).toBe('/dev/shm');
-    expect(flag(argv, 'max-requests')).toBe('1000');
-    expect(flag(argv, 'max-requests-jitter')).toBe('250');
+    expect(flag(argv, 'max-requests')).toBe('10000');
+    expect(flag(argv, 'max-requests-jitter')).toBe('2500');
     expect(flag(argv, 'forwarded-allow-ips')).toBe('127.0.0.1');
     expect(flag(argv, 'access-logfile')).toBe('-');
   });
@@ -294,7 +294,8 @@ describe('props', () => {
 
   test('workers scale with task CPU', () => {
     const { service } = synth({ cpu: 2048, memoryLimitMiB: 4096 });
-    expect(service.workers).toBe(5);
+    expect(service.workers).toBe(3);
+    expect(synth({ cpu: 2048, memoryLimitMiB: 4096, workerClass: GunicornWorkerClass.SYNC }).service.workers).toBe(5);
   });
 
   test('the uvicorn worker runs the ASGI module', () => {

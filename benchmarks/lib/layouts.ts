@@ -7,7 +7,6 @@
  */
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
-import { pickedLayoutId } from './profiles';
 import {
   DjangoDaphneService, DjangoGunicornService, DjangoUwsgiService, GunicornWorkerClass, ReverseProxy, StaticFiles,
 } from '../../src';
@@ -159,9 +158,9 @@ function withAppCommand(base: Layout, id: string, command: (rendered: string[]) 
 
 /**
  * A small hand-tuning sweep of gthread workers x threads behind Nginx, the default proxy, so it competes
- * with the picks on equal terms (the default is 3 x 4 for 1 vCPU).
+ * with the picks on equal terms (the default is 2 x 8 for 1 vCPU; 3 x 4 was the default before).
  */
-export function sweepLayouts(quick: boolean, grid: Array<[number, number]> = quick ? [[5, 16]] : [[2, 4], [2, 8], [3, 16], [5, 16]]): Layout[] {
+export function sweepLayouts(quick: boolean, grid: Array<[number, number]> = quick ? [[5, 16]] : [[3, 4], [3, 8], [3, 16], [5, 16]]): Layout[] {
   return grid.map(([w, t]) => layout(`sweep: gthread ${w}x${t}/nginx`, 'sweep', {
     server: 'gunicorn', frontend: 'nginx', workerClass: GunicornWorkerClass.GTHREAD, workers: w, threads: t,
   }));
@@ -193,17 +192,13 @@ function fixedRecycling(maxRequests: number): Layout {
 }
 
 /**
- * Layouts the picks need that the plain list does not hold: a changed thread count (ioBound), uWSGI's
- * cheaper mode (DjangoApp turns it on with expectedConcurrency).
+ * Layouts the picks need that the plain list does not hold: uWSGI's cheaper mode (DjangoApp turns it on
+ * with expectedConcurrency).
  */
 export function pickLayouts(reqs: DjangoRequirements[]): Layout[] {
   const out = new Map<string, Layout>();
   for (const req of reqs) {
     const d = selectServer(req);
-    const { id } = pickedLayoutId(req);
-    if (d.httpServer === 'gunicorn' && d.gunicornThreads !== undefined) {
-      out.set(id, layout(id, 'library', { server: 'gunicorn', frontend: 'nginx', workerClass: d.gunicornWorkerClass, threads: d.gunicornThreads }));
-    }
     if (d.httpServer === 'uwsgi' && (req.expectedConcurrency ?? 0) > 0) {
       const cid = 'uwsgi cheaper/nginx';
       out.set(cid, layout(cid, 'library', { server: 'uwsgi', frontend: 'nginx', cheaperMin: Math.max(1, Math.floor(defaultUwsgiProcesses(TASK_CPU / 1024) / 2)) }));

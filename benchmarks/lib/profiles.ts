@@ -93,9 +93,7 @@ export function pickedLayoutId(req: DjangoRequirements, websocketPart = false): 
   const d = selectServer(req);
   const server = websocketPart && d.websocketServer ? d.websocketServer : d.httpServer;
   if (server === 'gunicorn') {
-    const wc = d.gunicornWorkerClass ?? GunicornWorkerClass.GTHREAD;
-    const threads = d.gunicornThreads;
-    return { id: threads !== undefined ? `gunicorn-${wc} x${threads} threads/nginx` : `gunicorn-${wc}/nginx`, reason: d.reason };
+    return { id: `gunicorn-${d.gunicornWorkerClass ?? GunicornWorkerClass.GTHREAD}/nginx`, reason: d.reason };
   }
   if (server === 'uwsgi' && (req.expectedConcurrency ?? 0) > 0) return { id: 'uwsgi cheaper/nginx', reason: d.reason };
   return { id: `${server}/nginx`, reason: d.reason };

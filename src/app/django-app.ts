@@ -341,7 +341,6 @@ export class DjangoApp extends Construct {
         return new DjangoGunicornService(this, 'Web', {
           ...common,
           workerClass: d.gunicornWorkerClass,
-          threads: d.gunicornThreads,
           wsgiModule: props.wsgiModule,
           asgiModule: d.gunicornWorkerClass === GunicornWorkerClass.UVICORN ? props.asgiModule : undefined,
         });

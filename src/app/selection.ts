@@ -42,14 +42,14 @@ export interface DjangoRequirements {
   readonly asgi?: boolean;
   /**
    * Peak concurrent requests across the whole service (not per task). At or above 500, a
-   * CPU-bound project gets uWSGI (adaptive process spawning, per-worker memory limits) and an
-   * I/O-bound one gets Gunicorn's gevent worker.
+   * CPU-bound project gets uWSGI (adaptive process spawning, per-worker memory limits).
    * @default - ordinary traffic
    */
   readonly expectedConcurrency?: number;
   /**
    * Requests spend most of their time waiting on other services (HTTP APIs, slow queries).
-   * Raises Gunicorn's threads per worker from 4 to 8, or with high concurrency picks the gevent worker.
+   * Picks Gunicorn's gevent worker (the image needs gevent, and the database driver must be
+   * gevent-safe): on a 50 ms I/O view it served about twice what gthread did (benchmarks/RESULTS.md).
    * @default false
    */
   readonly ioBound?: boolean;
@@ -85,8 +85,6 @@ export interface ServerDecision {
   readonly websocketPaths: string[];
   /** Gunicorn's worker class, when Gunicorn serves HTTP. @default - not Gunicorn */
   readonly gunicornWorkerClass?: GunicornWorkerClass;
-  /** Gunicorn threads per worker, when a requirement changed the default. @default - the server's default */
-  readonly gunicornThreads?: number;
 }
 
 /** The server of each layout that serves plain HTTP. */
@@ -190,20 +188,16 @@ export function selectServer(req: DjangoRequirements, override?: DjangoServerCho
   const httpServer = HTTP_SERVER[server];
   const websocketServer = server.includes('+') ? DjangoServerChoice.DAPHNE : undefined;
   let gunicornWorkerClass: GunicornWorkerClass | undefined;
-  let gunicornThreads: number | undefined;
   if (httpServer === DjangoServerChoice.GUNICORN) {
     if (req.asgi) {
       gunicornWorkerClass = GunicornWorkerClass.UVICORN;
       reason += ' ASGI app: Gunicorn runs the uvicorn worker (the image needs uvicorn).';
-    } else if (high && req.ioBound) {
+    } else if (req.ioBound) {
       gunicornWorkerClass = GunicornWorkerClass.GEVENT;
-      reason += ` I/O-bound at high concurrency (${req.expectedConcurrency}): the gevent worker (the image needs gevent; make the database driver gevent-safe, e.g. psycogreen).`;
+      reason += ` I/O-bound${high ? ` at high concurrency (${req.expectedConcurrency})` : ''}: the gevent worker, thousands of waiting requests per process (the image needs gevent; make the database driver gevent-safe, e.g. psycogreen for psycopg2).`;
     } else {
       gunicornWorkerClass = GunicornWorkerClass.GTHREAD;
-      if (req.ioBound) {
-        gunicornThreads = 8;
-        reason += ' I/O-bound: 8 threads per gthread worker instead of 4.';
-      } else if (high && req.preferSimplicity) {
+      if (high && req.preferSimplicity) {
         reason += ' High concurrency with preferSimplicity: Gunicorn gthread, scaled out by task count rather than uWSGI.';
       }
     }
@@ -215,6 +209,5 @@ export function selectServer(req: DjangoRequirements, override?: DjangoServerCho
     websocketServer,
     websocketPaths: wsPaths,
     gunicornWorkerClass,
-    gunicornThreads,
   };
 }

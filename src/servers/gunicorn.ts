@@ -64,12 +64,17 @@ export function defaultGunicornWorkers(workerClass: GunicornWorkerClass, vcpu: n
   if (workerClass === GunicornWorkerClass.GEVENT || isAsgiWorker(workerClass)) {
     return Math.max(2, Math.ceil(vcpu));
   }
+  if (workerClass === GunicornWorkerClass.GTHREAD) {
+    // Threads carry the concurrency; fewer processes contend less for the core (the mix profile at
+    // 1 vCPU: 2 x 8 as fast as uWSGI, 3 x 4 about 0.83 of it; benchmarks/RESULTS.md).
+    return Math.max(2, Math.floor(vcpu) + 1);
+  }
   return Math.max(2, Math.floor(2 * vcpu) + 1);
 }
 
 /** Default threads per process: only gthread uses threads. */
 export function defaultGunicornThreads(workerClass: GunicornWorkerClass): number | undefined {
-  return workerClass === GunicornWorkerClass.GTHREAD ? 4 : undefined;
+  return workerClass === GunicornWorkerClass.GTHREAD ? 8 : undefined;
 }
 
 /**

@@ -29,12 +29,12 @@ export interface DjangoGunicornServiceProps extends DjangoServiceBaseProps {
   readonly workerClass?: GunicornWorkerClass;
   /**
    * Worker processes per task.
-   * @default - 2 x vCPU + 1 (at least 2) for sync/gthread; vCPU (at least 2) for gevent/uvicorn
+   * @default - 2 x vCPU + 1 (at least 2) for sync; vCPU + 1 (at least 2) for gthread; vCPU (at least 2) for gevent/uvicorn
    */
   readonly workers?: number;
   /**
    * Threads per worker process (gthread only).
-   * @default 4
+   * @default 8
    */
   readonly threads?: number;
   /**
@@ -55,12 +55,12 @@ export interface DjangoGunicornServiceProps extends DjangoServiceBaseProps {
   readonly keepAlive?: Duration;
   /**
    * Requests after which a worker is recycled (0 disables).
-   * @default 1000
+   * @default 10000
    */
   readonly maxRequests?: number;
   /**
    * Random extra requests (0..jitter) added per worker, so workers do not all restart at once.
-   * @default - a quarter of maxRequests (250)
+   * @default - a quarter of maxRequests (2500)
    */
   readonly maxRequestsJitter?: number;
   /**

@@ -1,34 +1,33 @@
 import { DjangoRequirements, DjangoServerChoice as S, selectionProblems, selectServer } from '../../src/app/selection';
 import { GunicornWorkerClass as W } from '../../src/servers/gunicorn';
 
-// requirements → [server, Gunicorn worker class, threads, text the reason must contain]
-const TABLE: Array<[string, DjangoRequirements, S, W | undefined, number | undefined, RegExp]> = [
-  ['nothing special', {}, S.GUNICORN, W.GTHREAD, undefined, /simplest/],
-  ['preferSimplicity', { preferSimplicity: true }, S.GUNICORN, W.GTHREAD, undefined, /Gunicorn/],
-  ['I/O-bound', { ioBound: true }, S.GUNICORN, W.GTHREAD, 8, /8 threads/],
-  ['ASGI without WebSockets', { asgi: true }, S.GUNICORN, W.UVICORN, undefined, /uvicorn/],
-  ['high concurrency, CPU-bound', { expectedConcurrency: 2000 }, S.UWSGI, undefined, undefined, /2000 >= 500/],
-  ['just under the high-concurrency line', { expectedConcurrency: 499 }, S.GUNICORN, W.GTHREAD, undefined, /simplest/],
-  ['high concurrency, I/O-bound', { expectedConcurrency: 500, ioBound: true }, S.GUNICORN, W.GEVENT, undefined, /gevent/],
-  ['high concurrency, preferSimplicity', { expectedConcurrency: 900, preferSimplicity: true }, S.GUNICORN, W.GTHREAD, undefined, /scaled out by task count/],
-  ['high concurrency, ASGI', { expectedConcurrency: 900, asgi: true }, S.GUNICORN, W.UVICORN, undefined, /uvicorn/],
-  ['uWSGI cache', { uwsgiCache: true }, S.UWSGI, undefined, undefined, /shared cache/],
-  ['process management', { advancedProcessManagement: true }, S.UWSGI, undefined, undefined, /process management/],
-  ['WebSockets (sync views)', { websockets: true }, S.GUNICORN_DAPHNE, W.GTHREAD, undefined, /Daphne serves those paths and Gunicorn/],
-  ['WebSockets, I/O-bound', { websockets: true, ioBound: true }, S.GUNICORN_DAPHNE, W.GTHREAD, 8, /8 threads/],
-  ['WebSockets with the uWSGI cache', { websockets: true, uwsgiCache: true }, S.UWSGI_DAPHNE, undefined, undefined, /uWSGI \(the project uses/],
-  ['WebSockets at high concurrency', { websockets: true, expectedConcurrency: 1000 }, S.UWSGI_DAPHNE, undefined, undefined, /high concurrency/],
-  ['WebSockets and ASGI', { websockets: true, asgi: true }, S.DAPHNE, undefined, undefined, /one service/],
-  ['WebSockets, preferSimplicity', { websockets: true, preferSimplicity: true }, S.DAPHNE, undefined, undefined, /one service instead of two/],
+// requirements → [server, Gunicorn worker class, text the reason must contain]
+const TABLE: Array<[string, DjangoRequirements, S, W | undefined, RegExp]> = [
+  ['nothing special', {}, S.GUNICORN, W.GTHREAD, /simplest/],
+  ['preferSimplicity', { preferSimplicity: true }, S.GUNICORN, W.GTHREAD, /Gunicorn/],
+  ['I/O-bound', { ioBound: true }, S.GUNICORN, W.GEVENT, /I\/O-bound: the gevent worker/],
+  ['ASGI without WebSockets', { asgi: true }, S.GUNICORN, W.UVICORN, /uvicorn/],
+  ['high concurrency, CPU-bound', { expectedConcurrency: 2000 }, S.UWSGI, undefined, /2000 >= 500/],
+  ['just under the high-concurrency line', { expectedConcurrency: 499 }, S.GUNICORN, W.GTHREAD, /simplest/],
+  ['high concurrency, I/O-bound', { expectedConcurrency: 500, ioBound: true }, S.GUNICORN, W.GEVENT, /at high concurrency \(500\): the gevent worker/],
+  ['high concurrency, preferSimplicity', { expectedConcurrency: 900, preferSimplicity: true }, S.GUNICORN, W.GTHREAD, /scaled out by task count/],
+  ['high concurrency, ASGI', { expectedConcurrency: 900, asgi: true }, S.GUNICORN, W.UVICORN, /uvicorn/],
+  ['uWSGI cache', { uwsgiCache: true }, S.UWSGI, undefined, /shared cache/],
+  ['process management', { advancedProcessManagement: true }, S.UWSGI, undefined, /process management/],
+  ['WebSockets (sync views)', { websockets: true }, S.GUNICORN_DAPHNE, W.GTHREAD, /Daphne serves those paths and Gunicorn/],
+  ['WebSockets, I/O-bound', { websockets: true, ioBound: true }, S.GUNICORN_DAPHNE, W.GEVENT, /gevent/],
+  ['WebSockets with the uWSGI cache', { websockets: true, uwsgiCache: true }, S.UWSGI_DAPHNE, undefined, /uWSGI \(the project uses/],
+  ['WebSockets at high concurrency', { websockets: true, expectedConcurrency: 1000 }, S.UWSGI_DAPHNE, undefined, /high concurrency/],
+  ['WebSockets and ASGI', { websockets: true, asgi: true }, S.DAPHNE, undefined, /one service/],
+  ['WebSockets, preferSimplicity', { websockets: true, preferSimplicity: true }, S.DAPHNE, undefined, /one service instead of two/],
 ];
 
 describe('selectServer', () => {
-  test.each(TABLE)('%s', (_name, req, server, workerClass, threads, reason) => {
+  test.each(TABLE)('%s', (_name, req, server, workerClass, reason) => {
     expect(selectionProblems(req)).toEqual([]);
     const d = selectServer(req);
     expect(d.server).toBe(server);
     expect(d.gunicornWorkerClass).toBe(workerClass);
-    expect(d.gunicornThreads).toBe(threads);
     expect(d.reason).toMatch(reason);
     expect(d.httpServer).toBe(server.split('+')[0]);
     expect(d.websocketServer).toBe(server.includes('+') ? 'daphne' : undefined);
@@ -44,7 +43,7 @@ describe('selectServer', () => {
   test('an explicit server wins and says so, and requirement-driven defaults still apply', () => {
     const d = selectServer({ ioBound: true }, S.GUNICORN);
     expect(d.server).toBe(S.GUNICORN);
-    expect(d.reason).toMatch(/chosen explicitly.*8 threads/);
+    expect(d.reason).toMatch(/chosen explicitly.*gevent worker/);
     expect(selectServer({ expectedConcurrency: 5000 }, S.GUNICORN).server).toBe(S.GUNICORN);
     expect(selectServer({}, S.DAPHNE)).toMatchObject({ server: S.DAPHNE, gunicornWorkerClass: undefined });
   });

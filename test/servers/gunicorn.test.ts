@@ -106,7 +106,10 @@ describe('default workers and threads from the task size', () => {
   test.each<[GunicornWorkerClass, number, number]>([
     [GunicornWorkerClass.GTHREAD, 0.25, 2],
     [GunicornWorkerClass.GTHREAD, 0.5, 2],
-    [GunicornWorkerClass.GTHREAD, 1, 3],
+    [GunicornWorkerClass.GTHREAD, 1, 2],
+    [GunicornWorkerClass.GTHREAD, 2, 3],
+    [GunicornWorkerClass.GTHREAD, 4, 5],
+    [GunicornWorkerClass.SYNC, 1, 3],
     [GunicornWorkerClass.SYNC, 2, 5],
     [GunicornWorkerClass.SYNC, 4, 9],
     [GunicornWorkerClass.GEVENT, 0.5, 2],
@@ -118,7 +121,7 @@ describe('default workers and threads from the task size', () => {
   });
 
   test('only gthread gets threads by default', () => {
-    expect(defaultGunicornThreads(GunicornWorkerClass.GTHREAD)).toBe(4);
+    expect(defaultGunicornThreads(GunicornWorkerClass.GTHREAD)).toBe(8);
     expect(defaultGunicornThreads(GunicornWorkerClass.SYNC)).toBeUndefined();
   });
 });
