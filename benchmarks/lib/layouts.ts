@@ -135,16 +135,16 @@ export function libraryLayouts(): Layout[] {
  */
 export function naiveLayout(): Layout {
   const base = layout('naive: gunicorn config.wsgi', 'baseline', { server: 'gunicorn', frontend: 'none', workerClass: GunicornWorkerClass.SYNC });
-  return withAppCommand(base, base.id, () => ['gunicorn', 'config.wsgi', '--bind=0.0.0.0:8000'], 1);
+  return withAppCommand(base, () => ['gunicorn', 'config.wsgi', '--bind=0.0.0.0:8000'], 1);
 }
 
 /**
  * A layout whose app container runs another command: for the baselines and the settings the constructs
  * refuse (so they can be measured against what the constructs render).
  */
-function withAppCommand(base: Layout, id: string, command: (rendered: string[]) => string[], workers?: number): Layout {
+function withAppCommand(base: Layout, command: (rendered: string[]) => string[], workers?: number): Layout {
   return {
-    id,
+    id: base.id,
     server: base.server,
     frontend: base.frontend,
     asgi: base.asgi,
@@ -172,23 +172,15 @@ export function sweepLayouts(quick: boolean, grid: Array<[number, number]> = qui
  */
 export function recyclingLayouts(maxRequests: number): Layout[] {
   const jitter = Math.max(1, Math.floor(maxRequests / 4));
-  return [
-    layout(`recycle ${maxRequests}+jitter ${jitter}`, 'library', { server: 'gunicorn', frontend: 'none', workerClass: GunicornWorkerClass.GTHREAD, maxRequests, maxRequestsJitter: jitter }),
-    fixedRecycling(maxRequests),
-  ];
-}
-
-/**
- * The same layout with a fixed max-requests: the constructs refuse `maxRequestsJitter: 0`, so it is rendered
- * with a jitter of 1 and the rendered flag is set to 0.
- */
-function fixedRecycling(maxRequests: number): Layout {
-  const base = layout(`recycle ${maxRequests} fixed`, 'library', { server: 'gunicorn', frontend: 'none', workerClass: GunicornWorkerClass.GTHREAD, maxRequests, maxRequestsJitter: 1 });
-  return withAppCommand(base, base.id, (cmd) => {
+  const spec = (maxRequestsJitter: number): Spec => ({ server: 'gunicorn', frontend: 'none', workerClass: GunicornWorkerClass.GTHREAD, maxRequests, maxRequestsJitter });
+  // The constructs refuse `maxRequestsJitter: 0`: the fixed layout is rendered with a jitter of 1 and
+  // the rendered flag set to 0.
+  const fixed = withAppCommand(layout(`recycle ${maxRequests} fixed`, 'library', spec(1)), (cmd) => {
     const i = cmd.indexOf('--max-requests-jitter=1');
     if (i < 0) throw new Error(`the rendered Gunicorn command has no --max-requests-jitter=1: ${cmd.join(' ')}`);
     return cmd.map((a, j) => (j === i ? '--max-requests-jitter=0' : a));
   });
+  return [layout(`recycle ${maxRequests}+jitter ${jitter}`, 'library', spec(jitter)), fixed];
 }
 
 /**

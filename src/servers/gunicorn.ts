@@ -66,7 +66,7 @@ export function defaultGunicornWorkers(workerClass: GunicornWorkerClass, vcpu: n
   }
   if (workerClass === GunicornWorkerClass.GTHREAD) {
     // Threads carry the concurrency; fewer processes contend less for the core (the mix profile at
-    // 1 vCPU: 2 x 8 as fast as uWSGI, 3 x 4 about 0.83 of it; benchmarks/RESULTS.md).
+    // 1 vCPU in benchmarks/RESULTS.md: 2 x 8 908 req/s, uWSGI 829, the earlier 3 x 4 472).
     return Math.max(2, Math.floor(vcpu) + 1);
   }
   return Math.max(2, Math.floor(2 * vcpu) + 1);
