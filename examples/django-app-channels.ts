@@ -1,4 +1,4 @@
-// A Django Channels site as most teams run it: sync views under Gunicorn, WebSockets under Daphne,
+// A Django Channels site as most teams run it: sync views under Gunicorn, WebSockets under Gunicorn's uvicorn worker,
 // one load balancer with HTTPS, PostgreSQL, a Redis-compatible cache that is also the Channels layer,
 // static files on CloudFront, migrations and collectstatic as a deploy step, alarms to a topic.
 import * as path from 'node:path';

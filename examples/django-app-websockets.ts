@@ -1,4 +1,4 @@
-// DjangoApp with WebSockets: sync views stay under Gunicorn, Daphne serves the WebSocket paths,
+// DjangoApp with WebSockets: sync views stay under Gunicorn, Gunicorn's uvicorn worker serves the WebSocket paths,
 // behind one load balancer, with a Redis-compatible cache as the Channels layer.
 import * as path from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
@@ -16,7 +16,7 @@ const site = new DjangoApp(stack, 'Site', {
   image: ecs.ContainerImage.fromAsset(path.join(__dirname, 'mysite')),
   requirements: { websockets: true }, // WebSocket paths: ['/ws/'] unless websocketPaths says otherwise
 });
-console.error(`${site.decision.server}: ${site.decision.reason}`); // 'gunicorn+daphne: WebSockets on /ws/: ...'
+console.error(`${site.decision.server}: ${site.decision.reason}`); // 'gunicorn+uvicorn: WebSockets on /ws/: ...'
 // README:end websockets
 
 app.synth();

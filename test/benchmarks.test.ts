@@ -78,8 +78,8 @@ describe('the selection verdict', () => {
       'gunicorn-uvicorn/nginx',
       'uwsgi cheaper/nginx',
       'gunicorn-gevent/nginx',
-      'daphne/nginx',
-      'daphne/nginx',
+      'gunicorn-uvicorn/nginx',
+      'gunicorn-uvicorn/nginx',
     ]);
     // Layout ids are known without synthesizing; every pick is among the layouts a run starts.
     const built = new Set([...libraryLayouts(), ...pickLayouts(SELECTION_CASES.map((s) => s.requirements))].map((l) => l.id));

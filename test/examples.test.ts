@@ -101,18 +101,19 @@ const EXPECT: Record<string, (t: any) => void> = {
     expect(JSON.stringify(apps[0].Image)).toContain('cdk-hnb659fds-container-assets');
   },
   'django-app-websockets': (t) => {
-    // the WebSocket requirement makes a mixed app: Gunicorn and Daphne services behind one ALB, and a cache
-    const commands = serviceTaskDefinitions(t)
-      .map((td) => td.ContainerDefinitions.find((c: any) => c.Name === 'app').Command[0]).sort();
-    expect(commands).toEqual(['daphne', 'gunicorn']);
+    // the WebSocket requirement makes a mixed app: Gunicorn gthread and Gunicorn uvicorn services behind one ALB, and a cache
+    const workerClasses = serviceTaskDefinitions(t)
+      .map((td) => td.ContainerDefinitions.find((c: any) => c.Name === 'app').Command.find((a: string) => a.startsWith('--worker-class='))).sort();
+    expect(workerClasses).toEqual(['--worker-class=gthread', '--worker-class=uvicorn.workers.UvicornWorker']);
     expect(resourcesOf(t, 'AWS::ElasticLoadBalancingV2::ListenerRule')[0].Conditions)
       .toContainEqual({ Field: 'path-pattern', PathPatternConfig: { Values: ['/ws/*'] } });
     expect(resourcesOf(t, 'AWS::ElastiCache::ReplicationGroup')).toHaveLength(1);
   },
   'django-app-channels': (t) => {
-    // mixed: Gunicorn + Daphne, HTTPS, database, cache, CDN, migrations + collectstatic, alarms to a topic
+    // mixed: Gunicorn gthread + Gunicorn uvicorn, HTTPS, database, cache, CDN, migrations + collectstatic, alarms to a topic
     const apps = serviceTaskDefinitions(t).map((td) => td.ContainerDefinitions.find((c: any) => c.Name === 'app'));
-    expect(apps.map((c: any) => c.Command[0]).sort()).toEqual(['daphne', 'gunicorn']);
+    expect(apps.map((c: any) => c.Command.find((a: string) => a.startsWith('--worker-class='))).sort())
+      .toEqual(['--worker-class=gthread', '--worker-class=uvicorn.workers.UvicornWorker']);
     expect(migrationsTaskProblems({ name: 'channels', template: t })).toEqual([]);
     expect(resourcesOf(t, 'AWS::RDS::DBCluster')[0]).toMatchObject({ StorageEncrypted: true, Port: 5433 });
     // deletion protection is switched on once created, for the database and the load balancer

@@ -573,3 +573,68 @@ function listenerIn(scope: Stack): elbv2.IApplicationListener {
 }
 
 void App;
+
+describe('WebSockets under an ASGI worker: the Channels layer, one task without it, pings through every timeout', () => {
+  const WS = { workerClass: GunicornWorkerClass.UVICORN, websocketPaths: ['/ws/'] };
+  const capacity = (t: Template) => {
+    const target = Object.values(t.findResources('AWS::ApplicationAutoScaling::ScalableTarget'))[0] as any;
+    return [target.Properties.MinCapacity, target.Properties.MaxCapacity];
+  };
+
+  test('without a channel layer the service runs one task, scales on memory too, and warns', () => {
+    const { stack, template } = synth(WS);
+    expect(capacity(template)).toEqual([1, 1]);
+    Annotations.fromStack(stack).hasWarning('/Test/Web', Match.stringLikeRegexp('No channelLayer'));
+    expect(Object.values(template.findResources('AWS::ApplicationAutoScaling::ScalingPolicy'))
+      .map((r: any) => r.Properties.TargetTrackingScalingPolicyConfiguration.PredefinedMetricSpecification.PredefinedMetricType).sort())
+      .toEqual(['ECSServiceAverageCPUUtilization', 'ECSServiceAverageMemoryUtilization']);
+  });
+
+  test('more than one task without a layer is a ValidationError naming channelLayer', () => {
+    expect(validationMessage((s) => new DjangoGunicornService(s, 'Web', { image: IMAGE, ...WS, minTasks: 2 })))
+      .toMatch(/channelLayer: running 2 tasks needs a shared channel layer/);
+  });
+
+  test('a channel layer sets REDIS_URL and REDIS_PASSWORD, admits the service to Redis, and allows two tasks or more', () => {
+    const stack = newStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 1 });
+    const redisSg = new ec2.SecurityGroup(stack, 'RedisSg', { vpc });
+    const password = ecs.Secret.fromSecretsManager(new secretsmanager.Secret(stack, 'Token'));
+    new DjangoGunicornService(stack, 'Web', {
+      image: IMAGE, vpc, ...WS,
+      channelLayer: { redisUrl: 'rediss://redis.internal:6380/0', password, connections: redisSg, port: 6380 },
+    });
+    const t = Template.fromStack(stack);
+    expect(envOf(container(t, 'app')).REDIS_URL).toBe('rediss://redis.internal:6380/0');
+    expect(container(t, 'app').Secrets.map((s: any) => s.Name)).toContain('REDIS_PASSWORD');
+    t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 6380, GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('RedisSg'), 'GroupId'] } });
+    expect(capacity(t)).toEqual([2, 8]);
+    Annotations.fromStack(stack).hasNoWarning('/Test/Web', Match.stringLikeRegexp('No channelLayer'));
+  });
+
+  test('a WSGI service may take the layer (views send to groups) and keeps its task counts', () => {
+    const { template } = synth({ channelLayer: { redisUrl: 'redis://redis.internal:6379/0' } });
+    expect(envOf(container(template, 'app')).REDIS_URL).toBe('redis://redis.internal:6379/0');
+    expect(capacity(template)).toEqual([2, 8]);
+  });
+
+  test('the proxy reads WebSockets for 60 s, above uvicorn\'s 20 s pings; a shorter read timeout is a ValidationError', () => {
+    const { template } = synth(WS);
+    expect(JSON.stringify(template.toJSON())).toMatch(/location \/ws\/ \{[^}]*proxy_read_timeout 60s/);
+    expect(validationMessage((s) => new DjangoGunicornService(s, 'Web', { image: IMAGE, ...WS, websocketReadTimeout: Duration.seconds(20) })))
+      .toMatch(/websocketReadTimeout: \(20 s\) must be longer than uvicorn's 20 s ping interval/);
+    expect(validationMessage((s) => new DjangoGunicornService(s, 'Web', { image: IMAGE, ...WS, idleTimeout: Duration.seconds(20) })))
+      .toMatch(/idleTimeout: \(20 s\) must be longer than uvicorn's 20 s ping interval/);
+  });
+
+  test('websocketReadTimeout without WebSocket paths is a ValidationError', () => {
+    expect(validationMessage((s) => new DjangoGunicornService(s, 'Web', { image: IMAGE, websocketReadTimeout: Duration.seconds(90) })))
+      .toMatch(/websocketReadTimeout: applies to WebSocket paths only/);
+  });
+
+  test('Gunicorn\'s own ASGI worker sends no pings: a warning says when idle sockets close', () => {
+    const { stack } = synth({ workerClass: GunicornWorkerClass.ASGI, websocketPaths: ['/ws/'] });
+    Annotations.fromStack(stack).hasWarning('/Test/Web', Match.stringLikeRegexp('ASGI worker sends no WebSocket pings: a socket idle for 60 s'));
+    Annotations.fromStack(synth(WS).stack).hasNoWarning('/Test/Web', Match.stringLikeRegexp('sends no WebSocket pings'));
+  });
+});

@@ -91,9 +91,11 @@ export const SELECTION_CASES: SelectionCase[] = [
 /** What DjangoApp picks for the requirements, as a measured layout id (behind its default proxy, Nginx). */
 export function pickedLayoutId(req: DjangoRequirements, websocketPart = false): { id: string; reason: string } {
   const d = selectServer(req);
-  const server = websocketPart && d.websocketServer ? d.websocketServer : d.httpServer;
+  const wsHalf = websocketPart && d.websocketServer !== undefined;
+  const server = wsHalf ? d.websocketServer : d.httpServer;
   if (server === 'gunicorn') {
-    return { id: `gunicorn-${d.gunicornWorkerClass ?? GunicornWorkerClass.GTHREAD}/nginx`, reason: d.reason };
+    const workerClass = (wsHalf ? d.websocketWorkerClass : d.gunicornWorkerClass) ?? GunicornWorkerClass.GTHREAD;
+    return { id: `gunicorn-${workerClass}/nginx`, reason: d.reason };
   }
   if (server === 'uwsgi' && (req.expectedConcurrency ?? 0) > 0) return { id: 'uwsgi cheaper/nginx', reason: d.reason };
   return { id: `${server}/nginx`, reason: d.reason };

@@ -29,20 +29,20 @@ export interface DjangoAppProps extends DjangoSiteProps, DjangoAppCompositionPro
    */
   readonly wsgiModule?: string;
   /**
-   * The ASGI application, `module:callable`, for Daphne or Gunicorn's uvicorn worker (`'mysite.asgi:application'`
+   * The ASGI application, `module:callable`, for Gunicorn's uvicorn worker or Daphne (`'mysite.asgi:application'`
    * for a `startproject mysite` layout). Checked against the project when the image is built from it.
    * @default - the project's `<package>/asgi.py` when the image is `ContainerImage.fromAsset(dir)`, else 'config.asgi:application'
    */
   readonly asgiModule?: string;
   /**
-   * Priority of the listener rule that sends the WebSocket paths to Daphne in a mixed app. High, so
+   * Priority of the listener rule that sends the WebSocket paths to the WebSocket service in a mixed app. High, so
    * rules users add to the listener with ordinary priorities (1-39999) never clash and win.
    * @default 40000
    */
   readonly websocketRulePriority?: number;
   /**
-   * The Redis endpoint of the Channels layer, when Daphne serves WebSockets.
-   * @default - none: Daphne runs one task, with a warning
+   * The Redis endpoint of the Channels layer, when the app serves WebSockets.
+   * @default - the cache (created by default when the app serves WebSockets); without one, the WebSocket service runs one task, with a warning
    */
   readonly channelLayer?: ChannelLayerOptions;
   /**
@@ -63,7 +63,7 @@ export interface DjangoAppProps extends DjangoSiteProps, DjangoAppCompositionPro
    * A Redis-compatible ElastiCache (DjangoCache) for the Django cache and the Channels layer:
    * `REDIS_URL` and `REDIS_PASSWORD` in every app container, the services admitted on its port.
    * Exclusive with `cache`.
-   * @default - created when Daphne serves WebSockets (a shared Channels layer lets it run more than one task), else none
+   * @default - created when the app serves WebSockets (a shared Channels layer lets their service run more than one task), else none
    */
   readonly cacheOptions?: DjangoAppCacheOptions;
   /**
@@ -126,7 +126,7 @@ export interface DjangoAppMigrationsOptions {
 export interface DjangoAppCacheOptions extends DjangoCacheOptions {
   /**
    * Create the cache.
-   * @default - true when Daphne serves WebSockets, else false
+   * @default - true when the app serves WebSockets (the Channels layer) or runs Celery workers without a taskQueue (the broker), else false
    */
   readonly enabled?: boolean;
 }

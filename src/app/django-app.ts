@@ -36,10 +36,10 @@ import { DjangoWorkerService } from '../workers/worker-service';
 const DEFAULT_WEBSOCKET_RULE_PRIORITY = 40000;
 
 /**
- * A Django project in production: picks Gunicorn, uWSGI, Daphne or a WSGI + Daphne pair from the
- * project's requirements, and builds the service(s) behind one load balancer.
+ * A Django project in production: picks Gunicorn, uWSGI, Daphne, or a WSGI server beside a WebSocket
+ * server, from the project's requirements, and builds the service(s) behind one load balancer.
  *
- * The servers import `wsgiModule` (and `asgiModule` for Daphne or Gunicorn's uvicorn worker). When the
+ * The servers import `wsgiModule` (and `asgiModule` for Gunicorn's uvicorn worker or Daphne). When the
  * image is built from a local directory (`ContainerImage.fromAsset(dir)`), both default to the
  * project's own `wsgi.py`/`asgi.py`, and a module that is not there fails synth naming the one that is.
  *
@@ -55,7 +55,7 @@ export class DjangoApp extends Construct {
   public readonly decision: ServerDecision;
   /** The service that serves HTTP (and the load balancer's default action). */
   public readonly httpService: DjangoServiceBase;
-  /** The Daphne service of a mixed app, serving the WebSocket paths. @default - not mixed */
+  /** The WebSocket service of a mixed app (Gunicorn's uvicorn worker, or Daphne), serving the WebSocket paths. @default - not mixed */
   public readonly websocketService?: DjangoServiceBase;
   /** Every service, HTTP first. */
   public readonly services: DjangoServiceBase[];
@@ -101,7 +101,8 @@ export class DjangoApp extends Construct {
     this.cluster = cluster;
     // ---- data tier: created before the services, whose settings come from it ----
     const d = this.decision;
-    const daphneServes = d.websocketServer !== undefined || d.httpServer === DjangoServerChoice.DAPHNE;
+    // Channels consumers want a shared layer: Redis, so that more than one task can serve them.
+    const channelsServe = d.websocketPaths.length > 0 || d.httpServer === DjangoServerChoice.DAPHNE;
     if (props.database) {
       this.database = props.database;
     } else if (props.databaseOptions) {
@@ -109,7 +110,7 @@ export class DjangoApp extends Construct {
     }
     if (props.cache) {
       this.cache = props.cache;
-    } else if (props.cacheOptions?.enabled ?? (daphneServes || (workersUseCelery(props.workers) && !props.taskQueue))) {
+    } else if (props.cacheOptions?.enabled ?? (channelsServe || (workersUseCelery(props.workers) && !props.taskQueue))) {
       const { enabled: _e, ...cacheOptions } = props.cacheOptions ?? {};
       this.cache = new DjangoCache(this, 'Cache', { ...cacheOptions, vpc: this.vpc });
     }
@@ -158,7 +159,7 @@ export class DjangoApp extends Construct {
 
     if (mixed) {
       const http = this.httpService;
-      const ws = new DjangoDaphneService(this, 'WebSockets', {
+      const wsProps: DjangoServiceBaseProps = {
         ...common,
         // The same load balancer (with its web ACL) and host names; only the WebSocket paths come here.
         certificate: undefined,
@@ -174,14 +175,14 @@ export class DjangoApp extends Construct {
         deployment: { rollbackOnAlarm: props.deployment?.rollbackOnAlarm, alarms: props.deployment?.alarms },
         allowedHosts: http.allowedHosts,
         secretKey: http.secretKey,
-        asgiModule: props.asgiModule,
-        websocketPaths: d.websocketPaths,
-        channelLayer,
         // The proxy's static location is the HTTP service's business (WebSocket paths never ask for
         // files), but a CDN's STATIC_URL is a setting every container shares.
         staticFiles: this.staticSite ? common.staticFiles : StaticFiles.appServed(),
-      });
-      this.websocketService = ws;
+      };
+      const channels = { asgiModule: props.asgiModule, websocketPaths: d.websocketPaths, channelLayer };
+      this.websocketService = d.websocketServer === DjangoServerChoice.DAPHNE
+        ? new DjangoDaphneService(this, 'WebSockets', { ...wsProps, ...channels })
+        : new DjangoGunicornService(this, 'WebSockets', { ...wsProps, ...channels, workerClass: d.websocketWorkerClass });
     }
     this.services = this.websocketService ? [this.httpService, this.websocketService] : [this.httpService];
 
@@ -337,13 +338,19 @@ export class DjangoApp extends Construct {
           websocketPaths: d.websocketPaths.length > 0 ? d.websocketPaths : undefined,
           channelLayer,
         });
-      default:
+      default: {
+        const asgi = d.gunicornWorkerClass === GunicornWorkerClass.UVICORN;
+        // Not mixed, with WebSockets: this one service serves their paths too.
+        const ws = asgi && d.websocketServer === undefined && d.websocketPaths.length > 0;
         return new DjangoGunicornService(this, 'Web', {
           ...common,
           workerClass: d.gunicornWorkerClass,
           wsgiModule: props.wsgiModule,
-          asgiModule: d.gunicornWorkerClass === GunicornWorkerClass.UVICORN ? props.asgiModule : undefined,
+          asgiModule: asgi ? props.asgiModule : undefined,
+          websocketPaths: ws ? d.websocketPaths : undefined,
+          channelLayer: ws ? channelLayer : undefined,
         });
+      }
     }
   }
 }

@@ -4,7 +4,7 @@ import { GunicornWorkerClass } from '../servers/gunicorn';
 
 /** The app server layouts DjangoApp can build. */
 export enum DjangoServerChoice {
-  /** One Gunicorn service (WSGI, or ASGI with the uvicorn worker). */
+  /** One Gunicorn service (WSGI, or ASGI with the uvicorn worker, which serves WebSockets too). */
   GUNICORN = 'gunicorn',
   /** One uWSGI service. */
   UWSGI = 'uwsgi',
@@ -14,6 +14,10 @@ export enum DjangoServerChoice {
   GUNICORN_DAPHNE = 'gunicorn+daphne',
   /** uWSGI for HTTP, Daphne for the WebSocket paths, behind one load balancer. */
   UWSGI_DAPHNE = 'uwsgi+daphne',
+  /** Gunicorn for HTTP, a second Gunicorn with the uvicorn worker for the WebSocket paths, behind one load balancer. */
+  GUNICORN_UVICORN = 'gunicorn+uvicorn',
+  /** uWSGI for HTTP, Gunicorn with the uvicorn worker for the WebSocket paths, behind one load balancer. */
+  UWSGI_UVICORN = 'uwsgi+uvicorn',
 }
 
 /**
@@ -23,20 +27,21 @@ export enum DjangoServerChoice {
 export interface DjangoRequirements {
   /**
    * The project serves WebSockets (Django Channels consumers) or other long-lived connections.
-   * Picks Daphne for them: alone when the app is ASGI or `preferSimplicity` is set, otherwise
-   * beside a WSGI service that keeps serving plain HTTP (mixed).
+   * Picks Gunicorn with the uvicorn worker for them (the image needs `uvicorn[standard]`): alone when
+   * the app is ASGI or `preferSimplicity` is set, otherwise beside a WSGI service that keeps serving
+   * plain HTTP (mixed). On the WebSocket echo it carried about a quarter more than Daphne (benchmarks/RESULTS.md).
    * @default false
    */
   readonly websockets?: boolean;
   /**
    * URL prefixes of the WebSocket routes (Channels' URLRouter paths). Needs `websockets`.
-   * In a mixed app these paths go to Daphne and everything else to the WSGI server.
+   * In a mixed app these paths go to the WebSocket service and everything else to the WSGI server.
    * @default ['/ws/'] when websockets is set
    */
   readonly websocketPaths?: string[];
   /**
    * The project is an ASGI app (async views, `asgi.py` is the entry point). Without WebSockets
-   * this picks Gunicorn with the uvicorn worker; with WebSockets, Daphne alone.
+   * this picks Gunicorn with the uvicorn worker; with WebSockets too, the same service serves them.
    * @default false
    */
   readonly asgi?: boolean;
@@ -65,7 +70,8 @@ export interface DjangoRequirements {
    */
   readonly advancedProcessManagement?: boolean;
   /**
-   * Prefer the fewest moving parts: Gunicorn for HTTP, and Daphne alone (no second service) for WebSockets.
+   * Prefer the fewest moving parts: Gunicorn for HTTP, and with WebSockets one Gunicorn with the
+   * uvicorn worker for both (no second service; sync views run in its thread pool).
    * @default false
    */
   readonly preferSimplicity?: boolean;
@@ -73,14 +79,16 @@ export interface DjangoRequirements {
 
 /** The server(s) DjangoApp builds, and why. */
 export interface ServerDecision {
-  /** The layout, e.g. 'gunicorn', 'daphne' or 'gunicorn+daphne'. */
+  /** The layout, e.g. 'gunicorn', 'uwsgi' or 'gunicorn+uvicorn'. */
   readonly server: DjangoServerChoice;
   /** Why, in one or two sentences, including every default a requirement changed. */
   readonly reason: string;
   /** The server for plain HTTP: GUNICORN, UWSGI or DAPHNE. */
   readonly httpServer: DjangoServerChoice;
-  /** The server for the WebSocket paths in a mixed app (DAPHNE). @default - none (not mixed) */
+  /** The server for the WebSocket paths in a mixed app (GUNICORN or DAPHNE). @default - none (not mixed) */
   readonly websocketServer?: DjangoServerChoice;
+  /** Gunicorn's worker class on the WebSocket paths of a mixed app, when Gunicorn serves them. @default - not Gunicorn */
+  readonly websocketWorkerClass?: GunicornWorkerClass;
   /** WebSocket URL prefixes (empty without WebSockets). */
   readonly websocketPaths: string[];
   /** Gunicorn's worker class, when Gunicorn serves HTTP. @default - not Gunicorn */
@@ -94,6 +102,16 @@ const HTTP_SERVER: Record<DjangoServerChoice, DjangoServerChoice> = {
   [DjangoServerChoice.DAPHNE]: DjangoServerChoice.DAPHNE,
   [DjangoServerChoice.GUNICORN_DAPHNE]: DjangoServerChoice.GUNICORN,
   [DjangoServerChoice.UWSGI_DAPHNE]: DjangoServerChoice.UWSGI,
+  [DjangoServerChoice.GUNICORN_UVICORN]: DjangoServerChoice.GUNICORN,
+  [DjangoServerChoice.UWSGI_UVICORN]: DjangoServerChoice.UWSGI,
+};
+
+/** The server of each mixed layout that serves the WebSocket paths. */
+const WEBSOCKET_SERVER: Partial<Record<DjangoServerChoice, DjangoServerChoice>> = {
+  [DjangoServerChoice.GUNICORN_DAPHNE]: DjangoServerChoice.DAPHNE,
+  [DjangoServerChoice.UWSGI_DAPHNE]: DjangoServerChoice.DAPHNE,
+  [DjangoServerChoice.GUNICORN_UVICORN]: DjangoServerChoice.GUNICORN,
+  [DjangoServerChoice.UWSGI_UVICORN]: DjangoServerChoice.GUNICORN,
 };
 
 /** Peak concurrent requests from which a project counts as high-concurrency. */
@@ -131,17 +149,16 @@ export function selectionProblems(req: DjangoRequirements, server?: DjangoServer
   if (server !== undefined && !Object.values(DjangoServerChoice).includes(server)) {
     problems.push({ prop: 'server', message: `'${server}' is not a layout DjangoApp builds; use one of ${Object.values(DjangoServerChoice).map((choice) => `'${choice}'`).join(', ')}, or leave it out` });
   } else if (server !== undefined) {
-    const mixed = server === DjangoServerChoice.GUNICORN_DAPHNE || server === DjangoServerChoice.UWSGI_DAPHNE;
-    const usesUwsgi = server === DjangoServerChoice.UWSGI || server === DjangoServerChoice.UWSGI_DAPHNE;
-    const hasDaphne = mixed || server === DjangoServerChoice.DAPHNE;
-    if (req.websockets && !hasDaphne) {
-      problems.push({ prop: 'server', message: `'${server}' cannot serve WebSockets; use 'daphne', 'gunicorn+daphne' or 'uwsgi+daphne', or drop the override` });
+    const mixed = WEBSOCKET_SERVER[server] !== undefined;
+    const usesUwsgi = HTTP_SERVER[server] === DjangoServerChoice.UWSGI;
+    if (req.websockets && server === DjangoServerChoice.UWSGI) {
+      problems.push({ prop: 'server', message: '\'uwsgi\' cannot serve WebSockets; use \'uwsgi+uvicorn\' or \'uwsgi+daphne\' (uWSGI keeps plain HTTP), or drop the override' });
     }
     if (mixed && !req.websockets) {
-      problems.push({ prop: 'server', message: `'${server}' routes WebSocket paths to Daphne: set requirements.websockets, or pick a single server` });
+      problems.push({ prop: 'server', message: `'${server}' routes WebSocket paths to a second service: set requirements.websockets, or pick a single server` });
     }
     if (wantsUwsgi && !usesUwsgi) {
-      problems.push({ prop: 'server', message: `uwsgiCache/advancedProcessManagement need uWSGI, not '${server}'; use 'uwsgi' or 'uwsgi+daphne', or drop the override` });
+      problems.push({ prop: 'server', message: `uwsgiCache/advancedProcessManagement need uWSGI, not '${server}'; use 'uwsgi', 'uwsgi+uvicorn' or 'uwsgi+daphne', or drop the override` });
     }
     if (req.asgi && usesUwsgi) {
       problems.push({ prop: 'server', message: 'uWSGI does not run ASGI apps; use \'gunicorn\' (uvicorn worker) or \'daphne\'' });
@@ -166,14 +183,14 @@ export function selectServer(req: DjangoRequirements, override?: DjangoServerCho
     server = override;
     reason = `'${override}' was chosen explicitly (server prop).`;
   } else if (req.websockets && (req.asgi || req.preferSimplicity)) {
-    server = DjangoServerChoice.DAPHNE;
+    server = DjangoServerChoice.GUNICORN;
     reason = req.asgi
-      ? `WebSockets on ${wsPaths.join(', ')} and an ASGI app: Daphne serves both HTTP and WebSockets from one service.`
-      : `WebSockets on ${wsPaths.join(', ')} with preferSimplicity: Daphne alone serves HTTP and WebSockets (one service instead of two).`;
+      ? `WebSockets on ${wsPaths.join(', ')} and an ASGI app: one Gunicorn service serves both HTTP and WebSockets.`
+      : `WebSockets on ${wsPaths.join(', ')} with preferSimplicity: one Gunicorn service serves HTTP and WebSockets (one service instead of two).`;
   } else if (req.websockets) {
-    server = wantsUwsgi || (high && !req.ioBound) ? DjangoServerChoice.UWSGI_DAPHNE : DjangoServerChoice.GUNICORN_DAPHNE;
-    const http = server === DjangoServerChoice.UWSGI_DAPHNE ? `uWSGI (${wantsUwsgi ? uwsgiWhy : 'high concurrency'})` : 'Gunicorn';
-    reason = `WebSockets on ${wsPaths.join(', ')}: Daphne serves those paths and ${http} serves plain HTTP, so sync views keep a WSGI server and each service scales on its own metric.`;
+    server = wantsUwsgi || (high && !req.ioBound) ? DjangoServerChoice.UWSGI_UVICORN : DjangoServerChoice.GUNICORN_UVICORN;
+    const http = server === DjangoServerChoice.UWSGI_UVICORN ? `uWSGI (${wantsUwsgi ? uwsgiWhy : 'high concurrency'})` : 'Gunicorn';
+    reason = `WebSockets on ${wsPaths.join(', ')}: Gunicorn with the uvicorn worker serves those paths and ${http} serves plain HTTP, so sync views keep a WSGI server and each service scales on its own metric.`;
   } else if (wantsUwsgi) {
     server = DjangoServerChoice.UWSGI;
     reason = `uWSGI because ${uwsgiWhy}.`;
@@ -186,12 +203,19 @@ export function selectServer(req: DjangoRequirements, override?: DjangoServerCho
   }
 
   const httpServer = HTTP_SERVER[server];
-  const websocketServer = server.includes('+') ? DjangoServerChoice.DAPHNE : undefined;
+  const websocketServer = WEBSOCKET_SERVER[server];
+  const websocketWorkerClass = websocketServer === DjangoServerChoice.GUNICORN ? GunicornWorkerClass.UVICORN : undefined;
+  if (websocketWorkerClass) {
+    reason += ' The uvicorn worker pings idle sockets every 20 s, and carried more WebSocket echoes than Daphne (benchmarks/RESULTS.md); the image needs uvicorn[standard].';
+  }
   let gunicornWorkerClass: GunicornWorkerClass | undefined;
   if (httpServer === DjangoServerChoice.GUNICORN) {
     if (req.asgi) {
       gunicornWorkerClass = GunicornWorkerClass.UVICORN;
-      reason += ' ASGI app: Gunicorn runs the uvicorn worker (the image needs uvicorn).';
+      reason += ` ASGI app: Gunicorn runs the uvicorn worker (the image needs ${req.websockets ? 'uvicorn[standard], which pings idle WebSockets every 20 s' : 'uvicorn'}).`;
+    } else if (req.websockets && websocketServer === undefined) {
+      gunicornWorkerClass = GunicornWorkerClass.UVICORN;
+      reason += ' WebSockets from one Gunicorn: the uvicorn worker, which runs sync views in its thread pool and pings idle sockets every 20 s (the image needs uvicorn[standard]).';
     } else if (req.ioBound) {
       gunicornWorkerClass = GunicornWorkerClass.GEVENT;
       reason += ` I/O-bound${high ? ` at high concurrency (${req.expectedConcurrency})` : ''}: the gevent worker, thousands of waiting requests per process (the image needs gevent; make the database driver gevent-safe, e.g. psycogreen for psycopg2).`;
@@ -207,6 +231,7 @@ export function selectServer(req: DjangoRequirements, override?: DjangoServerCho
     reason,
     httpServer,
     websocketServer,
+    websocketWorkerClass,
     websocketPaths: wsPaths,
     gunicornWorkerClass,
   };

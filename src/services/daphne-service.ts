@@ -1,8 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
-import { admit } from '../access';
-import { ChannelLayerOptions } from '../channel-layer';
+import {
+  applyChannelLayer, ChannelLayerOptions, channelLayerProblems, channelLayerTaskDefaults, channelLayerWarnings,
+} from '../channel-layer';
 import { Defaults } from '../defaults';
 import { secondsOf } from '../durations';
 import { Problem } from '../problems';
@@ -108,16 +108,7 @@ export class DjangoDaphneService extends DjangoServiceBase {
   constructor(scope: Construct, id: string, props: DjangoDaphneServiceProps) {
     super(scope, id, props);
     this.websocketPaths = props.websocketPaths ?? ['/ws/'];
-    const layer = props.channelLayer;
-    if (layer) {
-      // The same settings may already come through environment/secrets (DjangoApp shares the cache
-      // with every service): ECS rejects a container with a secret name twice.
-      if (props.environment?.REDIS_URL === undefined) this.appContainer.addEnvironment('REDIS_URL', layer.redisUrl);
-      if (layer.password && props.secrets?.REDIS_PASSWORD === undefined) this.appContainer.addSecret('REDIS_PASSWORD', layer.password);
-      if (layer.connections) {
-        admit(layer.connections, this.service, ec2.Port.tcp(layer.port ?? 6379), 'Channels layer');
-      }
-    }
+    applyChannelLayer(props, this.appContainer, this.service);
   }
 
   /** @internal */
@@ -127,9 +118,7 @@ export class DjangoDaphneService extends DjangoServiceBase {
     return {
       // Facing the ALB, the ALB must drop idle connections before Daphne's fixed 60 s.
       idleTimeoutSeconds: direct ? 50 : Defaults.loadBalancerIdleTimeout,
-      // Without a shared channel layer, a second task would not see the first one's groups.
-      minTasks: p.channelLayer ? 2 : 1,
-      maxTasks: p.channelLayer ? undefined : 1,
+      ...channelLayerTaskDefaults(p),
       // Each socket holds memory for its lifetime, while CPU stays low: scale on memory as well.
       targetMemoryUtilization: 70,
     };
@@ -152,17 +141,7 @@ export class DjangoDaphneService extends DjangoServiceBase {
     if (ctx.facingLoadBalancer && ctx.idleTimeoutSeconds >= DAPHNE_IDLE_CLOSE_SECONDS) {
       problems.push({ prop: 'idleTimeout', message: `(${ctx.idleTimeoutSeconds} s) must be below ${DAPHNE_IDLE_CLOSE_SECONDS} s when Daphne faces the ALB: Daphne closes idle keep-alive connections after a fixed ${DAPHNE_IDLE_CLOSE_SECONDS} s, and the ALB would reuse closed ones (random 502s)` });
     }
-    const tasks = Math.max(props.minTasks ?? 1, props.maxTasks ?? 1);
-    if (!props.channelLayer && tasks > 1) {
-      problems.push({ prop: 'channelLayer', message: `running ${tasks} tasks needs a shared channel layer (Redis), or groups and channel_layer.send reach only one task; give channelLayer or keep minTasks/maxTasks at 1` });
-    }
-    const layer = props.channelLayer;
-    if (layer && props.environment?.REDIS_URL !== undefined && props.environment.REDIS_URL !== layer.redisUrl) {
-      problems.push({ prop: 'environment', message: 'REDIS_URL differs from channelLayer.redisUrl; remove it from environment (channelLayer sets it)' });
-    }
-    if (layer?.password && props.secrets?.REDIS_PASSWORD !== undefined && props.secrets.REDIS_PASSWORD !== layer.password) {
-      problems.push({ prop: 'secrets', message: 'REDIS_PASSWORD differs from channelLayer.password; remove it from secrets (channelLayer sets it)' });
-    }
+    problems.push(...channelLayerProblems(props));
     problems.push(...foreignPropProblems(props, { cache: 'the uWSGI cache exists only under uWSGI; use DjangoUwsgiService, or Redis for the Django cache' }));
     return {
       command: problems.length === 0 ? renderDaphneArgv(config) : [],
@@ -175,10 +154,7 @@ export class DjangoDaphneService extends DjangoServiceBase {
       // Daphne exits within ~2 s of SIGTERM, dropping what is in flight (measured); behind a proxy
       // the proxy stops first and drains HTTP, so nothing is in flight by then.
       gracefulStopSeconds: 5,
-      warnings: props.channelLayer ? [] : [{
-        id: 'no-channel-layer',
-        message: 'No channelLayer: the service runs one task (no high availability), and Channels groups work only inside it. Give a Redis channelLayer to run more.',
-      }],
+      warnings: channelLayerWarnings(props),
     };
   }
 }

@@ -1,9 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import {
+  applyChannelLayer, ChannelLayerOptions, channelLayerProblems, channelLayerTaskDefaults, channelLayerWarnings,
+} from '../channel-layer';
 import { Defaults } from '../defaults';
 import { foreignPropProblems } from './foreign-props';
 import { DjangoServiceBase } from './service-base';
-import { AppServerSpec, DjangoServiceBaseProps, ServerContext } from './service-props';
+import { AppServerSpec, DjangoServiceBaseProps, LeafDefaults, ServerContext } from './service-props';
 import { secondsOf } from '../durations';
 import {
   defaultGunicornThreads, defaultGunicornWorkers, GunicornConfig, GunicornWorkerClass,
@@ -65,14 +68,37 @@ export interface DjangoGunicornServiceProps extends DjangoServiceBaseProps {
   readonly maxRequestsJitter?: number;
   /**
    * URL prefixes the proxy passes on as WebSockets (UVICORN or ASGI worker only: an ASGI app can serve them).
+   * UVICORN pings idle sockets every 20 s (the image needs `uvicorn[standard]`, or `websockets`);
+   * Gunicorn's own ASGI worker sends no pings, so idle sockets close at the proxy read timeout.
+   * Serving them makes the service one task unless `channelLayer` is given.
    * @default - none
    */
   readonly websocketPaths?: string[];
+  /**
+   * The Redis endpoint of the Channels layer (`REDIS_URL`, `REDIS_PASSWORD`, and a way in through
+   * Redis's security group). Without it, a service that serves `websocketPaths` runs one task:
+   * groups and `channel_layer.send` would reach only the consumers of one task.
+   * @default - no shared layer; one task when serving WebSockets, and a warning
+   */
+  readonly channelLayer?: ChannelLayerOptions;
+  /**
+   * Proxy read timeout on the WebSocket paths; above uvicorn's 20 s ping interval.
+   * @default Duration.seconds(60)
+   */
+  readonly websocketReadTimeout?: Duration;
   /**
    * Extra Gunicorn flags appended verbatim, for options not modelled here.
    * @default - none
    */
   readonly extraArgs?: string[];
+}
+
+/** uvicorn's WebSocket ping interval (`ws_ping_interval`, 20 s); its Gunicorn worker has no flag for it. */
+export const UVICORN_PING_SECONDS = 20;
+
+/** Whether the service serves WebSocket paths (an ASGI worker class with websocketPaths). */
+function servesWebSockets(props: DjangoGunicornServiceProps): boolean {
+  return (props.websocketPaths ?? []).length > 0 && isAsgiWorker(props.workerClass ?? GunicornWorkerClass.GTHREAD);
 }
 
 /** The Gunicorn config a set of props and a task context render to. */
@@ -122,6 +148,19 @@ export class DjangoGunicornService extends DjangoServiceBase {
     this.workerClass = config.workerClass;
     this.workers = config.workers;
     this.threads = config.threads;
+    applyChannelLayer(props, this.appContainer, this.service);
+  }
+
+  /** @internal */
+  protected _leafDefaults(props: DjangoServiceBaseProps): LeafDefaults {
+    const p = props as DjangoGunicornServiceProps;
+    if (!servesWebSockets(p)) return super._leafDefaults(props);
+    return {
+      idleTimeoutSeconds: Defaults.loadBalancerIdleTimeout,
+      ...channelLayerTaskDefaults(p),
+      // Each socket holds memory for its lifetime, while CPU stays low: scale on memory as well.
+      targetMemoryUtilization: 70,
+    };
   }
 
   /** @internal */
@@ -135,6 +174,20 @@ export class DjangoGunicornService extends DjangoServiceBase {
     if (props.websocketPaths !== undefined && !isAsgiWorker(config.workerClass)) {
       problems.push({ prop: 'websocketPaths', message: 'a WSGI worker cannot serve WebSockets; set workerClass to UVICORN or ASGI, or use DjangoDaphneService' });
     }
+    const ws = servesWebSockets(props);
+    const wsRead = secondsOf(props.websocketReadTimeout, 3 * UVICORN_PING_SECONDS);
+    if (props.websocketReadTimeout !== undefined && !ws) {
+      problems.push({ prop: 'websocketReadTimeout', message: 'applies to WebSocket paths only; give websocketPaths (with the UVICORN worker), or remove it' });
+    }
+    if (ws && config.workerClass === GunicornWorkerClass.UVICORN) {
+      if (!ctx.facingLoadBalancer && wsRead <= UVICORN_PING_SECONDS) {
+        problems.push({ prop: 'websocketReadTimeout', message: `(${wsRead} s) must be longer than uvicorn's ${UVICORN_PING_SECONDS} s ping interval, or the proxy closes idle WebSockets between pings` });
+      }
+      if (ctx.idleTimeoutSeconds <= UVICORN_PING_SECONDS) {
+        problems.push({ prop: 'idleTimeout', message: `(${ctx.idleTimeoutSeconds} s) must be longer than uvicorn's ${UVICORN_PING_SECONDS} s ping interval, or the ALB closes idle WebSockets between pings` });
+      }
+    }
+    if (ws) problems.push(...channelLayerProblems(props));
     problems.push(...foreignPropProblems(props, { cache: 'the uWSGI cache exists only under uWSGI; use DjangoUwsgiService, or Redis for the Django cache' }));
     if (props.wsgiModule !== undefined && isAsgiWorker(config.workerClass)) {
       problems.push({ prop: 'wsgiModule', message: `the ${config.workerClass.toUpperCase()} worker class runs an ASGI app; use asgiModule instead` });
@@ -146,15 +199,22 @@ export class DjangoGunicornService extends DjangoServiceBase {
         : { kind: 'wsgi', module: config.appModule, given: props.wsgiModule !== undefined },
       upstreamProtocol: 'http',
       websocketPaths: props.websocketPaths,
+      websocketReadTimeoutSeconds: ws ? wsRead : undefined,
       problems,
       gracefulStopSeconds: config.gracefulTimeoutSeconds,
       keepAliveSeconds: config.keepAliveSeconds,
       // The sync worker closes every connection after its reply; the others keep it for keepAlive seconds.
       proxyKeepAliveSeconds: config.workerClass === GunicornWorkerClass.SYNC ? undefined : config.keepAliveSeconds,
       keepAliveProp: 'keepAlive',
-      warnings: ctx.facingLoadBalancer && config.workerClass === GunicornWorkerClass.SYNC
-        ? [{ id: 'sync-worker-without-proxy', message: 'The sync worker serves one request per process and ignores keep-alive; facing the ALB directly, slow clients tie up workers. Prefer gthread, or keep the Nginx proxy.' }]
-        : [],
+      warnings: [
+        ...ctx.facingLoadBalancer && config.workerClass === GunicornWorkerClass.SYNC
+          ? [{ id: 'sync-worker-without-proxy', message: 'The sync worker serves one request per process and ignores keep-alive; facing the ALB directly, slow clients tie up workers. Prefer gthread, or keep the Nginx proxy.' }]
+          : [],
+        ...ws && config.workerClass === GunicornWorkerClass.ASGI
+          ? [{ id: 'asgi-worker-no-pings', message: `Gunicorn's ASGI worker sends no WebSocket pings: a socket idle for ${ctx.facingLoadBalancer ? ctx.idleTimeoutSeconds : Math.min(wsRead, ctx.idleTimeoutSeconds)} s is closed by the ${ctx.facingLoadBalancer ? 'load balancer' : 'proxy or the load balancer'} unless the client pings. The UVICORN worker pings every ${UVICORN_PING_SECONDS} s.` }]
+          : [],
+        ...ws ? channelLayerWarnings(props) : [],
+      ],
     };
   }
 }

@@ -3,7 +3,8 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { DjangoApp, DjangoAppProps, DjangoDaphneService, DjangoDatabase, DjangoServerChoice, StaticFiles } from '../../src';
+import { Construct } from 'constructs';
+import { DjangoApp, DjangoAppProps, DjangoDaphneService, DjangoDatabase, DjangoGunicornService, DjangoServerChoice, GunicornWorkerClass, StaticFiles } from '../../src';
 import { formatFindings, nagFindings } from '../helpers/compliance';
 import { IMAGE, envOf, newStack, validationMessage } from '../helpers/template';
 
@@ -49,15 +50,32 @@ describe('the simplest app', () => {
 });
 
 describe('a mixed app (WebSockets with sync views)', () => {
-  test('runs Gunicorn for HTTP and Daphne for /ws/ as two services in one cluster', () => {
-    expect(mixed.app.decision.server).toBe('gunicorn+daphne');
+  test('runs Gunicorn gthread for HTTP and Gunicorn\'s uvicorn worker for /ws/ as two services in one cluster', () => {
+    expect(mixed.app.decision.server).toBe('gunicorn+uvicorn');
     mixed.template.resourceCountIs('AWS::ECS::Service', 2);
     mixed.template.resourceCountIs('AWS::ECS::Cluster', 1);
     mixed.template.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 1);
-    expect(appContainers(mixed.template).map((c) => c.Command[0]).sort()).toEqual(['daphne', 'gunicorn']);
+    const [web, ws] = appContainers(mixed.template);
+    expect(web.Command).toEqual(expect.arrayContaining(['--worker-class=gthread', 'config.wsgi:application']));
+    expect(ws.Command).toEqual(expect.arrayContaining(['--worker-class=uvicorn.workers.UvicornWorker', 'config.asgi:application']));
+    expect(mixed.app.websocketService).toBeInstanceOf(DjangoGunicornService);
   });
 
-  test('routes the WebSocket paths to Daphne with a rule at a high priority users will not clash with', () => {
+  test('the WebSocket service gets the cache as its Channels layer and runs two tasks or more', () => {
+    mixed.template.resourceCountIs('AWS::ElastiCache::ReplicationGroup', 1);
+    const [, ws] = appContainers(mixed.template);
+    expect(envOf(ws).REDIS_URL).toBeDefined();
+    const targets = Object.values(mixed.template.findResources('AWS::ApplicationAutoScaling::ScalableTarget')) as any[];
+    expect(targets.map((t) => [t.Properties.MinCapacity, t.Properties.MaxCapacity])).toEqual([[2, 8], [2, 8]]);
+  });
+
+  test('server: \'gunicorn+daphne\' still builds Daphne for the WebSocket paths', () => {
+    const { app, template } = build({ requirements: { websockets: true }, server: DjangoServerChoice.GUNICORN_DAPHNE });
+    expect(app.websocketService).toBeInstanceOf(DjangoDaphneService);
+    expect(appContainers(template).map((c) => c.Command[0]).sort()).toEqual(['daphne', 'gunicorn']);
+  });
+
+  test('routes the WebSocket paths to the WebSocket service with a rule at a high priority users will not clash with', () => {
     mixed.template.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 1);
     mixed.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
       Priority: 40000,
@@ -80,7 +98,7 @@ describe('a mixed app (WebSockets with sync views)', () => {
     expect(envOf(a).DJANGO_CSRF_TRUSTED_ORIGINS).toEqual(envOf(b).DJANGO_CSRF_TRUSTED_ORIGINS);
   });
 
-  test('scales Daphne on memory as well as CPU, and Gunicorn on CPU', () => {
+  test('scales the WebSocket service on memory as well as CPU, and the HTTP service on CPU', () => {
     const policies = Object.values(mixed.template.findResources('AWS::ApplicationAutoScaling::ScalingPolicy')) as any[];
     const metrics = policies.map((p) => p.Properties.TargetTrackingScalingPolicyConfiguration.PredefinedMetricSpecification.PredefinedMetricType);
     expect(metrics.sort()).toEqual(['ECSServiceAverageCPUUtilization', 'ECSServiceAverageCPUUtilization', 'ECSServiceAverageMemoryUtilization']);
@@ -140,16 +158,19 @@ describe('other layouts', () => {
     expect(JSON.stringify(envOf(appContainers(template)[0]))).toContain('cache2 = name=default,items=1000');
   });
 
-  test('WebSockets in an ASGI app is Daphne alone, with the cache as its Channels layer', () => {
+  test('WebSockets in an ASGI app is one Gunicorn with the uvicorn worker, with the cache as its Channels layer', () => {
     const { app, template } = build({ requirements: { websockets: true, asgi: true } });
-    expect(app.decision.server).toBe('daphne');
+    expect(app.decision.server).toBe('gunicorn');
     template.resourceCountIs('AWS::ECS::Service', 1);
+    expect(appContainers(template)[0].Command).toEqual(expect.arrayContaining(['--worker-class=uvicorn.workers.UvicornWorker']));
+    // the proxy passes /ws/ on as WebSockets, with a read timeout above uvicorn's 20 s pings
+    expect(JSON.stringify(template.toJSON())).toMatch(/location \/ws\/ \{[^}]*Upgrade[^}]*proxy_read_timeout 60s/);
     template.resourceCountIs('AWS::ElastiCache::ReplicationGroup', 1);
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 2, MaxCapacity: 8 });
     expect(envOf(appContainers(template)[0]).REDIS_URL).toBeDefined();
   });
 
-  test('without a cache, Daphne runs one task and says why', () => {
+  test('without a cache, the WebSocket service runs one task and says why', () => {
     const { stack, template } = build({ requirements: { websockets: true, asgi: true }, cacheOptions: { enabled: false } });
     template.resourceCountIs('AWS::ElastiCache::ReplicationGroup', 0);
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 1, MaxCapacity: 1 });
@@ -257,7 +278,8 @@ describe('the data tier', () => {
 
 describe('bad props throw a ValidationError naming the prop', () => {
   test.each<[string, Partial<DjangoAppProps>, RegExp]>([
-    ['a WSGI-only override with WebSockets', { requirements: { websockets: true }, server: DjangoServerChoice.GUNICORN }, /server: 'gunicorn' cannot serve WebSockets/],
+    ['a WSGI-only override with WebSockets', { requirements: { websockets: true }, server: DjangoServerChoice.UWSGI }, /server: 'uwsgi' cannot serve WebSockets/],
+    ['a WSGI module for one uvicorn service', { requirements: { websockets: true, preferSimplicity: true }, wsgiModule: 'mysite.wsgi:application' }, /wsgiModule: the UVICORN worker class runs an ASGI app; use asgiModule/],
     ['conflicting requirements', { requirements: { preferSimplicity: true, uwsgiCache: true } }, /requirements.preferSimplicity: /],
     ['a rule priority out of range', { requirements: { websockets: true }, websocketRulePriority: 0 }, /websocketRulePriority: /],
     ['static files both ways', { staticSite: {}, staticFiles: StaticFiles.appServed() }, /staticFiles: staticSite serves/],
@@ -267,9 +289,13 @@ describe('bad props throw a ValidationError naming the prop', () => {
   });
 });
 
-test('Daphne refuses a REDIS_URL in environment that differs from its channel layer', () => {
-  expect(validationMessage((scope) => new DjangoDaphneService(scope, 'Ws', {
-    image: IMAGE,
+test.each([
+  ['Daphne', (scope: Construct, props: object) => new DjangoDaphneService(scope, 'Ws', { image: IMAGE, ...props })],
+  ['Gunicorn\'s uvicorn worker', (scope: Construct, props: object) => new DjangoGunicornService(scope, 'Ws', {
+    image: IMAGE, workerClass: GunicornWorkerClass.UVICORN, websocketPaths: ['/ws/'], ...props,
+  })],
+])('%s refuses a REDIS_URL in environment that differs from its channel layer', (_name, make) => {
+  expect(validationMessage((scope) => make(scope, {
     channelLayer: { redisUrl: 'rediss://a.example:6380/0' },
     environment: { REDIS_URL: 'rediss://b.example:6380/0' },
   }))).toMatch(/environment: REDIS_URL differs from channelLayer.redisUrl/);
@@ -279,7 +305,7 @@ describe('autoscaling targets reach every service', () => {
   const policies = (t: Template) => Object.values(t.findResources('AWS::ApplicationAutoScaling::ScalingPolicy')).map((p: any) => p.Properties.TargetTrackingScalingPolicyConfiguration)
     .map((c: any) => `${c.PredefinedMetricSpecification.PredefinedMetricType}:${c.TargetValue}`).sort();
 
-  test('the defaults: CPU 60 on both services, memory 70 on Daphne only', () => {
+  test('the defaults: CPU 60 on both services, memory 70 on the WebSocket service only', () => {
     expect(policies(mixed.template)).toEqual(['ECSServiceAverageCPUUtilization:60', 'ECSServiceAverageCPUUtilization:60', 'ECSServiceAverageMemoryUtilization:70']);
   });
 

@@ -14,13 +14,21 @@ const TABLE: Array<[string, DjangoRequirements, S, W | undefined, RegExp]> = [
   ['high concurrency, ASGI', { expectedConcurrency: 900, asgi: true }, S.GUNICORN, W.UVICORN, /uvicorn/],
   ['uWSGI cache', { uwsgiCache: true }, S.UWSGI, undefined, /shared cache/],
   ['process management', { advancedProcessManagement: true }, S.UWSGI, undefined, /process management/],
-  ['WebSockets (sync views)', { websockets: true }, S.GUNICORN_DAPHNE, W.GTHREAD, /Daphne serves those paths and Gunicorn/],
-  ['WebSockets, I/O-bound', { websockets: true, ioBound: true }, S.GUNICORN_DAPHNE, W.GEVENT, /gevent/],
-  ['WebSockets with the uWSGI cache', { websockets: true, uwsgiCache: true }, S.UWSGI_DAPHNE, undefined, /uWSGI \(the project uses/],
-  ['WebSockets at high concurrency', { websockets: true, expectedConcurrency: 1000 }, S.UWSGI_DAPHNE, undefined, /high concurrency/],
-  ['WebSockets and ASGI', { websockets: true, asgi: true }, S.DAPHNE, undefined, /one service/],
-  ['WebSockets, preferSimplicity', { websockets: true, preferSimplicity: true }, S.DAPHNE, undefined, /one service instead of two/],
+  ['WebSockets (sync views)', { websockets: true }, S.GUNICORN_UVICORN, W.GTHREAD, /uvicorn worker serves those paths and Gunicorn serves plain HTTP/],
+  ['WebSockets, I/O-bound', { websockets: true, ioBound: true }, S.GUNICORN_UVICORN, W.GEVENT, /gevent/],
+  ['WebSockets with the uWSGI cache', { websockets: true, uwsgiCache: true }, S.UWSGI_UVICORN, undefined, /uWSGI \(the project uses/],
+  ['WebSockets at high concurrency', { websockets: true, expectedConcurrency: 1000 }, S.UWSGI_UVICORN, undefined, /high concurrency/],
+  ['WebSockets and ASGI', { websockets: true, asgi: true }, S.GUNICORN, W.UVICORN, /one Gunicorn service serves both/],
+  ['WebSockets, preferSimplicity', { websockets: true, preferSimplicity: true }, S.GUNICORN, W.UVICORN, /one service instead of two.*thread pool/],
 ];
+
+// The server of each mixed layout's WebSocket paths, and its Gunicorn worker class.
+const WS_HALF: { [layout: string]: [S, W | undefined] } = {
+  'gunicorn+uvicorn': [S.GUNICORN, W.UVICORN],
+  'uwsgi+uvicorn': [S.GUNICORN, W.UVICORN],
+  'gunicorn+daphne': [S.DAPHNE, undefined],
+  'uwsgi+daphne': [S.DAPHNE, undefined],
+};
 
 describe('selectServer', () => {
   test.each(TABLE)('%s', (_name, req, server, workerClass, reason) => {
@@ -30,7 +38,19 @@ describe('selectServer', () => {
     expect(d.gunicornWorkerClass).toBe(workerClass);
     expect(d.reason).toMatch(reason);
     expect(d.httpServer).toBe(server.split('+')[0]);
-    expect(d.websocketServer).toBe(server.includes('+') ? 'daphne' : undefined);
+    expect([d.websocketServer, d.websocketWorkerClass]).toEqual(WS_HALF[server] ?? [undefined, undefined]);
+    expect(d.websocketPaths.length > 0).toBe(req.websockets === true);
+  });
+
+  test('every mixed override names its WebSocket server', () => {
+    for (const [layout, [server, workerClass]] of Object.entries(WS_HALF)) {
+      const d = selectServer({ websockets: true }, layout as S);
+      expect([d.websocketServer, d.websocketWorkerClass]).toEqual([server, workerClass]);
+    }
+  });
+
+  test('one Gunicorn with WebSockets runs the uvicorn worker even when the HTTP side would pick gevent', () => {
+    expect(selectServer({ websockets: true, ioBound: true }, S.GUNICORN)).toMatchObject({ gunicornWorkerClass: W.UVICORN, websocketServer: undefined });
   });
 
   test('WebSocket paths default to /ws/ and are kept as given', () => {
@@ -51,9 +71,10 @@ describe('selectServer', () => {
 
 describe('selectionProblems', () => {
   test.each<[string, DjangoRequirements, S | undefined, string, RegExp]>([
-    ['WebSockets with a WSGI-only override', { websockets: true }, S.GUNICORN, 'server', /cannot serve WebSockets/],
-    ['WebSockets with uWSGI alone', { websockets: true }, S.UWSGI, 'server', /cannot serve WebSockets/],
+    ['WebSockets with uWSGI alone', { websockets: true }, S.UWSGI, 'server', /cannot serve WebSockets; use 'uwsgi\+uvicorn'/],
     ['a mixed override without WebSockets', {}, S.GUNICORN_DAPHNE, 'server', /set requirements.websockets/],
+    ['a uvicorn mixed override without WebSockets', {}, S.UWSGI_UVICORN, 'server', /set requirements.websockets/],
+    ['ASGI on uWSGI beside uvicorn', { websockets: true, asgi: true }, S.UWSGI_UVICORN, 'server', /does not run ASGI/],
     ['the uWSGI cache on Gunicorn', { uwsgiCache: true }, S.GUNICORN, 'server', /need uWSGI/],
     ['ASGI on uWSGI', { asgi: true }, S.UWSGI, 'server', /does not run ASGI/],
     ['simplicity and the uWSGI cache', { preferSimplicity: true, uwsgiCache: true }, undefined, 'requirements.preferSimplicity', /drop one/],
@@ -74,5 +95,8 @@ describe('selectionProblems', () => {
     expect(selectionProblems({ websockets: true }, S.DAPHNE)).toEqual([]);
     expect(selectionProblems({ websockets: true, uwsgiCache: true }, S.UWSGI_DAPHNE)).toEqual([]);
     expect(selectionProblems({ asgi: true }, S.DAPHNE)).toEqual([]);
+    expect(selectionProblems({ websockets: true }, S.GUNICORN)).toEqual([]);
+    expect(selectionProblems({ websockets: true, uwsgiCache: true }, S.UWSGI_UVICORN)).toEqual([]);
+    expect(selectionProblems({ websockets: true }, S.GUNICORN_DAPHNE)).toEqual([]);
   });
 });
