@@ -86,6 +86,16 @@ const EXPECT: Record<string, (t: any) => void> = {
     const tg = resourcesOf(t, 'AWS::ElasticLoadBalancingV2::TargetGroup')[0];
     expect(tg.TargetGroupAttributes).toContainEqual({ Key: 'stickiness.enabled', Value: 'false' });
   },
+  'gunicorn-channels': (t) => {
+    const app = resourcesOf(t, 'AWS::ECS::TaskDefinition')[0].ContainerDefinitions.find((c: any) => c.Name === 'app');
+    expect(app.Command).toEqual(expect.arrayContaining(['gunicorn', 'chat.asgi:application', '--worker-class=uvicorn.workers.UvicornWorker']));
+    expect(app.Environment.find((e: any) => e.Name === 'REDIS_URL').Value).toMatch(/^rediss:/);
+    expect(app.Secrets.map((x: any) => x.Name)).toContain('REDIS_PASSWORD');
+    // with a shared layer: two tasks or more, scaled on memory as well as CPU
+    expect(resourcesOf(t, 'AWS::ApplicationAutoScaling::ScalableTarget')[0]).toMatchObject({ MinCapacity: 2, MaxCapacity: 8 });
+    expect(resourcesOf(t, 'AWS::ApplicationAutoScaling::ScalingPolicy').map((p) => p.TargetTrackingScalingPolicyConfiguration.PredefinedMetricSpecification.PredefinedMetricType).sort())
+      .toEqual(['ECSServiceAverageCPUUtilization', 'ECSServiceAverageMemoryUtilization']);
+  },
   'django-app-quickstart': (t) => {
     // no requirements: one Gunicorn service behind Nginx, no cache, the app module found in the project
     const apps = serviceTaskDefinitions(t).map((td) => td.ContainerDefinitions.find((c: any) => c.Name === 'app'));

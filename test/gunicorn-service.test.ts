@@ -601,7 +601,9 @@ describe('WebSockets under an ASGI worker: the Channels layer, one task without 
     const redisSg = new ec2.SecurityGroup(stack, 'RedisSg', { vpc });
     const password = ecs.Secret.fromSecretsManager(new secretsmanager.Secret(stack, 'Token'));
     new DjangoGunicornService(stack, 'Web', {
-      image: IMAGE, vpc, ...WS,
+      image: IMAGE,
+      vpc,
+      ...WS,
       channelLayer: { redisUrl: 'rediss://redis.internal:6380/0', password, connections: redisSg, port: 6380 },
     });
     const t = Template.fromStack(stack);

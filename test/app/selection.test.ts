@@ -50,7 +50,8 @@ describe('selectServer', () => {
   });
 
   test('one Gunicorn with WebSockets runs the uvicorn worker even when the HTTP side would pick gevent', () => {
-    expect(selectServer({ websockets: true, ioBound: true }, S.GUNICORN)).toMatchObject({ gunicornWorkerClass: W.UVICORN, websocketServer: undefined });
+    expect(selectServer({ websockets: true, ioBound: true }, S.GUNICORN))
+      .toMatchObject({ gunicornWorkerClass: W.UVICORN, websocketServer: undefined });
   });
 
   test('WebSocket paths default to /ws/ and are kept as given', () => {

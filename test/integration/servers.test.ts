@@ -280,7 +280,10 @@ describe.each(SMOKE ? SMOKE_MATRIX : matrix)('%s behind %s', (server, frontend) 
 // Gunicorn's own ASGI worker (Gunicorn 24+, so the latest column only) beside the uvicorn one.
 if (!SMOKE) {
   describe('gunicorn with its own ASGI worker behind nginx', () => {
-    const { containers } = synthTask(build('gunicorn', 'nginx', { workerClass: GunicornWorkerClass.ASGI, websocketPaths: ['/ws/'] }));
+    // A short WebSocket read timeout, to show in seconds what the synth warning says: no server pings.
+    const { containers } = synthTask(build('gunicorn', 'nginx', {
+      workerClass: GunicornWorkerClass.ASGI, websocketPaths: ['/ws/'], websocketReadTimeout: Duration.seconds(4),
+    }));
     let task: LocalTask;
     beforeAll(async () => {
       task = new LocalTask(containers);
@@ -298,6 +301,10 @@ if (!SMOKE) {
       expect(websocketEcho(8080, HOST, '/ws/echo/', 1)).toBe('echo:hello');
     });
 
+    test('it sends no pings: a socket idle past the proxy read timeout is closed (the synth warning)', () => {
+      expect(websocketEcho(8080, HOST, '/ws/echo/', 6)).toMatch(/^ERROR ConnectionClosed/);
+    });
+
     test('SIGTERM in ECS order lets the requests in flight finish', async () => {
       const inFlight = [0, 1, 2, 3].map(() => request(8080, { path: '/slow?s=1.5' }));
       await new Promise((r) => setTimeout(r, 300));
@@ -308,6 +315,45 @@ if (!SMOKE) {
     });
   });
 }
+
+// Gunicorn's uvicorn worker serving WebSockets: what DjangoApp picks for them, so in the floor column too
+// (uvicorn 0.30 with websockets 15). uvicorn pings every 20 s and has no flag to change it, so these
+// stacks take a 30 s idle timeout and a 22 s WebSocket read timeout: a 25 s idle socket lives only by pings.
+describe.each<Frontend>(['nginx', 'none'])('gunicorn with the uvicorn worker serving WebSockets, behind %s', (frontend) => {
+  const port = frontend === 'none' ? 8000 : 8080;
+  const { containers } = synthTask(build('gunicorn', frontend, {
+    workerClass: GunicornWorkerClass.UVICORN,
+    websocketPaths: ['/ws/'],
+    idleTimeout: Duration.seconds(30),
+    websocketReadTimeout: frontend === 'none' ? undefined : Duration.seconds(22),
+  }));
+  let task: LocalTask;
+  beforeAll(async () => {
+    task = new LocalTask(containers);
+    await task.start(port);
+  });
+  afterAll(async () => { await task?.destroy(); });
+
+  test('serves HTTP and the WebSocket echo', async () => {
+    expect((await request(port)).status).toBe(200);
+    expect(websocketEcho(port, HOST, '/ws/echo/', 1)).toBe('echo:hello');
+  });
+
+  if (frontend === 'nginx') {
+    test('an idle socket outlives the proxy\'s 22 s WebSocket read timeout thanks to uvicorn\'s pings', () => {
+      expect(websocketEcho(port, HOST, '/ws/echo/', 25)).toBe('echo:hello');
+    });
+  }
+
+  test('SIGTERM in ECS order lets the HTTP requests in flight finish', async () => {
+    const inFlight = [0, 1, 2, 3].map(() => request(port, { path: '/slow?s=1.5' }));
+    await new Promise((r) => setTimeout(r, 300));
+    const stopping = task.stop();
+    const replies = await Promise.all(inFlight);
+    await stopping;
+    expect(replies.map((r) => r.error ?? r.status)).toEqual([200, 200, 200, 200]);
+  });
+});
 
 // The negative cases run with the whole suite (latest column) only.
 if (!SMOKE) {
