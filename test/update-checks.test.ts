@@ -14,7 +14,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { DatabaseEngineKind, DjangoApp, DjangoAppProps, DjangoDaphneService, DjangoGunicornService, DjangoUwsgiService, ReverseProxy } from '../src';
+import { DatabaseEngineKind, DjangoApp, DjangoAppProps, DjangoDaphneService, DjangoServerChoice, DjangoGunicornService, DjangoUwsgiService, ReverseProxy } from '../src';
 import { CfnTemplate, resourcesOfType } from './helpers/template-checks';
 import { describePlan, fixedNamesKeptByFailedCreate, planUpdate, refusedChanges, slotCollisions, statefulRemovals, statefulReplacements, UpdatePlan } from './helpers/update-diff';
 import { DjangoServiceBaseProps } from '../src/services/service-props';
@@ -283,6 +283,22 @@ const CHANGES: Change[] = [
       finding: /^SiteWebDeploymentSmokeTestLogs\w+ \(AWS::Logs::LogGroup\) is removed \(DeletionPolicy Retain\)$/,
       why: 'the smoke test goes with the traffic shift; its unnamed log group is retained with the past test results',
     }],
+  },
+  {
+    name: 'full app with WebSockets: the WebSocket paths move from Daphne (the earlier pick) to the uvicorn worker',
+    before: app(() => ({
+      requirements: { websockets: true }, server: DjangoServerChoice.GUNICORN_DAPHNE, databaseOptions: {}, staticSite: { media: true }, ...site,
+    })),
+    after: app(() => ({ requirements: { websockets: true }, databaseOptions: {}, staticSite: { media: true }, ...site })),
+    expect: (plan) => {
+      // a new task definition revision for the WebSocket service, rolled out in place: same service, target group, rule
+      expect(plan.added).toEqual([]);
+      expect(plan.removed).toEqual([]);
+      const replaced = plan.modified.filter((m) => m.replaced).map((m) => `${m.id} ${m.type}`);
+      expect(replaced).toEqual([expect.stringMatching(/^SiteWebSocketsTask\w+ AWS::ECS::TaskDefinition$/)]);
+      const kept = ['AWS::ECS::Service', 'AWS::ElasticLoadBalancingV2::TargetGroup', 'AWS::ElasticLoadBalancingV2::ListenerRule'];
+      expect(plan.modified.filter((m) => kept.includes(m.type) && m.replaced)).toEqual([]);
+    },
   },
   {
     name: 'full app: add a certificate and turn on waf',
