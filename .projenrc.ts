@@ -104,6 +104,12 @@ project.addTask('bench:recycling-cost', {
   env: { JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20' },
   exec: 'taskset -c 1 tsx benchmarks/recycling-cost.ts',
 });
+project.addTask('bench:recycling-versions', {
+  description: 'Which Gunicorn releases reset connections when a gthread worker recycles: the floor venv with each release, benchmarks/results/recycling-versions.md',
+  env: { JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20' },
+  exec: 'benchmarks/recycling-versions.sh',
+  receiveArgs: true,
+});
 project.addTask('bench', {
   description: 'Benchmark every server layout with real servers on loopback: benchmarks/RESULTS.md and results.svg (--quick: a short run into benchmarks/results/quick/)',
   env: { JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20' },

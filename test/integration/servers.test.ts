@@ -277,7 +277,7 @@ describe.each(SMOKE ? SMOKE_MATRIX : matrix)('%s behind %s', (server, frontend) 
   });
 });
 
-// Gunicorn's own ASGI worker (Gunicorn 24+, so the latest column only) beside the uvicorn one.
+// Gunicorn's own ASGI worker (Gunicorn 24 or newer) beside the uvicorn one, in the latest column.
 if (!SMOKE) {
   describe('gunicorn with its own ASGI worker behind nginx', () => {
     // A short WebSocket read timeout, to show in seconds what the synth warning says: no server pings.
