@@ -78,7 +78,7 @@ describe('the locks', () => {
     for (const name of ['django', 'uwsgi', 'daphne']) expect(floor.pins.get(name)).not.toBe(latest.pins.get(name));
   });
 
-  test('the Gunicorn floor is the release the README's reason names', () => {
+  test('the Gunicorn floor is the release the README reason names', () => {
     expect(floor.pins.get('gunicorn')).toBe('27.0.1');
     expect(read('README.md')).toContain('**Gunicorn 27.0.1**, the first release whose gthread');
   });
