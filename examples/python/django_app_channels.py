@@ -1,5 +1,5 @@
-"""The whole stack in Python: sync views under Gunicorn, WebSockets under Daphne, one load balancer
-with HTTPS, PostgreSQL, a Redis-compatible cache that is also the Channels layer, static and media files
+"""The whole stack in Python: sync views under Gunicorn, WebSockets under Gunicorn's uvicorn worker,
+one load balancer with HTTPS, PostgreSQL, a Redis-compatible cache that is also the Channels layer, static and media files
 on CloudFront, migrations and collectstatic as a deploy step, alarms to a topic.
 
     cdk synth --app "python examples/python/django_app_channels.py"
