@@ -60,6 +60,12 @@ export function channelLayerProblems(props: ChannelLayerServiceProps): Problem[]
   if (!props.channelLayer && tasks > 1) {
     problems.push({ prop: 'channelLayer', message: `running ${tasks} tasks needs a shared channel layer (Redis), or groups and channel_layer.send reach only one task; give channelLayer or keep minTasks/maxTasks at 1` });
   }
+  return [...problems, ...channelLayerSettingsProblems(props)];
+}
+
+/** A layer's settings given differently in environment or secrets, which would win over the layer's. */
+export function channelLayerSettingsProblems(props: ChannelLayerServiceProps): Problem[] {
+  const problems: Problem[] = [];
   const layer = props.channelLayer;
   if (layer && props.environment?.REDIS_URL !== undefined && props.environment.REDIS_URL !== layer.redisUrl) {
     problems.push({ prop: 'environment', message: 'REDIS_URL differs from channelLayer.redisUrl; remove it from environment (channelLayer sets it)' });

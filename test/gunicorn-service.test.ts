@@ -629,6 +629,30 @@ describe('WebSockets under an ASGI worker: the Channels layer, one task without 
       .toMatch(/idleTimeout: \(20 s\) must be longer than uvicorn's 20 s ping interval/);
   });
 
+  test('worker recycling is off by default (a recycled uvicorn worker closes its sockets); set, it warns', () => {
+    expect(flag(container(synth(WS).template, 'app').Command, 'max-requests')).toBe('0');
+    expect(flag(container(quick.template, 'app').Command, 'max-requests')).toBe('10000');
+    const { stack } = synth({ ...WS, maxRequests: 5000 });
+    Annotations.fromStack(stack).hasWarning('/Test/Web', Match.stringLikeRegexp('maxRequests 5000: a worker that reaches it closes every WebSocket'));
+  });
+
+  test('a WSGI service\'s layer must agree with environment too', () => {
+    expect(validationMessage((s) => new DjangoGunicornService(s, 'Web', {
+      image: IMAGE, channelLayer: { redisUrl: 'redis://a.internal:6379/0' }, environment: { REDIS_URL: 'redis://b.internal:6379/0' },
+    }))).toMatch(/environment: REDIS_URL differs from channelLayer.redisUrl/);
+  });
+
+  test('websocketReadTimeout facing the load balancer (no proxy) is a ValidationError', () => {
+    expect(validationMessage((s) => new DjangoGunicornService(s, 'Web', {
+      image: IMAGE, ...WS, reverseProxy: ReverseProxy.none(), websocketReadTimeout: Duration.seconds(90),
+    }))).toMatch(/websocketReadTimeout: is the proxy's read timeout, and ReverseProxy.none\(\) has no proxy/);
+  });
+
+  test('a malformed ASGI module names asgiModule', () => {
+    expect(validationMessage((s) => new DjangoGunicornService(s, 'Web', { image: IMAGE, ...WS, asgiModule: 'mysite/asgi.py' })))
+      .toMatch(/asgiModule: 'mysite\/asgi.py' is not 'package.module:callable' \(e.g. 'mysite.asgi:application'\)/);
+  });
+
   test('websocketReadTimeout without WebSocket paths is a ValidationError', () => {
     expect(validationMessage((s) => new DjangoGunicornService(s, 'Web', { image: IMAGE, websocketReadTimeout: Duration.seconds(90) })))
       .toMatch(/websocketReadTimeout: applies to WebSocket paths only/);

@@ -222,6 +222,7 @@ describe('invalid combinations throw a ValidationError naming the prop', () => {
     ['a zero WebSocket connect timeout', (s) => new DjangoDaphneService(s, 'W', { image: IMAGE, websocketConnectTimeout: Duration.seconds(0) }), /websocketConnectTimeout: must be a whole number of seconds >= 1/],
     ['Gunicorn workers through extraArgs', (s) => new DjangoGunicornService(s, 'W', { image: IMAGE, extraArgs: ['--workers=3', '--timeout', '90'] }), /'--workers=3' overrides --workers; set workers instead[\s\S]*'--timeout' overrides --timeout; set workerTimeout instead/],
     ['a ping interval above the WebSocket read timeout', (s) => new DjangoDaphneService(s, 'W', { image: IMAGE, pingInterval: Duration.seconds(30), websocketReadTimeout: Duration.seconds(25) }), /websocketReadTimeout: /],
+    ['a WebSocket read timeout on Daphne without a proxy', (s) => new DjangoDaphneService(s, 'W', { image: IMAGE, reverseProxy: ReverseProxy.none(), websocketReadTimeout: Duration.seconds(90) }), /websocketReadTimeout: is the proxy's read timeout/],
     ['uWSGI cheaper min above processes', (s) => new DjangoUwsgiService(s, 'W', { image: IMAGE, processes: 2, cheaper: { min: 4 } }), /cheaper/],
     ['uWSGI stopTimeout over the ECS limit', (s) => new DjangoUwsgiService(s, 'W', { image: IMAGE, stopTimeout: Duration.seconds(200) }), /stopTimeout: /],
     ['uWSGI keep-alive not above the ALB idle timeout', (s) => new DjangoUwsgiService(s, 'W', { image: IMAGE, reverseProxy: ReverseProxy.none(), httpKeepAlive: Duration.seconds(30) }), /httpKeepAlive: /],

@@ -42,7 +42,7 @@ export interface DjangoAppProps extends DjangoSiteProps, DjangoAppCompositionPro
   readonly websocketRulePriority?: number;
   /**
    * The Redis endpoint of the Channels layer, when the app serves WebSockets.
-   * @default - the cache (created by default when the app serves WebSockets); without one, the WebSocket service runs one task, with a warning
+   * @default - the cache (created by default when the app serves WebSockets and this is not given); without either, the WebSocket service runs one task, with a warning
    */
   readonly channelLayer?: ChannelLayerOptions;
   /**
@@ -126,7 +126,7 @@ export interface DjangoAppMigrationsOptions {
 export interface DjangoAppCacheOptions extends DjangoCacheOptions {
   /**
    * Create the cache.
-   * @default - true when the app serves WebSockets (the Channels layer) or runs Celery workers without a taskQueue (the broker), else false
+   * @default - true when the app serves WebSockets without a `channelLayer` (the cache becomes the layer) or runs Celery workers without a taskQueue (the broker), else false
    */
   readonly enabled?: boolean;
 }

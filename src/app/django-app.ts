@@ -110,7 +110,7 @@ export class DjangoApp extends Construct {
     }
     if (props.cache) {
       this.cache = props.cache;
-    } else if (props.cacheOptions?.enabled ?? (channelsServe || (workersUseCelery(props.workers) && !props.taskQueue))) {
+    } else if (props.cacheOptions?.enabled ?? ((channelsServe && !props.channelLayer) || (workersUseCelery(props.workers) && !props.taskQueue))) {
       const { enabled: _e, ...cacheOptions } = props.cacheOptions ?? {};
       this.cache = new DjangoCache(this, 'Cache', { ...cacheOptions, vpc: this.vpc });
     }

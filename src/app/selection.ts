@@ -29,7 +29,7 @@ export interface DjangoRequirements {
    * The project serves WebSockets (Django Channels consumers) or other long-lived connections.
    * Picks Gunicorn with the uvicorn worker for them (the image needs `uvicorn[standard]`): alone when
    * the app is ASGI or `preferSimplicity` is set, otherwise beside a WSGI service that keeps serving
-   * plain HTTP (mixed). On the WebSocket echo it carried about a quarter more than Daphne (benchmarks/RESULTS.md).
+   * plain HTTP (mixed). On the WebSocket echo it answered with a lower p99 than Daphne (benchmarks/RESULTS.md).
    * @default false
    */
   readonly websockets?: boolean;
@@ -206,7 +206,7 @@ export function selectServer(req: DjangoRequirements, override?: DjangoServerCho
   const websocketServer = WEBSOCKET_SERVER[server];
   const websocketWorkerClass = websocketServer === DjangoServerChoice.GUNICORN ? GunicornWorkerClass.UVICORN : undefined;
   if (websocketWorkerClass) {
-    reason += ' The uvicorn worker pings idle sockets every 20 s, and carried more WebSocket echoes than Daphne (benchmarks/RESULTS.md); the image needs uvicorn[standard].';
+    reason += ' The uvicorn worker pings idle sockets every 20 s and echoed with a lower p99 than Daphne (benchmarks/RESULTS.md); the image needs uvicorn[standard].';
   }
   let gunicornWorkerClass: GunicornWorkerClass | undefined;
   if (httpServer === DjangoServerChoice.GUNICORN) {

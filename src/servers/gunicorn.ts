@@ -133,7 +133,8 @@ function extraArgsProblems(args: readonly string[]): Problem[] {
 export function gunicornProblems(c: GunicornConfig): Problem[] {
   const problems: Problem[] = [];
   if (!/^[A-Za-z_][\w.]*:[A-Za-z_]\w*(\(.*\))?$/.test(c.appModule)) {
-    problems.push({ prop: 'wsgiModule', message: `'${c.appModule}' is not 'package.module:callable' (e.g. 'mysite.wsgi:application')` });
+    const [prop, kind] = isAsgiWorker(c.workerClass) ? ['asgiModule', 'asgi'] : ['wsgiModule', 'wsgi'];
+    problems.push({ prop, message: `'${c.appModule}' is not 'package.module:callable' (e.g. 'mysite.${kind}:application')` });
   }
   if (!isWholeNumber(c.workers, 1) || c.workers > 256) {
     problems.push({ prop: 'workers', message: `must be a whole number from 1 to 256, got ${c.workers}` });

@@ -138,6 +138,9 @@ export class DjangoDaphneService extends DjangoServiceBase {
     if (!ctx.facingLoadBalancer && wsRead <= config.pingIntervalSeconds + DAPHNE_PING_GRANULARITY_SECONDS) {
       problems.push({ prop: 'websocketReadTimeout', message: `(${wsRead} s) must be longer than pingInterval (${config.pingIntervalSeconds} s), or the proxy closes idle WebSockets between pings` });
     }
+    if (ctx.facingLoadBalancer && props.websocketReadTimeout !== undefined) {
+      problems.push({ prop: 'websocketReadTimeout', message: 'is the proxy\'s read timeout, and ReverseProxy.none() has no proxy; remove it (pingInterval keeps idle WebSockets open through the ALB idle timeout)' });
+    }
     if (ctx.facingLoadBalancer && ctx.idleTimeoutSeconds >= DAPHNE_IDLE_CLOSE_SECONDS) {
       problems.push({ prop: 'idleTimeout', message: `(${ctx.idleTimeoutSeconds} s) must be below ${DAPHNE_IDLE_CLOSE_SECONDS} s when Daphne faces the ALB: Daphne closes idle keep-alive connections after a fixed ${DAPHNE_IDLE_CLOSE_SECONDS} s, and the ALB would reuse closed ones (random 502s)` });
     }

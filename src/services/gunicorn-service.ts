@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import {
-  applyChannelLayer, ChannelLayerOptions, channelLayerProblems, channelLayerTaskDefaults, channelLayerWarnings,
+  applyChannelLayer, ChannelLayerOptions, channelLayerProblems, channelLayerSettingsProblems, channelLayerTaskDefaults, channelLayerWarnings,
 } from '../channel-layer';
 import { Defaults } from '../defaults';
 import { foreignPropProblems } from './foreign-props';
@@ -57,8 +57,9 @@ export interface DjangoGunicornServiceProps extends DjangoServiceBaseProps {
    */
   readonly keepAlive?: Duration;
   /**
-   * Requests after which a worker is recycled (0 disables).
-   * @default 10000
+   * Requests after which a worker is recycled (0 disables). Serving WebSockets, a recycled worker
+   * closes every socket it holds (uvicorn exits at the limit), so recycling is off there by default.
+   * @default - 10000; 0 when the service serves websocketPaths
    */
   readonly maxRequests?: number;
   /**
@@ -104,7 +105,8 @@ function servesWebSockets(props: DjangoGunicornServiceProps): boolean {
 /** The Gunicorn config a set of props and a task context render to. */
 function gunicornConfigOf(props: DjangoGunicornServiceProps, ctx: ServerContext): GunicornConfig {
   const workerClass = props.workerClass ?? GunicornWorkerClass.GTHREAD;
-  const maxRequests = props.maxRequests ?? Defaults.maxRequests;
+  // A recycled ASGI worker closes every WebSocket it holds (uvicorn exits at its request limit).
+  const maxRequests = props.maxRequests ?? (servesWebSockets(props) ? 0 : Defaults.maxRequests);
   const keepAliveDefault = ctx.facingLoadBalancer
     ? ctx.idleTimeoutSeconds + Defaults.directKeepAliveMargin
     : Defaults.keepAliveBehindProxy;
@@ -179,6 +181,9 @@ export class DjangoGunicornService extends DjangoServiceBase {
     if (props.websocketReadTimeout !== undefined && !ws) {
       problems.push({ prop: 'websocketReadTimeout', message: 'applies to WebSocket paths only; give websocketPaths (with the UVICORN worker), or remove it' });
     }
+    if (props.websocketReadTimeout !== undefined && ws && ctx.facingLoadBalancer) {
+      problems.push({ prop: 'websocketReadTimeout', message: 'is the proxy\'s read timeout, and ReverseProxy.none() has no proxy; remove it (the ALB idle timeout, idleTimeout, bounds idle WebSockets)' });
+    }
     if (ws && config.workerClass === GunicornWorkerClass.UVICORN) {
       if (!ctx.facingLoadBalancer && wsRead <= UVICORN_PING_SECONDS) {
         problems.push({ prop: 'websocketReadTimeout', message: `(${wsRead} s) must be longer than uvicorn's ${UVICORN_PING_SECONDS} s ping interval, or the proxy closes idle WebSockets between pings` });
@@ -187,7 +192,8 @@ export class DjangoGunicornService extends DjangoServiceBase {
         problems.push({ prop: 'idleTimeout', message: `(${ctx.idleTimeoutSeconds} s) must be longer than uvicorn's ${UVICORN_PING_SECONDS} s ping interval, or the ALB closes idle WebSockets between pings` });
       }
     }
-    if (ws) problems.push(...channelLayerProblems(props));
+    // Every layer's settings must agree with environment/secrets; the one-task rule is for Channels consumers.
+    problems.push(...(ws ? channelLayerProblems(props) : channelLayerSettingsProblems(props)));
     problems.push(...foreignPropProblems(props, { cache: 'the uWSGI cache exists only under uWSGI; use DjangoUwsgiService, or Redis for the Django cache' }));
     if (props.wsgiModule !== undefined && isAsgiWorker(config.workerClass)) {
       problems.push({ prop: 'wsgiModule', message: `the ${config.workerClass.toUpperCase()} worker class runs an ASGI app; use asgiModule instead` });
@@ -214,6 +220,9 @@ export class DjangoGunicornService extends DjangoServiceBase {
           ? [{ id: 'asgi-worker-no-pings', message: `Gunicorn's ASGI worker sends no WebSocket pings: a socket idle for ${ctx.facingLoadBalancer ? ctx.idleTimeoutSeconds : Math.min(wsRead, ctx.idleTimeoutSeconds)} s is closed by the ${ctx.facingLoadBalancer ? 'load balancer' : 'proxy or the load balancer'} unless the client pings. The UVICORN worker pings every ${UVICORN_PING_SECONDS} s.` }]
           : [],
         ...ws ? channelLayerWarnings(props) : [],
+        ...ws && config.maxRequests > 0
+          ? [{ id: 'websocket-worker-recycling', message: `maxRequests ${config.maxRequests}: a worker that reaches it closes every WebSocket it holds, so clients reconnect in bursts. Leave maxRequests unset (0 for WebSocket services) unless memory grows.` }]
+          : [],
       ],
     };
   }

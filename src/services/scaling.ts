@@ -4,7 +4,7 @@ import { ResolvedService } from './resolve';
 
 /**
  * Task count autoscaling between minTasks and maxTasks: on CPU always, and on memory where a target is
- * set (Daphne by default: each WebSocket holds memory for its lifetime while CPU stays low).
+ * set (by default on services that serve WebSockets: each socket holds memory for its lifetime while CPU stays low).
  */
 export function addAutoscaling(service: ecs.FargateService, r: ResolvedService): ecs.ScalableTaskCount {
   const scaling = service.autoScaleTaskCount({ minCapacity: r.minTasks, maxCapacity: r.maxTasks });

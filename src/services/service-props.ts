@@ -98,7 +98,7 @@ export interface DjangoSiteProps extends DjangoPlacementProps {
   readonly memoryLimitMiB?: number;
   /**
    * Minimum number of tasks (also the count on first deploy).
-   * @default 2 - one per AZ, so one task can be replaced while the other serves
+   * @default 2 - one per AZ, so one task can be replaced while the other serves; 1 for a service that serves WebSockets without a channelLayer
    */
   readonly minTasks?: number;
   /**
@@ -113,7 +113,7 @@ export interface DjangoSiteProps extends DjangoPlacementProps {
   readonly targetCpuUtilization?: number;
   /**
    * Average memory utilization (percent, 10-90) that autoscaling keeps tasks at, beside the CPU target.
-   * @default - 70 for Daphne (each WebSocket holds memory while CPU stays low), off for Gunicorn and uWSGI
+   * @default - 70 for services that serve WebSockets (Daphne, Gunicorn with websocketPaths: each socket holds memory while CPU stays low), else off
    */
   readonly targetMemoryUtilization?: number;
   /**

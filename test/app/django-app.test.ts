@@ -170,6 +170,15 @@ describe('other layouts', () => {
     expect(envOf(appContainers(template)[0]).REDIS_URL).toBeDefined();
   });
 
+  test('an explicit channelLayer replaces the default cache: no ElastiCache, the layer\'s REDIS_URL, two tasks', () => {
+    const { template } = build({ requirements: { websockets: true }, channelLayer: { redisUrl: 'rediss://layer.internal:6380/0' } });
+    template.resourceCountIs('AWS::ElastiCache::ReplicationGroup', 0);
+    const [, ws] = appContainers(template);
+    expect(envOf(ws).REDIS_URL).toBe('rediss://layer.internal:6380/0');
+    const targets = Object.values(template.findResources('AWS::ApplicationAutoScaling::ScalableTarget')) as any[];
+    expect(targets.map((t) => t.Properties.MinCapacity)).toEqual([2, 2]);
+  });
+
   test('without a cache, the WebSocket service runs one task and says why', () => {
     const { stack, template } = build({ requirements: { websockets: true, asgi: true }, cacheOptions: { enabled: false } });
     template.resourceCountIs('AWS::ElastiCache::ReplicationGroup', 0);
