@@ -48,9 +48,13 @@ export function applyChannelLayer(props: ChannelLayerServiceProps, container: ec
   if (layer.connections) admit(layer.connections, service, ec2.Port.tcp(layer.port ?? 6379), 'Channels layer');
 }
 
-/** Without a shared layer, a second task would not see the first one's groups: one task. */
-export function channelLayerTaskDefaults(props: ChannelLayerServiceProps): { minTasks: number; maxTasks?: number } {
-  return props.channelLayer ? { minTasks: 2 } : { minTasks: 1, maxTasks: 1 };
+/**
+ * The task defaults of a service that serves Channels consumers: without a shared layer a second task
+ * would not see the first one's groups, so one task; and each socket holds memory for its lifetime
+ * while CPU stays low, so it scales on memory as well.
+ */
+export function channelsServiceDefaults(props: ChannelLayerServiceProps): { minTasks: number; maxTasks?: number; targetMemoryUtilization: number } {
+  return { ...(props.channelLayer ? { minTasks: 2 } : { minTasks: 1, maxTasks: 1 }), targetMemoryUtilization: 70 };
 }
 
 /** Everything wrong with a Channels service's layer and task counts. */

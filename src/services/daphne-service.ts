@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import {
-  applyChannelLayer, ChannelLayerOptions, channelLayerProblems, channelLayerTaskDefaults, channelLayerWarnings,
+  applyChannelLayer, ChannelLayerOptions, channelLayerProblems, channelLayerWarnings, channelsServiceDefaults,
 } from '../channel-layer';
 import { Defaults } from '../defaults';
 import { secondsOf } from '../durations';
@@ -118,9 +118,7 @@ export class DjangoDaphneService extends DjangoServiceBase {
     return {
       // Facing the ALB, the ALB must drop idle connections before Daphne's fixed 60 s.
       idleTimeoutSeconds: direct ? 50 : Defaults.loadBalancerIdleTimeout,
-      ...channelLayerTaskDefaults(p),
-      // Each socket holds memory for its lifetime, while CPU stays low: scale on memory as well.
-      targetMemoryUtilization: 70,
+      ...channelsServiceDefaults(p),
     };
   }
 

@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import {
-  applyChannelLayer, ChannelLayerOptions, channelLayerProblems, channelLayerSettingsProblems, channelLayerTaskDefaults, channelLayerWarnings,
+  applyChannelLayer, ChannelLayerOptions, channelLayerProblems, channelLayerSettingsProblems, channelLayerWarnings, channelsServiceDefaults,
 } from '../channel-layer';
 import { Defaults } from '../defaults';
 import { foreignPropProblems } from './foreign-props';
@@ -157,12 +157,7 @@ export class DjangoGunicornService extends DjangoServiceBase {
   protected _leafDefaults(props: DjangoServiceBaseProps): LeafDefaults {
     const p = props as DjangoGunicornServiceProps;
     if (!servesWebSockets(p)) return super._leafDefaults(props);
-    return {
-      idleTimeoutSeconds: Defaults.loadBalancerIdleTimeout,
-      ...channelLayerTaskDefaults(p),
-      // Each socket holds memory for its lifetime, while CPU stays low: scale on memory as well.
-      targetMemoryUtilization: 70,
-    };
+    return { idleTimeoutSeconds: Defaults.loadBalancerIdleTimeout, ...channelsServiceDefaults(p) };
   }
 
   /** @internal */
